@@ -1,0 +1,8 @@
+//! The login parser: strict parse, format and validation of the identifiers a beneficiary logs in with.
+//! Never lenient: anything that is not exactly a valid identifier is a typed error saying what is wrong.
+
+mod nir;
+mod numero_allocataire;
+
+pub use nir::{Nir, NirBody, NirError, NirParts, Place};
+pub use numero_allocataire::{NumeroAllocataire, NumeroAllocataireError};
