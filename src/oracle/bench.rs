@@ -1,0 +1,286 @@
+//! Rough cost measurements of the oracle (build time, index bytes per owner, scan throughput)
+//! over a synthetic population of realistic CAF values. Ignored by default; run with
+//! `cargo test --release --lib oracle::bench -- --ignored --nocapture`. Prints; no file I/O.
+
+use super::index::MatcherKind;
+use super::{Oracle, OracleBuilder, OwnerId};
+use aho_corasick::AhoCorasickKind;
+use std::hint::black_box;
+use std::time::Instant;
+
+/// SplitMix64: a deterministic stand-in for the population generator.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+const SYLLABLES: [&str; 32] = [
+    "ma", "ri", "be", "lo", "du", "pon", "cu", "mar", "tin", "ber", "nard", "ro", "la", "fa",
+    "geo", "vin", "chel", "lau", "ren", "mo", "reau", "si", "mon", "leg", "ran", "gar", "nier",
+    "fou", "che", "bou", "vier", "tho",
+];
+const FIRST_NAMES: [&str; 12] = [
+    "Jean", "Marie", "Pierre", "Lucie", "Nathalie", "Karim", "Sophie", "Thomas", "Aïcha", "Julien",
+    "Camille", "Mohamed",
+];
+const BANKS: [&str; 5] = ["30006", "30004", "20041", "10278", "30003"];
+
+/// A last name unique to `i` (base-32 syllables), capitalised.
+fn last_name(i: u64) -> String {
+    let mut name = String::new();
+    let mut n = i + 32 * 32;
+    while n > 0 {
+        name.push_str(SYLLABLES[(n % 32) as usize]);
+        n /= 32;
+    }
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .into_iter()
+        .chain(chars)
+        .collect()
+}
+
+fn spaced(digits: &str, groups: &[usize]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for &g in groups {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&digits[at..(at + g).min(digits.len())]);
+        at += g;
+    }
+    out
+}
+
+/// The 12 identifying values of owner `i` (all unique across owners by construction).
+pub(super) fn values(i: u64) -> [(&'static str, String); 12] {
+    let h = mix(i);
+    let first = FIRST_NAMES[(h % 12) as usize];
+    let last = last_name(i);
+    let nir = format!(
+        "{}{:02}{:02}{:02}{:06}{:02}",
+        1 + (h >> 8) % 2,
+        (h >> 9) % 100,
+        1 + (h >> 16) % 12,
+        1 + (h >> 20) % 95,
+        i,
+        1 + (h >> 28) % 97
+    );
+    let numero = format!("{:07}", (i * 7919 + 12_345) % 10_000_000);
+    let phone = format!(
+        "0{}{:08}",
+        6 + (h >> 33) % 2,
+        (i * 104_729 + 777) % 100_000_000
+    );
+    let bban = format!(
+        "{}{:05}{:011}{:02}",
+        BANKS[((h >> 36) % 5) as usize],
+        (h >> 40) % 100_000,
+        i,
+        (h >> 50) % 97
+    );
+    let iban = format!("FR{:02}{}", 2 + (h >> 44) % 97, bban);
+    [
+        ("nir", nir.clone()),
+        ("written_nir", spaced(&nir, &[1, 2, 2, 2, 3, 3, 2])),
+        ("numero_allocataire", numero.clone()),
+        (
+            "caf_reference",
+            format!("CAF-{:02}-{numero}", 1 + (h >> 20) % 95),
+        ),
+        ("phone", phone.clone()),
+        ("written_phone", spaced(&phone, &[2, 2, 2, 2, 2])),
+        (
+            "email",
+            format!(
+                "{}.{}@example.fr",
+                first.to_lowercase(),
+                last.to_lowercase()
+            ),
+        ),
+        ("name", format!("{first} {last}")),
+        (
+            "birth_name",
+            format!("{} née {last}", last_name(i ^ 0x5555_5555_5555)),
+        ),
+        ("iban", iban.clone()),
+        ("written_iban", spaced(&iban, &[4, 4, 4, 4, 4, 4, 3])),
+        (
+            "address",
+            format!("{} rue {}", 1 + (h >> 52) % 120, last_name(i + 50_000_000)),
+        ),
+    ]
+}
+
+/// A ~2 KB personal page of owner `i`: markup, navigation, payments and 8 of its values.
+pub(super) fn page(i: u64) -> Vec<u8> {
+    let v = values(i);
+    let mut page = String::from(
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Mon Compte - caf.fr</title>\
+         <link rel=\"stylesheet\" href=\"/static/css/main.3f9a2c1b.css\"><script src=\"/static/js/app.8e41d0aa.js\" defer></script>\
+         </head><body><header class=\"site-header\"><nav><ul><li><a href=\"/mon-compte\">Mon compte</a></li>\
+         <li><a href=\"/mes-paiements\">Mes paiements</a></li><li><a href=\"/mes-demarches\">Mes démarches</a></li>\
+         <li><a href=\"/logout?token=9f86d081884c7d659a2feaa0c55ad015\">Déconnexion</a></li></ul></nav></header><main>",
+    );
+    page.push_str(&format!(
+        "<section class=\"identite\"><h1>Bonjour {}</h1><dl><dt>Numéro allocataire</dt><dd>{}</dd>\
+         <dt>NIR</dt><dd>{}</dd><dt>Adresse</dt><dd>{}<br>75012 Paris</dd><dt>Téléphone</dt><dd>{}</dd>\
+         <dt>Courriel</dt><dd>{}</dd><dt>RIB</dt><dd>{}</dd></dl></section>",
+        v[7].1, v[2].1, v[1].1, v[11].1, v[5].1, v[6].1, v[10].1
+    ));
+    page.push_str("<section class=\"paiements\"><table><thead><tr><th>Date</th><th>Prestation</th><th>Montant</th></tr></thead><tbody>");
+    for month in 1..=9 {
+        page.push_str(&format!(
+            "<tr><td>05/{month:02}/2021</td><td>Allocations familiales</td><td class=\"montant\">{},{:02} €</td></tr>",
+            100 + (mix(i + month) % 900),
+            mix(i * month) % 100
+        ));
+    }
+    page.push_str(
+        "</tbody></table></section><footer><p>Caisse d'allocations familiales - 0 810 25 75 10 \
+         (service 0,06 €/min + prix appel)</p><script>window.__STATE__={\"page\":\"compte\",\"v\":1634}</script></footer></main></body></html>",
+    );
+    page.into_bytes()
+}
+
+struct Measured {
+    oracle: Oracle,
+    add_seconds: f64,
+    build_seconds: f64,
+}
+
+fn build(owners: u64, kind: MatcherKind) -> Measured {
+    let started = Instant::now();
+    let mut builder = OracleBuilder::new();
+    for i in 0..owners {
+        for (field, value) in values(i) {
+            let field = builder.field(field);
+            builder
+                .add(i as OwnerId, field, &value)
+                .expect("synthetic values are unique");
+        }
+    }
+    let add_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let oracle = builder
+        .build_with(kind)
+        .expect("synthetic population builds");
+    Measured {
+        oracle,
+        add_seconds,
+        build_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Scans `page` repeatedly for about half a second; returns GiB/s and the sightings of one scan.
+fn throughput(oracle: &Oracle, page: &[u8]) -> (f64, usize) {
+    let sightings = oracle.scan(page).len();
+    let mut bytes = 0usize;
+    let started = Instant::now();
+    while started.elapsed().as_secs_f64() < 0.5 {
+        for _ in 0..100 {
+            black_box(oracle.scan(black_box(page)));
+            bytes += page.len();
+        }
+    }
+    (
+        bytes as f64 / started.elapsed().as_secs_f64() / (1u64 << 30) as f64,
+        sightings,
+    )
+}
+
+fn report(owners: u64, label: &str, kind: MatcherKind) {
+    let m = build(owners, kind);
+    let oracle = &m.oracle;
+    let own = page(owners / 2);
+    let (own_gibs, own_hits) = throughput(oracle, &own);
+    let markup: Vec<u8> = own
+        .iter()
+        .map(|&b| if b.is_ascii_digit() { b'x' } else { b })
+        .collect();
+    let (markup_gibs, _) = throughput(oracle, &markup);
+    eprintln!(
+        "{owners:>7} owners, {:>8} patterns, {label:<22} ({:?}): add {:.2} s + build {:.2} s, \
+         {:.1} MB = {} B/owner; 2 KB page ({own_hits} sightings) {own_gibs:.2} GiB/s, \
+         digit-free page {markup_gibs:.2} GiB/s",
+        oracle.patterns(),
+        oracle.matcher_kind(),
+        m.add_seconds,
+        m.build_seconds,
+        oracle.memory_bytes() as f64 / 1e6,
+        oracle.memory_bytes() / owners as usize,
+    );
+}
+
+#[test]
+fn synthetic_page_carries_its_owners_values_only() {
+    let oracle = build(200, MatcherKind::default()).oracle;
+    let page = page(42);
+    assert!(
+        (1800..2600).contains(&page.len()),
+        "page is {} bytes",
+        page.len()
+    );
+    let sightings = oracle.scan(&page);
+    assert!(sightings.len() >= 7, "{sightings:?}");
+    assert!(sightings.iter().all(|s| s.owner == 42), "{sightings:?}");
+}
+
+#[test]
+#[ignore = "measurement: run in release with --ignored --nocapture"]
+fn measure_build_and_scan_100k_owners_12_patterns() {
+    let kind = |kind, prefilter| MatcherKind {
+        kind: Some(kind),
+        prefilter,
+    };
+    for owners in [8, 2_000, 100_000] {
+        report(owners, "default", MatcherKind::default());
+        report(
+            owners,
+            "contiguous, no prefilter",
+            kind(AhoCorasickKind::ContiguousNFA, false),
+        );
+        report(
+            owners,
+            "noncontiguous",
+            kind(AhoCorasickKind::NoncontiguousNFA, true),
+        );
+        if owners <= 2_000 {
+            report(owners, "dfa", kind(AhoCorasickKind::DFA, true));
+            report(
+                owners,
+                "dfa, no prefilter",
+                kind(AhoCorasickKind::DFA, false),
+            );
+        }
+    }
+}
+
+/// The case-insensitivity choice: aho-corasick's `ascii_case_insensitive` automaton against a
+/// case-sensitive one over lowercased values (what the oracle builds, lowercasing each haystack).
+#[test]
+#[ignore = "measurement: run in release with --ignored --nocapture"]
+fn measure_case_insensitive_automaton_build_cost() {
+    let owners = 20_000;
+    let patterns: Vec<String> = (0..owners)
+        .flat_map(|i| values(i).map(|(_, v)| v.to_ascii_lowercase()))
+        .collect();
+    for case_insensitive in [true, false] {
+        let started = Instant::now();
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(case_insensitive)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&patterns)
+            .expect("synthetic values build");
+        eprintln!(
+            "{owners} owners, ascii_case_insensitive {case_insensitive}: build {:.2} s, {:.1} MB",
+            started.elapsed().as_secs_f64(),
+            matcher.memory_usage() as f64 / 1e6
+        );
+    }
+}
