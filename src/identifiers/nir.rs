@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A valid 15-character NIR, stored compact and uppercase (`184122A00401654`).
+/// A valid 15-character NIR, stored compact and uppercase (`184122A00401633`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Nir([u8; 15]);
@@ -55,7 +55,9 @@ pub enum NirError {
     TemporaryNumber { found: u8 },
     #[error("sex digit must be 1 or 2, found {found}")]
     Sex { found: char },
-    #[error("month {found:02} does not exist: use 01–12, or 20–42 / 50–99 for incomplete civil records")]
+    #[error(
+        "month {found:02} does not exist: use 01–12, or 20–42 / 50–99 for incomplete civil records"
+    )]
     Month { found: u8 },
     #[error("department {found:?} does not exist: use 01–96 (Corsica is 2A or 2B, never 20), 971–976, or 99 for the foreign-born")]
     Department { found: String },
@@ -71,7 +73,7 @@ const SPACED_METROPOLITAN: [usize; 7] = [1, 2, 2, 2, 3, 3, 2];
 const SPACED_OVERSEAS: [usize; 7] = [1, 2, 2, 3, 2, 3, 2];
 
 impl Nir {
-    /// Strict parse of the compact form or the spaced presentation (`1 84 12 2A 004 016 54`).
+    /// Strict parse of the compact form or the spaced presentation (`1 84 12 2A 004 016 33`).
     pub fn parse(input: &str) -> Result<Self, NirError> {
         let compact = unspace(input)?;
         let length = compact.chars().count();
@@ -129,7 +131,7 @@ impl Nir {
         (self.0[13] - b'0') * 10 + (self.0[14] - b'0')
     }
 
-    /// The spaced presentation printed on cards and letters: `1 84 12 2A 004 016 54`.
+    /// The spaced presentation printed on cards and letters: `1 84 12 2A 004 016 33`.
     pub fn spaced(&self) -> String {
         let groups = if self.body().is_overseas() {
             SPACED_OVERSEAS
@@ -216,7 +218,9 @@ impl NirBody {
                 department: num(5..8),
                 commune: num(8..10) as u8,
             },
-            b"99" => Place::Abroad { country: num(7..10) },
+            b"99" => Place::Abroad {
+                country: num(7..10),
+            },
             code => Place::Department {
                 code: [code[0], code[1]],
                 commune: num(7..10),
@@ -238,7 +242,11 @@ impl NirBody {
             b'7' | b'8' => {
                 return Err(NirError::TemporaryNumber { found: b[0] - b'0' });
             }
-            other => return Err(NirError::Sex { found: other as char }),
+            other => {
+                return Err(NirError::Sex {
+                    found: other as char,
+                })
+            }
         }
         two_digits(b, 1, "the birth year is two digits")?;
         let month = two_digits(b, 3, "the birth month is two digits")?;
@@ -376,17 +384,17 @@ mod tests {
 
     #[test]
     fn parses_the_spaced_presentation_with_corsica() {
-        let nir = Nir::parse("1 84 12 2A 004 016 54").unwrap();
-        assert_eq!(nir.as_str(), "184122A00401654");
-        assert_eq!(nir.spaced(), "1 84 12 2A 004 016 54");
-        assert_eq!(Nir::parse("184122A00401654").unwrap(), nir);
+        let nir = Nir::parse("1 84 12 2A 004 016 33").unwrap();
+        assert_eq!(nir.as_str(), "184122A00401633");
+        assert_eq!(nir.spaced(), "1 84 12 2A 004 016 33");
+        assert_eq!(Nir::parse("184122A00401633").unwrap(), nir);
     }
 
     #[test]
     fn key_uses_19_for_2a_and_18_for_2b() {
-        // 1841219004016 mod 97 = 43, key 54.
+        // 1841219004016 mod 97 = 64, key 33.
         let a = NirBody::parse("184122A004016").unwrap();
-        assert_eq!(a.key(), 54);
+        assert_eq!(a.key(), 33);
         let b = NirBody::parse("184122B004016").unwrap();
         assert_eq!(u64::from(97 - b.key()), 1_841_218_004_016 % 97);
     }
@@ -421,7 +429,10 @@ mod tests {
             ("184132A00401654", "month 13"),
             ("1841220004016XX", "Corsica is 2A or 2B"),
             ("184129800401654", "department"),
-            ("184122A00401655", "key 55"),
+            (
+                "184122A00401655",
+                "key 55 does not match the other 13 characters, whose key is 33",
+            ),
             ("184122A00400054", "order number 000"),
             ("184122a00401654", "unexpected 'a'"),
             ("1 84 12 2A 00401654", "spaces must split"),

@@ -101,7 +101,10 @@ mod tests {
         );
         assert_eq!(
             NumeroAllocataire::parse("000 042"),
-            Err(NumeroAllocataireError::NotDigit { position: 3, found: ' ' })
+            Err(NumeroAllocataireError::NotDigit {
+                position: 3,
+                found: ' '
+            })
         );
         // Full-width digits are digits to a person but not to the login parser.
         assert!(matches!(

@@ -1,0 +1,203 @@
+//! The command line: clap definitions (raw) and `run`, which turns them into typed options and calls
+//! the library. Prints errors once, with their cause, and returns the documented status.
+
+use crate::outcome::Status;
+use crate::population::{GenerateOptions, Population};
+use crate::portal::{self, Fault, PortalConfig};
+use crate::report::print_summary;
+use crate::run::{self, DemoOptions};
+use clap::{Args, Parser, Subcommand};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crossleak",
+    version,
+    about = "Session-isolation load tester: many beneficiaries at once, every response checked for whose data it carries.",
+    after_help = "Exit codes: 0 clean, 1 violations found, 2 usage or configuration error, 3 target unreachable, 4 inconclusive (nothing proved)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the embedded demo portal on loopback and run the default journey against it.
+    Demo(DemoArgs),
+    /// Serve the embedded demo portal until Ctrl-C.
+    Portal(PortalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Switch on a fault in the demo portal (repeatable); `crossleak portal --list-faults` lists them.
+    #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
+    pub faults: Vec<Fault>,
+    /// Concurrent simulated beneficiaries.
+    #[arg(long, default_value_t = 300)]
+    pub users: usize,
+    /// How long the load runs, e.g. 20s, 2m.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Seed of the generated population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Beneficiaries in the population (default: the larger of --users and 1000).
+    #[arg(long)]
+    pub population: Option<usize>,
+    /// Users started per second (default: all within about two seconds).
+    #[arg(long)]
+    pub increase_rate: Option<f64>,
+    /// Where the run folder is written.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Turn the oracle off: load only, to measure what checking costs.
+    #[arg(long)]
+    pub no_checks: bool,
+    /// Show identifying values unmasked in the evidence (reports say so).
+    #[arg(long)]
+    pub reveal: bool,
+    /// No live progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PortalArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Switch on a fault (repeatable).
+    #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
+    pub faults: Vec<Fault>,
+    /// Seed of the generated population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Beneficiaries in the population.
+    #[arg(long, default_value_t = 1_000)]
+    pub population: usize,
+    /// Write the population as JSON Lines to this file (to seed crossleak or a staging database).
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+    /// List the faults, with their mechanism and the incident each models, and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+}
+
+fn parse_fault(text: &str) -> Result<Fault, String> {
+    text.parse::<Fault>().map_err(|e| e.to_string())
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|e| format!("{e}: write a duration such as 20s, 90s or 2m"))?;
+    if duration < Duration::from_secs(1) {
+        return Err("the shortest run is 1s".into());
+    }
+    Ok(duration)
+}
+
+/// Runs one command and returns its status; errors are printed here, once.
+pub async fn run(cli: Cli) -> Status {
+    match cli.command {
+        Command::Demo(args) => demo(args).await,
+        Command::Portal(args) => serve_portal(args).await,
+    }
+}
+
+async fn demo(args: DemoArgs) -> Status {
+    let quiet = args.quiet;
+    let options = DemoOptions {
+        faults: args.faults,
+        users: args.users,
+        duration: args.duration,
+        seed: args.seed,
+        population: args.population,
+        increase_rate: args.increase_rate,
+        report_root: args.report_dir,
+        checks: !args.no_checks,
+        reveal: args.reveal,
+        quiet,
+    };
+    match run::demo(options).await {
+        Ok(result) => {
+            print_summary(&result.summary, &result.dir);
+            result.summary.status
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.status()
+        }
+    }
+}
+
+async fn serve_portal(args: PortalArgs) -> Status {
+    if args.list_faults {
+        for fault in Fault::all() {
+            println!(
+                "{:<26} {} [{}]",
+                fault.name(),
+                fault.mechanism(),
+                fault.incident()
+            );
+        }
+        return Status::Clean;
+    }
+    let population = match Population::generate(&GenerateOptions {
+        size: args.population,
+        seed: args.seed,
+        ..GenerateOptions::default()
+    }) {
+        Ok(population) => population,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Status::UsageError;
+        }
+    };
+    if let Some(path) = &args.export {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            population
+                .write_jsonl(&mut out)
+                .map_err(std::io::Error::other)?;
+            std::io::Write::flush(&mut out)
+        });
+        if let Err(error) = written {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return Status::UsageError;
+        }
+        println!(
+            "population: {} beneficiaries written to {}",
+            population.len(),
+            path.display()
+        );
+    }
+    let config = PortalConfig {
+        faults: args.faults.clone(),
+        ..PortalConfig::default()
+    };
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let portal = match portal::start(population.beneficiaries, config, addr).await {
+        Ok(portal) => portal,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Status::UsageError;
+        }
+    };
+    let faults: Vec<&str> = args.faults.iter().map(|f| f.name()).collect();
+    println!(
+        "demo portal on {} (faults: {}); Ctrl-C stops it",
+        portal.base_url(),
+        if faults.is_empty() {
+            "none".to_owned()
+        } else {
+            faults.join(", ")
+        }
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    portal.shutdown().await;
+    Status::Clean
+}

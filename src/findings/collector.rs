@@ -1,0 +1,303 @@
+//! The one place findings are counted and written: each distinct finding is appended to
+//! `findings.jsonl` and flushed the moment it is first seen, so an interrupted run keeps its evidence.
+//! Repeats (same kind, page, viewer and foreign owners) are counted, not written again.
+
+use super::{Finding, FindingKind};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+/// How many findings `summary.json` carries in full; every one is in `findings.jsonl`.
+pub const EVIDENCE_KEPT: usize = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectorError {
+    #[error("cannot create {path}: {source}; choose a writable --report-dir")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+enum Message {
+    Finding(Box<Finding>),
+    Stop,
+}
+
+/// A cheap, clonable handle the load runner sends findings through.
+#[derive(Clone)]
+pub struct FindingSink {
+    sender: mpsc::Sender<Message>,
+    counts: Arc<LiveCounts>,
+}
+
+#[derive(Default)]
+struct LiveCounts {
+    by_kind: [AtomicU64; FindingKind::ALL.len()],
+}
+
+impl FindingSink {
+    pub fn send(&self, finding: Finding) {
+        self.counts.by_kind[finding.kind as usize].fetch_add(1, Ordering::Relaxed);
+        // The collector only stops after the run; a finding sent later still counts above.
+        let _ = self.sender.send(Message::Finding(Box::new(finding)));
+    }
+
+    /// Findings of `kind` sent so far (for the live progress line).
+    pub fn count(&self, kind: FindingKind) -> u64 {
+        self.counts.by_kind[kind as usize].load(Ordering::Relaxed)
+    }
+}
+
+/// Every exposed account: whose data was seen, by whom, which fields, when.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AffectedAccount {
+    pub owner: u32,
+    pub numero_allocataire: String,
+    pub seen_by: BTreeSet<u32>,
+    pub fields: BTreeSet<String>,
+    pub phases: BTreeSet<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub findings: u64,
+}
+
+/// What the collector knows at the end of a run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FindingsSummary {
+    /// Every occurrence, by kind.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Distinct findings (the lines of `findings.jsonl`).
+    pub distinct: u64,
+    pub affected: Vec<AffectedAccount>,
+    /// The first findings in full (all of them are in `findings.jsonl`).
+    pub evidence: Vec<Finding>,
+    /// Findings that could not be written to disk (disk full, permissions), with the first cause.
+    pub write_failures: u64,
+    pub first_write_error: Option<String>,
+}
+
+impl FindingsSummary {
+    pub fn count(&self, kind: FindingKind) -> u64 {
+        self.by_kind.get(kind.name()).copied().unwrap_or(0)
+    }
+
+    /// Occurrences of the kinds that fail a run (warnings excluded).
+    pub fn failing(&self) -> u64 {
+        FindingKind::ALL
+            .iter()
+            .filter(|k| k.fails_run())
+            .map(|k| self.count(*k))
+            .sum()
+    }
+}
+
+/// Owns `findings.jsonl` on its own thread.
+pub struct Collector {
+    sender: mpsc::Sender<Message>,
+    thread: JoinHandle<FindingsSummary>,
+}
+
+impl Collector {
+    /// Creates `path` (truncating) and starts the writer thread.
+    pub fn start(path: &Path) -> Result<(Collector, FindingSink), CollectorError> {
+        let file = File::create(path).map_err(|source| CollectorError::Create {
+            path: path.to_owned(),
+            source,
+        })?;
+        let (sender, receiver) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("crossleak-findings".into())
+            .spawn(move || collect(receiver, BufWriter::new(file)))
+            .map_err(|source| CollectorError::Create {
+                path: path.to_owned(),
+                source,
+            })?;
+        let sink = FindingSink {
+            sender: sender.clone(),
+            counts: Arc::default(),
+        };
+        Ok((Collector { sender, thread }, sink))
+    }
+
+    /// Writes what is queued, closes the file and returns the summary.
+    pub fn finish(self) -> FindingsSummary {
+        let _ = self.sender.send(Message::Stop);
+        self.thread.join().unwrap_or_else(|_| FindingsSummary {
+            first_write_error: Some("the findings writer thread panicked".into()),
+            ..FindingsSummary::default()
+        })
+    }
+}
+
+fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> FindingsSummary {
+    let mut summary = FindingsSummary::default();
+    let mut affected: BTreeMap<u32, AffectedAccount> = BTreeMap::new();
+    let mut seen: HashSet<Signature> = HashSet::new();
+    for kind in FindingKind::ALL {
+        summary.by_kind.insert(kind.name().to_owned(), 0);
+    }
+    while let Ok(Message::Finding(finding)) = receiver.recv() {
+        let first_time = seen.insert(Signature::of(&finding));
+        if first_time {
+            summary.distinct += 1;
+            if let Err(error) = write_line(&mut out, &finding) {
+                summary.write_failures += 1;
+                summary.first_write_error.get_or_insert(error.to_string());
+            }
+        }
+        *summary
+            .by_kind
+            .entry(finding.kind.name().to_owned())
+            .or_default() += 1;
+        for foreign in &finding.foreign {
+            let entry = affected
+                .entry(foreign.account.owner)
+                .or_insert_with(|| AffectedAccount {
+                    owner: foreign.account.owner,
+                    numero_allocataire: foreign.account.numero_allocataire.clone(),
+                    first_seen: finding.at.clone(),
+                    ..AffectedAccount::default()
+                });
+            entry.seen_by.insert(finding.viewer.owner);
+            entry.fields.insert(foreign.field.clone());
+            entry.phases.insert(finding.phase.clone());
+            entry.last_seen = finding.at.clone();
+        }
+        for owner in finding
+            .foreign
+            .iter()
+            .map(|f| f.account.owner)
+            .collect::<BTreeSet<_>>()
+        {
+            if let Some(entry) = affected.get_mut(&owner) {
+                entry.findings += 1;
+            }
+        }
+        if first_time && summary.evidence.len() < EVIDENCE_KEPT {
+            summary.evidence.push(*finding);
+        }
+    }
+    if let Err(error) = out.flush() {
+        summary.first_write_error.get_or_insert(error.to_string());
+    }
+    summary.affected = affected.into_values().collect();
+    summary
+}
+
+/// What makes two findings the same one seen again.
+#[derive(Hash, PartialEq, Eq)]
+struct Signature {
+    kind: FindingKind,
+    page: String,
+    viewer: u32,
+    foreign: Vec<(u32, String)>,
+    missing: Vec<String>,
+}
+
+impl Signature {
+    fn of(finding: &Finding) -> Self {
+        let mut foreign: Vec<(u32, String)> = finding
+            .foreign
+            .iter()
+            .map(|f| (f.account.owner, f.field.clone()))
+            .collect();
+        foreign.sort_unstable();
+        foreign.dedup();
+        Signature {
+            kind: finding.kind,
+            page: finding.request.name.clone(),
+            viewer: finding.viewer.owner,
+            foreign,
+            missing: finding.missing.clone(),
+        }
+    }
+}
+
+fn write_line(out: &mut BufWriter<File>, finding: &Finding) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, finding)?;
+    out.write_all(b"\n")?;
+    // Flushed per finding: a run killed a moment later still has this one on disk.
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{AccountRef, ForeignValue, RequestEvidence, ResponseEvidence};
+
+    fn finding(viewer: u32, foreign: u32, at: &str) -> Finding {
+        Finding {
+            kind: FindingKind::Violation,
+            at: at.into(),
+            elapsed_ms: 1,
+            phase: "load".into(),
+            user: viewer as usize,
+            viewer: AccountRef {
+                owner: viewer,
+                numero_allocataire: "00*****01".into(),
+            },
+            foreign: vec![ForeignValue {
+                account: AccountRef {
+                    owner: foreign,
+                    numero_allocataire: "00*****02".into(),
+                },
+                field: "nir".into(),
+                location: "body".into(),
+                value: "1 8* ** ** *** *** *4".into(),
+            }],
+            missing: vec![],
+            request: RequestEvidence {
+                method: "GET".into(),
+                name: "GET /mon-compte".into(),
+                url: "http://127.0.0.1/mon-compte".into(),
+            },
+            response: ResponseEvidence {
+                status: 200,
+                final_url: "http://127.0.0.1/mon-compte".into(),
+                headers: BTreeMap::new(),
+                excerpt: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn each_finding_is_on_disk_before_the_run_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("findings.jsonl");
+        let (collector, sink) = Collector::start(&path).unwrap();
+        sink.send(finding(1, 2, "2026-01-01T00:00:00Z"));
+        // Not finished yet: the line must already be readable.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.lines().count() == 1 {
+                let back: Finding = serde_json::from_str(text.trim()).unwrap();
+                assert_eq!(back.viewer.owner, 1);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "finding not flushed");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        sink.send(finding(3, 2, "2026-01-01T00:00:05Z"));
+        // The same finding again: counted, not written twice.
+        sink.send(finding(3, 2, "2026-01-01T00:00:06Z"));
+        let summary = collector.finish();
+        assert_eq!(summary.count(FindingKind::Violation), 3);
+        assert_eq!(summary.distinct, 2);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+        assert_eq!(sink.count(FindingKind::Violation), 3);
+        assert_eq!(summary.affected.len(), 1);
+        let account = &summary.affected[0];
+        assert_eq!(account.owner, 2);
+        assert_eq!(account.seen_by, BTreeSet::from([1, 3]));
+        assert_eq!(account.first_seen, "2026-01-01T00:00:00Z");
+        assert_eq!(account.last_seen, "2026-01-01T00:00:06Z");
+        assert_eq!(account.findings, 3);
+    }
+}

@@ -1,0 +1,117 @@
+//! Findings: what a run saw that matters (violations, cross-writes, wrong identities), as small serde records.
+//! One collector owns counting and writing them; every report is a view over the same findings.
+
+mod collector;
+mod mask;
+
+pub use collector::{AffectedAccount, Collector, CollectorError, FindingSink, FindingsSummary};
+pub use mask::{mask_value, Masking};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The kind of a finding; each is one check, with one constant goose failure tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A response carried another beneficiary's identifying data.
+    Violation,
+    /// A value written by one beneficiary showed up in another beneficiary's file.
+    CrossWrite,
+    /// A page that must show the user's own data showed nobody's.
+    WrongIdentity,
+    /// The user's own page, but without the value the user just wrote (a stale read): a warning,
+    /// not an isolation failure.
+    LostWrite,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 4] = [
+        Self::Violation,
+        Self::CrossWrite,
+        Self::WrongIdentity,
+        Self::LostWrite,
+    ];
+
+    /// Whether this kind fails a run (exit 1) on its own; the others are warnings.
+    pub fn fails_run(self) -> bool {
+        !matches!(self, Self::LostWrite)
+    }
+
+    /// The goose failure tag: constant per check, so goose keeps one error row per page.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Violation => "crossleak-violation",
+            Self::CrossWrite => "crossleak-cross-write",
+            Self::WrongIdentity => "crossleak-wrong-identity",
+            Self::LostWrite => "crossleak-lost-write",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Violation => "violation",
+            Self::CrossWrite => "cross_write",
+            Self::WrongIdentity => "wrong_identity",
+            Self::LostWrite => "lost_write",
+        }
+    }
+}
+
+/// An account as evidence names it: its owner id and a (possibly masked) file number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRef {
+    pub owner: u32,
+    pub numero_allocataire: String,
+}
+
+/// Another owner's value seen in a response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignValue {
+    pub account: AccountRef,
+    pub field: String,
+    /// `body` or `header:<name>`.
+    pub location: String,
+    /// The value as it appeared, masked unless the run reveals.
+    pub value: String,
+}
+
+/// The request side of the evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestEvidence {
+    pub method: String,
+    /// The page template (one metric row per page), e.g. `GET /mon-compte`.
+    pub name: String,
+    pub url: String,
+}
+
+/// The response side of the evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseEvidence {
+    pub status: u16,
+    pub final_url: String,
+    /// Headers that matter for a leak (Set-Cookie, Cache-Control, Age, X-Cache, Vary, Content-Type), masked.
+    pub headers: BTreeMap<String, String>,
+    /// Up to a few hundred bytes of the body around the first foreign value, masked.
+    pub excerpt: String,
+}
+
+/// One thing a run saw that must not happen, with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub elapsed_ms: u64,
+    pub phase: String,
+    /// The goose user (0-based) that made the request.
+    pub user: usize,
+    /// Whose session made the request.
+    pub viewer: AccountRef,
+    /// Other owners' values in the response (empty for a wrong identity).
+    pub foreign: Vec<ForeignValue>,
+    /// The viewer's own fields the page had to show and did not.
+    pub missing: Vec<String>,
+    pub request: RequestEvidence,
+    pub response: ResponseEvidence,
+}

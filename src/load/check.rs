@@ -1,0 +1,484 @@
+//! The check every response goes through: oracle scan, verdict, and on a finding its masked evidence.
+//! Pure: takes an exchange already read off the wire, does no I/O.
+
+use super::watch::Watchlist;
+use crate::findings::{
+    AccountRef, Finding, FindingKind, ForeignValue, Masking, RequestEvidence, ResponseEvidence,
+};
+use crate::oracle::{Location, Sighting, Verdict};
+use crate::population::{Field, OwnerId, Population};
+use reqwest::header::HeaderMap;
+use std::collections::BTreeMap;
+
+/// Headers shown in evidence whatever they carry: the ones that explain a leak.
+const EVIDENCE_HEADERS: [&str; 7] = [
+    "set-cookie",
+    "cache-control",
+    "age",
+    "x-cache",
+    "vary",
+    "content-type",
+    "location",
+];
+
+/// Bytes of body kept either side of the first foreign value.
+const EXCERPT_RADIUS: usize = 160;
+
+/// One request and its response, as read off the wire.
+pub struct Exchange<'a> {
+    pub method: &'a str,
+    /// The page template, e.g. `GET /mon-compte`.
+    pub name: &'a str,
+    pub url: &'a str,
+    pub status: u16,
+    pub final_url: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// Who asked, and how evidence is written.
+pub struct CheckContext<'a> {
+    pub watch: &'a Watchlist,
+    pub population: &'a Population,
+    pub masking: Masking,
+    pub phase: &'a str,
+    pub user: usize,
+    pub elapsed_ms: u64,
+}
+
+/// Checks one exchange made under `viewer`'s session. `must_show` applies only when the response
+/// is the page that was asked for (a 2xx, not redirected elsewhere).
+pub fn check(
+    ctx: &CheckContext<'_>,
+    viewer: OwnerId,
+    exchange: &Exchange<'_>,
+    must_show: &[Field],
+) -> Option<Finding> {
+    let headers: Vec<(&str, &[u8])> = exchange
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect();
+    let sightings = ctx.watch.oracle.scan_response(&headers, exchange.body);
+    let must_show = ctx.watch.ids(must_show);
+    match ctx.watch.oracle.verdict(viewer, &sightings, &must_show) {
+        Verdict::Clean => None,
+        Verdict::Violation {
+            foreign,
+            own_present,
+        } => {
+            let written = ctx.watch.id(Field::WrittenIban);
+            let cross_write = own_present && foreign.iter().all(|s| Some(s.field) == written);
+            let kind = if cross_write {
+                FindingKind::CrossWrite
+            } else {
+                FindingKind::Violation
+            };
+            Some(finding(
+                ctx,
+                kind,
+                viewer,
+                exchange,
+                &sightings,
+                &foreign,
+                Vec::new(),
+            ))
+        }
+        Verdict::WrongIdentity { missing } => {
+            // Only a just-written value is missing: the user's own page, stale.
+            let written = ctx.watch.ids(&[Field::Iban, Field::WrittenIban]);
+            let kind = if missing.iter().all(|f| written.contains(f)) {
+                FindingKind::LostWrite
+            } else {
+                FindingKind::WrongIdentity
+            };
+            let missing = missing
+                .iter()
+                .map(|f| ctx.watch.oracle.field_name(*f).to_owned())
+                .collect();
+            Some(finding(
+                ctx,
+                kind,
+                viewer,
+                exchange,
+                &sightings,
+                &[],
+                missing,
+            ))
+        }
+    }
+}
+
+fn finding(
+    ctx: &CheckContext<'_>,
+    kind: FindingKind,
+    viewer: OwnerId,
+    exchange: &Exchange<'_>,
+    sightings: &[Sighting],
+    foreign: &[Sighting],
+    missing: Vec<String>,
+) -> Finding {
+    let account = |owner: OwnerId| AccountRef {
+        owner,
+        numero_allocataire: ctx
+            .population
+            .get(owner)
+            .map(|b| ctx.masking.apply(b.numero_allocataire.as_str()))
+            .unwrap_or_default(),
+    };
+    let foreign_values = foreign
+        .iter()
+        .map(|s| ForeignValue {
+            account: account(s.owner),
+            field: ctx.watch.oracle.field_name(s.field).to_owned(),
+            location: match &s.location {
+                Location::Body => "body".to_owned(),
+                Location::Header(name) => format!("header:{name}"),
+            },
+            value: ctx.masking.apply(&sighting_text(exchange, s)),
+        })
+        .collect();
+    Finding {
+        kind,
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        elapsed_ms: ctx.elapsed_ms,
+        phase: ctx.phase.to_owned(),
+        user: ctx.user,
+        viewer: account(viewer),
+        foreign: foreign_values,
+        missing,
+        request: RequestEvidence {
+            method: exchange.method.to_owned(),
+            name: exchange.name.to_owned(),
+            url: exchange.url.to_owned(),
+        },
+        response: ResponseEvidence {
+            status: exchange.status,
+            final_url: exchange.final_url.to_owned(),
+            headers: evidence_headers(ctx.masking, exchange, sightings),
+            excerpt: excerpt(ctx.masking, exchange.body, sightings, foreign),
+        },
+    }
+}
+
+fn sighting_text(exchange: &Exchange<'_>, sighting: &Sighting) -> String {
+    let source: &[u8] = match &sighting.location {
+        Location::Body => exchange.body,
+        Location::Header(name) => exchange
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .map(|v| v.as_bytes())
+            .find(|v| v.len() >= sighting.end)
+            .unwrap_or_default(),
+    };
+    source
+        .get(sighting.start..sighting.end)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+/// The headers that explain a leak, plus any header a value was seen in; session tokens masked.
+fn evidence_headers(
+    masking: Masking,
+    exchange: &Exchange<'_>,
+    sightings: &[Sighting],
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (name, value) in exchange.headers {
+        let name = name.as_str();
+        let seen_here: Vec<(usize, usize)> = sightings
+            .iter()
+            .filter(|s| matches!(&s.location, Location::Header(h) if h == name))
+            .map(|s| (s.start, s.end))
+            .collect();
+        if !EVIDENCE_HEADERS.contains(&name) && seen_here.is_empty() {
+            continue;
+        }
+        let text = if name == "set-cookie" {
+            mask_cookie(masking, &String::from_utf8_lossy(value.as_bytes()))
+        } else {
+            masking.apply_spans(value.as_bytes(), &seen_here)
+        };
+        out.entry(name.to_owned())
+            .and_modify(|existing: &mut String| {
+                existing.push('\n');
+                existing.push_str(&text);
+            })
+            .or_insert(text);
+    }
+    out
+}
+
+/// `name=value; attributes`: the value is a credential, so it is masked like personal data.
+fn mask_cookie(masking: Masking, cookie: &str) -> String {
+    let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
+    let masked = match pair.split_once('=') {
+        Some((name, value)) => format!("{name}={}", masking.apply(value)),
+        None => masking.apply(pair),
+    };
+    if attributes.is_empty() {
+        masked
+    } else {
+        format!("{masked};{attributes}")
+    }
+}
+
+/// A window of the body around the first foreign value (or its start), every value in it masked.
+fn excerpt(masking: Masking, body: &[u8], sightings: &[Sighting], foreign: &[Sighting]) -> String {
+    let centre = foreign
+        .iter()
+        .find(|s| s.location == Location::Body)
+        .map(|s| s.start)
+        .unwrap_or(0);
+    let mut start = centre.saturating_sub(EXCERPT_RADIUS);
+    let mut end = (centre + EXCERPT_RADIUS).min(body.len());
+    // Never cut inside a value: widen to include any sighting the window touches.
+    for s in sightings.iter().filter(|s| s.location == Location::Body) {
+        if s.start < end && s.end > start {
+            start = start.min(s.start);
+            end = end.max(s.end);
+        }
+    }
+    let spans: Vec<(usize, usize)> = sightings
+        .iter()
+        .filter(|s| s.location == Location::Body && s.start >= start && s.end <= end)
+        .map(|s| (s.start - start, s.end - start))
+        .collect();
+    masking.apply_spans(&body[start..end], &spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::population::GenerateOptions;
+    use reqwest::header::{HeaderValue, CACHE_CONTROL, SET_COOKIE};
+
+    fn world() -> (Population, Watchlist) {
+        let population = Population::generate(&GenerateOptions {
+            size: 50,
+            seed: 7,
+            household_share: 0.5,
+            ..GenerateOptions::default()
+        })
+        .unwrap();
+        let watch = Watchlist::build(&population).unwrap();
+        (population, watch)
+    }
+
+    fn page_of(population: &Population, owner: OwnerId, iban: &str) -> String {
+        let b = population.get(owner).unwrap();
+        format!(
+            "<html><h1>{} {}</h1><p>N° allocataire {}</p><p>NIR {}</p><p>IBAN {}</p><p>Tél {}</p></html>",
+            b.first_name,
+            b.last_name,
+            b.numero_allocataire,
+            b.nir.spaced(),
+            iban,
+            b.phone_spaced()
+        )
+    }
+
+    fn run_check(
+        population: &Population,
+        watch: &Watchlist,
+        viewer: OwnerId,
+        body: &str,
+        headers: &HeaderMap,
+        must_show: &[Field],
+        masking: Masking,
+    ) -> Option<Finding> {
+        let ctx = CheckContext {
+            watch,
+            population,
+            masking,
+            phase: "load",
+            user: 3,
+            elapsed_ms: 42,
+        };
+        let exchange = Exchange {
+            method: "GET",
+            name: "GET /mon-compte",
+            url: "http://127.0.0.1:1/mon-compte",
+            status: 200,
+            final_url: "http://127.0.0.1:1/mon-compte",
+            headers,
+            body: body.as_bytes(),
+        };
+        check(&ctx, viewer, &exchange, must_show)
+    }
+
+    const IDENTITY: [Field; 2] = [Field::NumeroAllocataire, Field::Nir];
+
+    #[test]
+    fn own_page_is_clean() {
+        let (population, watch) = world();
+        let iban = population.get(4).unwrap().iban_grouped();
+        let body = page_of(&population, 4, &iban);
+        let headers = HeaderMap::new();
+        assert_eq!(
+            run_check(
+                &population,
+                &watch,
+                4,
+                &body,
+                &headers,
+                &IDENTITY,
+                Masking::Masked
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn another_owners_page_is_a_violation_with_masked_evidence() {
+        let (population, watch) = world();
+        let stranger = (1..50)
+            .find(|o| !watch.oracle.same_household(0, *o))
+            .unwrap();
+        let iban = population.get(stranger).unwrap().iban.clone();
+        let body = page_of(&population, stranger, &iban);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            SET_COOKIE,
+            HeaderValue::from_static("crossleak_session=abcdef0123456789; HttpOnly; Path=/"),
+        );
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        let finding = run_check(
+            &population,
+            &watch,
+            0,
+            &body,
+            &headers,
+            &IDENTITY,
+            Masking::Masked,
+        )
+        .expect("a violation");
+        assert_eq!(finding.kind, FindingKind::Violation);
+        assert_eq!(finding.viewer.owner, 0);
+        assert!(finding.foreign.iter().all(|f| f.account.owner == stranger));
+        let fields: Vec<&str> = finding.foreign.iter().map(|f| f.field.as_str()).collect();
+        for field in ["numero_allocataire", "nir", "iban", "phone"] {
+            assert!(fields.contains(&field), "{field} missing from {fields:?}");
+        }
+        // Masked: the stranger's file number never appears whole in the evidence.
+        let numero = population
+            .get(stranger)
+            .unwrap()
+            .numero_allocataire
+            .to_string();
+        let evidence = serde_json::to_string(&finding).unwrap();
+        assert!(!evidence.contains(&numero), "{evidence}");
+        assert!(
+            !evidence.contains("abcdef0123456789"),
+            "session token leaked into evidence"
+        );
+        assert_eq!(
+            finding.response.headers["cache-control"],
+            "private, no-store"
+        );
+        // Revealed: the value is there as served.
+        let revealed = run_check(
+            &population,
+            &watch,
+            0,
+            &body,
+            &headers,
+            &IDENTITY,
+            Masking::Revealed,
+        )
+        .unwrap();
+        assert!(serde_json::to_string(&revealed).unwrap().contains(&numero));
+    }
+
+    #[test]
+    fn a_household_partners_data_is_allowed() {
+        let (population, watch) = world();
+        let (a, b) = (0..50u32)
+            .flat_map(|a| (0..50u32).map(move |b| (a, b)))
+            .find(|(a, b)| a != b && watch.oracle.same_household(*a, *b))
+            .expect("a two-adult household in the population");
+        let mine = population.get(a).unwrap();
+        let partner = population.get(b).unwrap();
+        let body = format!(
+            "{} {} / conjoint {} {}",
+            mine.numero_allocataire,
+            mine.nir,
+            partner.numero_allocataire,
+            partner.nir.spaced()
+        );
+        assert_eq!(
+            run_check(
+                &population,
+                &watch,
+                a,
+                &body,
+                &HeaderMap::new(),
+                &IDENTITY,
+                Masking::Masked
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_page_without_the_viewers_identity_is_a_wrong_identity() {
+        let (population, watch) = world();
+        let finding = run_check(
+            &population,
+            &watch,
+            2,
+            "<html>Bienvenue</html>",
+            &HeaderMap::new(),
+            &IDENTITY,
+            Masking::Masked,
+        )
+        .unwrap();
+        assert_eq!(finding.kind, FindingKind::WrongIdentity);
+        assert_eq!(finding.missing, ["numero_allocataire", "nir"]);
+    }
+
+    #[test]
+    fn own_page_missing_only_the_just_written_value_is_a_lost_write() {
+        let (population, watch) = world();
+        let old = population.get(5).unwrap().iban.clone();
+        let body = page_of(&population, 5, &old);
+        let must_show = [Field::NumeroAllocataire, Field::WrittenIban];
+        let finding = run_check(
+            &population,
+            &watch,
+            5,
+            &body,
+            &HeaderMap::new(),
+            &must_show,
+            Masking::Masked,
+        )
+        .unwrap();
+        assert_eq!(finding.kind, FindingKind::LostWrite);
+        assert!(!finding.kind.fails_run());
+    }
+
+    #[test]
+    fn another_users_written_value_in_my_file_is_a_cross_write() {
+        let (population, watch) = world();
+        let writer = (1..50)
+            .find(|o| !watch.oracle.same_household(0, *o))
+            .unwrap();
+        let written = population.get(writer).unwrap().spare_iban.clone();
+        // My own file, but showing the IBAN another user just wrote.
+        let body = page_of(&population, 0, &written);
+        let finding = run_check(
+            &population,
+            &watch,
+            0,
+            &body,
+            &HeaderMap::new(),
+            &IDENTITY,
+            Masking::Masked,
+        )
+        .unwrap();
+        assert_eq!(finding.kind, FindingKind::CrossWrite);
+        assert_eq!(finding.foreign[0].account.owner, writer);
+        assert_eq!(finding.foreign[0].field, "written_iban");
+    }
+}

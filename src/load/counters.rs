@@ -1,0 +1,151 @@
+//! Live counters of a load run, shared by every simulated user: requests, checks, logins, errors by
+//! cause. Lock-free; read for the progress line and the summary.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a request did not give a usable response. Errors are never violations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCause {
+    /// Connection refused or reset before a response.
+    Connect,
+    /// No response within the request timeout.
+    Timeout,
+    /// The response body could not be read whole.
+    Body,
+    /// A 5xx answer.
+    ServerError,
+    /// Any other transport failure.
+    Transport,
+}
+
+impl ErrorCause {
+    const ALL: [ErrorCause; 5] = [
+        Self::Connect,
+        Self::Timeout,
+        Self::Body,
+        Self::ServerError,
+        Self::Transport,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::Body => "body",
+            Self::ServerError => "server_error",
+            Self::Transport => "transport",
+        }
+    }
+
+    pub fn of(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Self::Timeout
+        } else if error.is_connect() {
+            Self::Connect
+        } else if error.is_body() || error.is_decode() {
+            Self::Body
+        } else {
+            Self::Transport
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    requests: AtomicU64,
+    checked: AtomicU64,
+    logins: AtomicU64,
+    login_failures: AtomicU64,
+    relogins: AtomicU64,
+    sessions_lost: AtomicU64,
+    truncated_bodies: AtomicU64,
+    errors: [AtomicU64; ErrorCause::ALL.len()],
+}
+
+/// A copy of the counters at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CountersSnapshot {
+    pub requests: u64,
+    pub checked_responses: u64,
+    pub logins: u64,
+    pub login_failures: u64,
+    pub relogins: u64,
+    pub sessions_lost: u64,
+    /// Bodies larger than the scan cap: only their first bytes were checked.
+    pub truncated_bodies: u64,
+    pub errors: u64,
+    pub errors_by_cause: BTreeMap<String, u64>,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub fn request(&self) {
+        bump(&self.requests);
+    }
+    pub fn checked(&self) {
+        bump(&self.checked);
+    }
+    pub fn login(&self, again: bool) {
+        bump(&self.logins);
+        if again {
+            bump(&self.relogins);
+        }
+    }
+    pub fn login_failed(&self) {
+        bump(&self.login_failures);
+    }
+    pub fn session_lost(&self) {
+        bump(&self.sessions_lost);
+    }
+    pub fn truncated(&self) {
+        bump(&self.truncated_bodies);
+    }
+    pub fn error(&self, cause: ErrorCause) {
+        bump(&self.errors[cause as usize]);
+    }
+
+    pub fn snapshot(&self) -> CountersSnapshot {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let errors_by_cause: BTreeMap<String, u64> = ErrorCause::ALL
+            .iter()
+            .map(|cause| (cause.name().to_owned(), load(&self.errors[*cause as usize])))
+            .collect();
+        CountersSnapshot {
+            requests: load(&self.requests),
+            checked_responses: load(&self.checked),
+            logins: load(&self.logins),
+            login_failures: load(&self.login_failures),
+            relogins: load(&self.relogins),
+            sessions_lost: load(&self.sessions_lost),
+            truncated_bodies: load(&self.truncated_bodies),
+            errors: errors_by_cause.values().sum(),
+            errors_by_cause,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_sums_errors_by_cause() {
+        let counters = Counters::default();
+        counters.error(ErrorCause::Timeout);
+        counters.error(ErrorCause::Timeout);
+        counters.error(ErrorCause::ServerError);
+        counters.login(false);
+        counters.login(true);
+        let snap = counters.snapshot();
+        assert_eq!(snap.errors, 3);
+        assert_eq!(snap.errors_by_cause["timeout"], 2);
+        assert_eq!(snap.errors_by_cause["server_error"], 1);
+        assert_eq!((snap.logins, snap.relogins), (2, 1));
+    }
+}

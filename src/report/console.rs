@@ -1,0 +1,151 @@
+//! What a person sees in the terminal: a live progress line while the run goes, a summary table
+//! at the end. The live line turns itself off when stderr is not a terminal or with `--quiet`.
+
+use super::Summary;
+use crate::findings::FindingKind;
+use crate::load::LoadContext;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The live progress line, redrawn every second on stderr.
+pub struct Progress {
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Progress {
+    pub fn start(ctx: Arc<LoadContext>, planned: Duration, quiet: bool) -> Progress {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress { task: None };
+        }
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let mut last_requests = 0;
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let snap = ctx.counters.snapshot();
+                let failures: u64 = FindingKind::ALL
+                    .iter()
+                    .filter(|k| k.fails_run())
+                    .map(|k| ctx.sink.count(*k))
+                    .sum();
+                let elapsed = started.elapsed().as_secs();
+                eprint!(
+                    "\r\x1b[2K[{elapsed:>3}s/{}s] {:>6} req/s · {} checked · {} errors · {} violations",
+                    planned.as_secs(),
+                    snap.requests - last_requests,
+                    snap.checked_responses,
+                    snap.errors,
+                    failures,
+                );
+                let _ = std::io::stderr().flush();
+                last_requests = snap.requests;
+            }
+        });
+        Progress { task: Some(task) }
+    }
+
+    pub fn stop(self) {
+        if let Some(task) = self.task {
+            task.abort();
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Prints the final table to stdout.
+pub fn print_summary(summary: &Summary, dir: &Path) {
+    let row = |label: &str, value: String| println!("  {label:<20} {value}");
+    println!();
+    println!(
+        "crossleak {} — target {} — faults: {}",
+        summary.command,
+        summary.target,
+        if summary.faults.is_empty() {
+            "none".to_owned()
+        } else {
+            summary.faults.join(", ")
+        }
+    );
+    row(
+        "users",
+        format!(
+            "{} ({} beneficiaries in the population)",
+            summary.users, summary.population
+        ),
+    );
+    row(
+        "requests",
+        format!(
+            "{} in {:.1} s ({:.0}/s)",
+            summary.requests, summary.duration_secs, summary.requests_per_second
+        ),
+    );
+    row("checked responses", summary.checked_responses.to_string());
+    row(
+        "errors",
+        if summary.errors == 0 {
+            "0".to_owned()
+        } else {
+            let causes: Vec<String> = summary
+                .errors_by_cause
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(cause, n)| format!("{cause} {n}"))
+                .collect();
+            format!("{} ({})", summary.errors, causes.join(", "))
+        },
+    );
+    row(
+        "logins",
+        format!(
+            "{} ok, {} failed, {} again after a lost session",
+            summary.logins.succeeded, summary.logins.failed, summary.logins.again
+        ),
+    );
+    row(
+        "violations",
+        format!(
+            "{} (foreign data {}, cross-writes {}, wrong identities {})",
+            summary.violations,
+            summary.count(FindingKind::Violation),
+            summary.count(FindingKind::CrossWrite),
+            summary.count(FindingKind::WrongIdentity)
+        ),
+    );
+    let lost = summary.count(FindingKind::LostWrite);
+    if lost > 0 {
+        row(
+            "warnings",
+            format!("{lost} lost write(s): a user's own page without the value it just wrote"),
+        );
+    }
+    let affected = &summary.affected_accounts;
+    row("affected accounts", affected.len().to_string());
+    for account in affected.iter().take(10) {
+        println!(
+            "    n° {} — seen by {} user(s), fields: {}",
+            account.numero_allocataire,
+            account.seen_by.len(),
+            account
+                .fields
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if affected.len() > 10 {
+        println!("    … and {} more in summary.json", affected.len() - 10);
+    }
+    row("report", dir.join("summary.json").display().to_string());
+    println!(
+        "RESULT: {} — {} (exit {})",
+        summary.status.label(),
+        summary.reason,
+        summary.exit_code
+    );
+}

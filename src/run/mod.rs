@@ -1,0 +1,152 @@
+//! One run from start to exit status: check the target, build the oracle, open the findings file,
+//! drive the load, write the reports. `demo` wraps it around the embedded portal.
+
+mod demo;
+mod target;
+
+pub use demo::{demo, DemoOptions};
+pub use target::{check_target, TargetError};
+
+use crate::findings::{Collector, CollectorError, Masking};
+use crate::load::{self, Counters, LoadContext, LoadPlan, Site, Watchlist};
+use crate::oracle::OracleError;
+use crate::outcome::Status;
+use crate::population::Population;
+use crate::report::{self, Progress, RunFacts, Summary};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything a run needs, validated.
+pub struct RunSpec {
+    pub command: String,
+    /// Base URL, already through `check_target`.
+    pub target: String,
+    pub faults: Vec<String>,
+    pub seed: Option<u64>,
+    pub population: Arc<Population>,
+    pub site: Site,
+    pub plan: LoadPlan,
+    pub checks: bool,
+    pub masking: Masking,
+    /// The run writes `<report_root>/<run-id>/`.
+    pub report_root: PathBuf,
+    pub quiet: bool,
+}
+
+/// The summary of a finished run and the folder holding its reports.
+pub struct RunResult {
+    pub summary: Summary,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("the population cannot be watched: {0}")]
+    Oracle(#[from] OracleError),
+    #[error("cannot create the report folder {path}: {source}; choose a writable --report-dir")]
+    ReportDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Findings(#[from] CollectorError),
+    #[error(transparent)]
+    Load(#[from] load::LoadError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("the demo portal could not start: {0}")]
+    Portal(String),
+}
+
+impl RunError {
+    /// Every error before the load starts is a usage or configuration error (exit 2).
+    pub fn status(&self) -> Status {
+        Status::UsageError
+    }
+}
+
+/// Runs `spec` and writes its reports; an unreachable target is a result (exit 3), not an error.
+pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
+    let run_id = report::run_id();
+    let dir = spec.report_root.join(&run_id);
+    std::fs::create_dir_all(&dir).map_err(|source| RunError::ReportDir {
+        path: dir.clone(),
+        source,
+    })?;
+    let watch = Arc::new(Watchlist::build(&spec.population)?);
+    let (collector, sink) = Collector::start(&dir.join("findings.jsonl"))?;
+    let started_at = chrono::Utc::now();
+    let plain_http = spec.target.starts_with("http://");
+    let ctx = Arc::new(LoadContext {
+        site: spec.site,
+        population: Arc::clone(&spec.population),
+        watch,
+        sink,
+        counters: Counters::default(),
+        masking: spec.masking,
+        checks: spec.checks,
+        phase: "load".to_owned(),
+        started: Instant::now(),
+        request_timeout: spec.plan.request_timeout,
+        max_body_bytes: load::DEFAULT_MAX_BODY_BYTES,
+        think_time: spec.plan.think_time,
+        plain_http,
+    });
+    let goose = if reachable(&spec.target, spec.plan.request_timeout).await {
+        let progress = Progress::start(Arc::clone(&ctx), spec.plan.duration, spec.quiet);
+        let mut plan = spec.plan.clone();
+        plan.goose_report = Some(dir.join("goose-report.html"));
+        let figures = load::run(&spec.target, &plan, Arc::clone(&ctx)).await;
+        progress.stop();
+        Some(figures?)
+    } else {
+        None
+    };
+    let findings = collector.finish();
+    let facts = RunFacts {
+        run_id: &run_id,
+        command: &spec.command,
+        target: &spec.target,
+        faults: spec.faults,
+        seed: spec.seed,
+        users: spec.plan.users,
+        population: spec.population.len(),
+        checks: spec.checks,
+        revealed: spec.masking == Masking::Revealed,
+        started_at,
+        counters: ctx.counters.snapshot(),
+        findings,
+        goose: goose.clone().unwrap_or_default(),
+    };
+    let mut summary = Summary::from_facts(facts);
+    if goose.is_none() {
+        summary.status = Status::Unreachable;
+        summary.exit_code = Status::Unreachable.exit_code();
+        summary.reason = format!(
+            "{} did not answer within {:?}: start the target or fix --target",
+            spec.target, spec.plan.request_timeout
+        );
+    }
+    if let Err(error) = summary.write(&dir) {
+        eprintln!(
+            "warning: could not write {}: {error}",
+            dir.join("summary.json").display()
+        );
+    }
+    Ok(RunResult { summary, dir })
+}
+
+/// Any HTTP answer, whatever its status, means the target is up.
+async fn reachable(target: &str, timeout: Duration) -> bool {
+    let client = reqwest::Client::builder()
+        .timeout(timeout.min(Duration::from_secs(10)))
+        .no_proxy()
+        .build();
+    match client {
+        Ok(client) => client.get(target).send().await.is_ok(),
+        Err(_) => false,
+    }
+}
