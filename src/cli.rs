@@ -1,6 +1,7 @@
 //! The command line: clap definitions (raw) and `run`, which turns them into typed options and calls
 //! the library. Prints errors once, with their cause, and returns the documented status.
 
+use crate::load::{Behaviours, CrowdPlan};
 use crate::outcome::Status;
 use crate::population::{GenerateOptions, Population};
 use crate::portal::{self, Fault, PortalConfig};
@@ -63,6 +64,63 @@ pub struct DemoArgs {
     /// No live progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub behaviours: BehaviourArgs,
+}
+
+/// The load behaviours that open race windows. The demo turns them all on unless `--plain`.
+#[derive(Debug, Args)]
+pub struct BehaviourArgs {
+    /// A plain load: no crowd, no cancellation, no session replay, no observer, no cache probes.
+    #[arg(long)]
+    pub plain: bool,
+    /// Release this many users on the same step at the same instant (0: no crowd).
+    #[arg(long, value_name = "USERS")]
+    pub crowd: Option<usize>,
+    /// Share of page reads preceded by a request the client cancels mid-flight (0 to 1).
+    #[arg(long, value_name = "SHARE")]
+    pub cancel_share: Option<f64>,
+    /// How long after sending a cancelled request is given up.
+    #[arg(long, value_name = "DURATION", value_parser = parse_short_duration)]
+    pub cancel_after: Option<Duration>,
+    /// Anonymous observers: users with no session reading the personal pages.
+    #[arg(long, value_name = "USERS")]
+    pub observers: Option<usize>,
+}
+
+impl BehaviourArgs {
+    fn behaviours(&self) -> Result<Behaviours, String> {
+        let mut behaviours = if self.plain {
+            Behaviours::default()
+        } else {
+            Behaviours::all()
+        };
+        if let Some(size) = self.crowd {
+            behaviours.crowd = (size > 1).then(|| CrowdPlan {
+                size,
+                max_wait: Duration::from_millis(100),
+            });
+        }
+        if let Some(share) = self.cancel_share {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!(
+                    "--cancel-share {share} is not a share: write a number from 0 to 1, e.g. 0.05"
+                ));
+            }
+            behaviours.cancel_share = share;
+        }
+        if let Some(after) = self.cancel_after {
+            behaviours.cancel_after = after;
+        }
+        if let Some(observers) = self.observers {
+            behaviours.observers = observers;
+        }
+        Ok(behaviours)
+    }
+}
+
+fn parse_short_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e}: write a duration such as 5ms"))
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +168,13 @@ pub async fn run(cli: Cli) -> Status {
 
 async fn demo(args: DemoArgs) -> Status {
     let quiet = args.quiet;
+    let behaviours = match args.behaviours.behaviours() {
+        Ok(behaviours) => behaviours,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Status::UsageError;
+        }
+    };
     let options = DemoOptions {
         faults: args.faults,
         users: args.users,
@@ -121,6 +186,7 @@ async fn demo(args: DemoArgs) -> Status {
         checks: !args.no_checks,
         reveal: args.reveal,
         quiet,
+        behaviours,
     };
     match run::demo(options).await {
         Ok(result) => {

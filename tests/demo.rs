@@ -2,7 +2,7 @@
 //! response checked. Each run is bounded to a few seconds; runs are serialised (goose has globals).
 
 use crossleak::findings::{Finding, FindingKind, Masking};
-use crossleak::load::{LoadPlan, Site};
+use crossleak::load::{Behaviours, LoadPlan, Site};
 use crossleak::outcome::Status;
 use crossleak::population::{GenerateOptions, Population};
 use crossleak::portal::{self, Fault, PortalConfig};
@@ -27,6 +27,7 @@ fn options(faults: Vec<Fault>, reports: &Path) -> DemoOptions {
         checks: true,
         reveal: false,
         quiet: true,
+        behaviours: Behaviours::all(),
     }
 }
 
@@ -56,7 +57,8 @@ async fn correct_portal_gives_a_clean_run_with_every_response_checked() {
         summary.checked_responses
     );
     assert_eq!(summary.errors, 0);
-    assert_eq!(summary.logins.succeeded, 40);
+    assert!(summary.logins.succeeded >= 40, "{:?}", summary.logins);
+    assert_eq!(summary.logins.failed, 0);
     assert!(findings_on_disk(&result.dir).is_empty());
     let json = summary_json(&result.dir);
     for key in [
@@ -110,9 +112,12 @@ async fn shared_cache_fault_is_caught_and_names_the_exposed_accounts() {
             Some("HIT")
         );
         for foreign in &finding.foreign {
-            let viewer = population.get(finding.viewer.owner).unwrap();
             let owner = population.get(foreign.account.owner).unwrap();
-            assert_ne!(viewer.household, owner.household);
+            // The anonymous observer has no household: any data it sees is foreign.
+            if let Some(viewer) = &finding.viewer {
+                let viewer = population.get(viewer.owner).unwrap();
+                assert_ne!(viewer.household, owner.household);
+            }
             assert!(affected.contains(&owner.id));
             // Masked by default: the owner's file number is not in the evidence whole.
             assert_ne!(
@@ -206,6 +211,7 @@ fn spec(target: String, population: Population, reports: &Path) -> RunSpec {
             think_time: Some((Duration::from_millis(50), Duration::from_millis(100))),
             goose_report: None,
         },
+        behaviours: Behaviours::default(),
         checks: true,
         masking: Masking::Masked,
         report_root: reports.to_owned(),

@@ -60,6 +60,8 @@ pub struct AffectedAccount {
     pub owner: u32,
     pub numero_allocataire: String,
     pub seen_by: BTreeSet<u32>,
+    /// Whether the anonymous observer (no session at all) saw it.
+    pub seen_by_observer: bool,
     pub fields: BTreeSet<String>,
     pub phases: BTreeSet<String>,
     pub first_seen: String,
@@ -164,7 +166,12 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
                     first_seen: finding.at.clone(),
                     ..AffectedAccount::default()
                 });
-            entry.seen_by.insert(finding.viewer.owner);
+            match &finding.viewer {
+                Some(viewer) => {
+                    entry.seen_by.insert(viewer.owner);
+                }
+                None => entry.seen_by_observer = true,
+            }
             entry.fields.insert(foreign.field.clone());
             entry.phases.insert(finding.phase.clone());
             entry.last_seen = finding.at.clone();
@@ -195,7 +202,7 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
 struct Signature {
     kind: FindingKind,
     page: String,
-    viewer: u32,
+    viewer: Option<u32>,
     foreign: Vec<(u32, String)>,
     missing: Vec<String>,
 }
@@ -212,7 +219,7 @@ impl Signature {
         Signature {
             kind: finding.kind,
             page: finding.request.name.clone(),
-            viewer: finding.viewer.owner,
+            viewer: finding.viewer.as_ref().map(|v| v.owner),
             foreign,
             missing: finding.missing.clone(),
         }
@@ -238,10 +245,10 @@ mod tests {
             elapsed_ms: 1,
             phase: "load".into(),
             user: viewer as usize,
-            viewer: AccountRef {
+            viewer: Some(AccountRef {
                 owner: viewer,
                 numero_allocataire: "00*****01".into(),
-            },
+            }),
             foreign: vec![ForeignValue {
                 account: AccountRef {
                     owner: foreign,
@@ -252,6 +259,7 @@ mod tests {
                 value: "1 8* ** ** *** *** *4".into(),
             }],
             missing: vec![],
+            detail: String::new(),
             request: RequestEvidence {
                 method: "GET".into(),
                 name: "GET /mon-compte".into(),
@@ -278,7 +286,7 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             if text.lines().count() == 1 {
                 let back: Finding = serde_json::from_str(text.trim()).unwrap();
-                assert_eq!(back.viewer.owner, 1);
+                assert_eq!(back.viewer.unwrap().owner, 1);
                 break;
             }
             assert!(std::time::Instant::now() < deadline, "finding not flushed");

@@ -23,19 +23,29 @@ pub enum FindingKind {
     /// The user's own page, but without the value the user just wrote (a stale read): a warning,
     /// not an isolation failure.
     LostWrite,
+    /// A session token still opened the file after logout or a password change.
+    StaleSession,
+    /// One session token was issued to two different users.
+    TokenCollision,
+    /// A response carrying personal data that a shared cache may store or did serve: a warning
+    /// unless the scenario makes it fail the run.
+    CacheablePage,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 4] = [
+    pub const ALL: [FindingKind; 7] = [
         Self::Violation,
         Self::CrossWrite,
         Self::WrongIdentity,
         Self::LostWrite,
+        Self::StaleSession,
+        Self::TokenCollision,
+        Self::CacheablePage,
     ];
 
     /// Whether this kind fails a run (exit 1) on its own; the others are warnings.
     pub fn fails_run(self) -> bool {
-        !matches!(self, Self::LostWrite)
+        !matches!(self, Self::LostWrite | Self::CacheablePage)
     }
 
     /// The goose failure tag: constant per check, so goose keeps one error row per page.
@@ -45,6 +55,9 @@ impl FindingKind {
             Self::CrossWrite => "crossleak-cross-write",
             Self::WrongIdentity => "crossleak-wrong-identity",
             Self::LostWrite => "crossleak-lost-write",
+            Self::StaleSession => "crossleak-stale-session",
+            Self::TokenCollision => "crossleak-token-collision",
+            Self::CacheablePage => "crossleak-cacheable-page",
         }
     }
 
@@ -54,6 +67,9 @@ impl FindingKind {
             Self::CrossWrite => "cross_write",
             Self::WrongIdentity => "wrong_identity",
             Self::LostWrite => "lost_write",
+            Self::StaleSession => "stale_session",
+            Self::TokenCollision => "token_collision",
+            Self::CacheablePage => "cacheable_page",
         }
     }
 }
@@ -106,12 +122,14 @@ pub struct Finding {
     pub phase: String,
     /// The goose user (0-based) that made the request.
     pub user: usize,
-    /// Whose session made the request.
-    pub viewer: AccountRef,
+    /// Whose session made the request; `None` for the anonymous observer.
+    pub viewer: Option<AccountRef>,
     /// Other owners' values in the response (empty for a wrong identity).
     pub foreign: Vec<ForeignValue>,
     /// The viewer's own fields the page had to show and did not.
     pub missing: Vec<String>,
+    /// What the check saw, in one sentence (the cache headers at fault, the stale token's story).
+    pub detail: String,
     pub request: RequestEvidence,
     pub response: ResponseEvidence,
 }

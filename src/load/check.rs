@@ -46,14 +46,15 @@ pub struct CheckContext<'a> {
     pub elapsed_ms: u64,
 }
 
-/// Checks one exchange made under `viewer`'s session. `must_show` applies only when the response
-/// is the page that was asked for (a 2xx, not redirected elsewhere).
+/// Checks one exchange made under `viewer`'s session (`None`: the anonymous observer, who must
+/// never see anyone's data). `must_show` applies only when the response is the page that was
+/// asked for (a 2xx, not redirected elsewhere). Returns every finding, the cache audit included.
 pub fn check(
     ctx: &CheckContext<'_>,
-    viewer: OwnerId,
+    viewer: Option<OwnerId>,
     exchange: &Exchange<'_>,
     must_show: &[Field],
-) -> Option<Finding> {
+) -> Vec<Finding> {
     let headers: Vec<(&str, &[u8])> = exchange
         .headers
         .iter()
@@ -61,20 +62,43 @@ pub fn check(
         .collect();
     let sightings = ctx.watch.oracle.scan_response(&headers, exchange.body);
     let must_show = ctx.watch.ids(must_show);
-    match ctx.watch.oracle.verdict(viewer, &sightings, &must_show) {
-        Verdict::Clean => None,
+    let verdict = match viewer {
+        Some(viewer) => ctx.watch.oracle.verdict(viewer, &sightings, &must_show),
+        None => ctx.watch.oracle.verdict_anonymous(&sightings),
+    };
+    let mut findings = Vec::new();
+    match verdict {
+        Verdict::Clean => {}
         Verdict::Violation {
             foreign,
             own_present,
         } => {
             let written = ctx.watch.id(Field::WrittenIban);
             let cross_write = own_present && foreign.iter().all(|s| Some(s.field) == written);
-            let kind = if cross_write {
-                FindingKind::CrossWrite
+            let (kind, detail) = if cross_write {
+                (
+                    FindingKind::CrossWrite,
+                    "the viewer's own file carries a value another user wrote".to_owned(),
+                )
+            } else if viewer.is_none() {
+                (
+                    FindingKind::Violation,
+                    "a client with no session was served personal data".to_owned(),
+                )
             } else {
-                FindingKind::Violation
+                (
+                    FindingKind::Violation,
+                    format!(
+                        "another beneficiary's data was served{}",
+                        if own_present {
+                            " beside the viewer's own"
+                        } else {
+                            " instead of the viewer's own"
+                        }
+                    ),
+                )
             };
-            Some(finding(
+            findings.push(finding(
                 ctx,
                 kind,
                 viewer,
@@ -82,21 +106,28 @@ pub fn check(
                 &sightings,
                 &foreign,
                 Vec::new(),
-            ))
+                detail,
+            ));
         }
         Verdict::WrongIdentity { missing } => {
             // Only a just-written value is missing: the user's own page, stale.
             let written = ctx.watch.ids(&[Field::Iban, Field::WrittenIban]);
-            let kind = if missing.iter().all(|f| written.contains(f)) {
-                FindingKind::LostWrite
+            let (kind, detail) = if missing.iter().all(|f| written.contains(f)) {
+                (
+                    FindingKind::LostWrite,
+                    "the user's own page does not show the value the user just wrote",
+                )
             } else {
-                FindingKind::WrongIdentity
+                (
+                    FindingKind::WrongIdentity,
+                    "the page shows nobody's identity where it must show the user's",
+                )
             };
             let missing = missing
                 .iter()
                 .map(|f| ctx.watch.oracle.field_name(*f).to_owned())
                 .collect();
-            Some(finding(
+            findings.push(finding(
                 ctx,
                 kind,
                 viewer,
@@ -104,19 +135,145 @@ pub fn check(
                 &sightings,
                 &[],
                 missing,
-            ))
+                detail.to_owned(),
+            ));
         }
+    }
+    if !sightings.is_empty() {
+        if let Some(reasons) = cache_audit(exchange.headers) {
+            findings.push(finding(
+                ctx,
+                FindingKind::CacheablePage,
+                viewer,
+                exchange,
+                &sightings,
+                &[],
+                Vec::new(),
+                reasons,
+            ));
+        }
+    }
+    findings
+}
+
+/// A session event the journey saw for itself (not in a response body): a token issued to two
+/// users, or an old token that still opens the file.
+pub struct SessionEvent<'a> {
+    pub kind: FindingKind,
+    pub viewer: OwnerId,
+    /// The other owner the token was issued to, for a collision.
+    pub other: Option<OwnerId>,
+    pub token: &'a str,
+    pub method: &'a str,
+    pub name: &'a str,
+    pub url: &'a str,
+    pub status: u16,
+    pub detail: String,
+}
+
+/// The finding for a session event, token masked like any credential.
+pub fn session_finding(ctx: &CheckContext<'_>, event: SessionEvent<'_>) -> Finding {
+    let account = |owner: OwnerId| AccountRef {
+        owner,
+        numero_allocataire: ctx
+            .population
+            .get(owner)
+            .map(|b| ctx.masking.apply(b.numero_allocataire.as_str()))
+            .unwrap_or_default(),
+    };
+    Finding {
+        kind: event.kind,
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        elapsed_ms: ctx.elapsed_ms,
+        phase: ctx.phase.to_owned(),
+        user: ctx.user,
+        viewer: Some(account(event.viewer)),
+        foreign: event
+            .other
+            .map(|other| ForeignValue {
+                account: account(other),
+                field: "session_token".to_owned(),
+                location: "header:set-cookie".to_owned(),
+                value: ctx.masking.apply(event.token),
+            })
+            .into_iter()
+            .collect(),
+        missing: Vec::new(),
+        detail: event.detail,
+        request: RequestEvidence {
+            method: event.method.to_owned(),
+            name: event.name.to_owned(),
+            url: event.url.to_owned(),
+        },
+        response: ResponseEvidence {
+            status: event.status,
+            final_url: event.url.to_owned(),
+            headers: BTreeMap::new(),
+            excerpt: String::new(),
+        },
     }
 }
 
+/// Why a response carrying personal data may be (or was) stored by a shared cache; `None` when
+/// its headers keep every shared cache away.
+pub fn cache_audit(headers: &HeaderMap) -> Option<String> {
+    let text = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
+            .collect()
+    };
+    let cache_control = text("cache-control").join(",");
+    let directives: Vec<&str> = cache_control
+        .split(',')
+        .map(|d| d.trim().split('=').next().unwrap_or_default())
+        .collect();
+    let mut reasons = Vec::new();
+    let private = directives.contains(&"private") || directives.contains(&"no-store");
+    if !private {
+        reasons.push(if cache_control.is_empty() {
+            "no Cache-Control header: a shared cache may store it".to_owned()
+        } else {
+            format!("Cache-Control \"{cache_control}\" has neither private nor no-store")
+        });
+        let vary = text("vary").join(",");
+        if !vary.contains("cookie") && !vary.contains("authorization") && !vary.contains('*') {
+            reasons.push(if vary.is_empty() {
+                "no Vary on Cookie or Authorization: one cache entry serves every session"
+                    .to_owned()
+            } else {
+                format!("Vary \"{vary}\" ignores the session")
+            });
+        }
+    }
+    if let Some(age) = text("age").first() {
+        if age.trim().parse::<u64>().is_ok_and(|a| a > 0) {
+            reasons.push(format!("Age: {} (served from a cache)", age.trim()));
+        }
+    }
+    for name in ["x-cache", "cf-cache-status", "x-cache-status"] {
+        if let Some(value) = text(name).into_iter().find(|v| v.contains("hit")) {
+            reasons.push(format!("{name}: {value} (a cache hit)"));
+        }
+    }
+    if reasons.is_empty() {
+        None
+    } else {
+        Some(reasons.join("; "))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn finding(
     ctx: &CheckContext<'_>,
     kind: FindingKind,
-    viewer: OwnerId,
+    viewer: Option<OwnerId>,
     exchange: &Exchange<'_>,
     sightings: &[Sighting],
     foreign: &[Sighting],
     missing: Vec<String>,
+    detail: String,
 ) -> Finding {
     let account = |owner: OwnerId| AccountRef {
         owner,
@@ -144,9 +301,10 @@ fn finding(
         elapsed_ms: ctx.elapsed_ms,
         phase: ctx.phase.to_owned(),
         user: ctx.user,
-        viewer: account(viewer),
+        viewer: viewer.map(account),
         foreign: foreign_values,
         missing,
+        detail,
         request: RequestEvidence {
             method: exchange.method.to_owned(),
             name: exchange.name.to_owned(),
@@ -250,34 +408,9 @@ fn excerpt(masking: Masking, body: &[u8], sightings: &[Sighting], foreign: &[Sig
 
 #[cfg(test)]
 mod tests {
+    use super::tests_support::{page_of, world};
     use super::*;
-    use crate::population::GenerateOptions;
     use reqwest::header::{HeaderValue, CACHE_CONTROL, SET_COOKIE};
-
-    fn world() -> (Population, Watchlist) {
-        let population = Population::generate(&GenerateOptions {
-            size: 50,
-            seed: 7,
-            household_share: 0.5,
-            ..GenerateOptions::default()
-        })
-        .unwrap();
-        let watch = Watchlist::build(&population).unwrap();
-        (population, watch)
-    }
-
-    fn page_of(population: &Population, owner: OwnerId, iban: &str) -> String {
-        let b = population.get(owner).unwrap();
-        format!(
-            "<html><h1>{} {}</h1><p>N° allocataire {}</p><p>NIR {}</p><p>IBAN {}</p><p>Tél {}</p></html>",
-            b.first_name,
-            b.last_name,
-            b.numero_allocataire,
-            b.nir.spaced(),
-            iban,
-            b.phone_spaced()
-        )
-    }
 
     fn run_check(
         population: &Population,
@@ -288,6 +421,33 @@ mod tests {
         must_show: &[Field],
         masking: Masking,
     ) -> Option<Finding> {
+        // These tests are about the oracle's verdict: the page is private, as a correct one is.
+        let mut headers = headers.clone();
+        headers
+            .entry(CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("private, no-store"));
+        let mut findings = run_check_as(
+            population,
+            watch,
+            Some(viewer),
+            body,
+            &headers,
+            must_show,
+            masking,
+        );
+        assert!(findings.len() <= 1, "{findings:?}");
+        findings.pop()
+    }
+
+    fn run_check_as(
+        population: &Population,
+        watch: &Watchlist,
+        viewer: Option<OwnerId>,
+        body: &str,
+        headers: &HeaderMap,
+        must_show: &[Field],
+        masking: Masking,
+    ) -> Vec<Finding> {
         let ctx = CheckContext {
             watch,
             population,
@@ -355,7 +515,7 @@ mod tests {
         )
         .expect("a violation");
         assert_eq!(finding.kind, FindingKind::Violation);
-        assert_eq!(finding.viewer.owner, 0);
+        assert_eq!(finding.viewer.as_ref().unwrap().owner, 0);
         assert!(finding.foreign.iter().all(|f| f.account.owner == stranger));
         let fields: Vec<&str> = finding.foreign.iter().map(|f| f.field.as_str()).collect();
         for field in ["numero_allocataire", "nir", "iban", "phone"] {
@@ -480,5 +640,184 @@ mod tests {
         assert_eq!(finding.kind, FindingKind::CrossWrite);
         assert_eq!(finding.foreign[0].account.owner, writer);
         assert_eq!(finding.foreign[0].field, "written_iban");
+    }
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use super::tests_support::*;
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn private_or_no_store_pages_pass_the_audit() {
+        assert_eq!(
+            cache_audit(&headers(&[("cache-control", "private, no-store")])),
+            None
+        );
+        assert_eq!(
+            cache_audit(&headers(&[("cache-control", "no-store")])),
+            None
+        );
+        assert_eq!(
+            cache_audit(&headers(&[("cache-control", "private, max-age=0")])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_personal_page_without_cache_control_is_flagged() {
+        let reasons = cache_audit(&HeaderMap::new()).unwrap();
+        assert!(reasons.contains("no Cache-Control"), "{reasons}");
+        assert!(reasons.contains("no Vary"), "{reasons}");
+    }
+
+    #[test]
+    fn public_caching_with_a_vary_that_ignores_the_session_is_flagged() {
+        let reasons = cache_audit(&headers(&[
+            ("cache-control", "public, max-age=60"),
+            ("vary", "Accept-Encoding"),
+        ]))
+        .unwrap();
+        assert!(
+            reasons.contains("neither private nor no-store"),
+            "{reasons}"
+        );
+        assert!(reasons.contains("ignores the session"), "{reasons}");
+        assert!(cache_audit(&headers(&[
+            ("cache-control", "public, max-age=60"),
+            ("vary", "Cookie"),
+        ]))
+        .unwrap()
+        .contains("neither private"));
+    }
+
+    #[test]
+    fn cache_hits_and_age_are_flagged_even_when_the_origin_said_private() {
+        for (name, value) in [
+            ("x-cache", "HIT"),
+            ("cf-cache-status", "HIT"),
+            ("x-cache-status", "hit"),
+            ("age", "3"),
+        ] {
+            let reasons = cache_audit(&headers(&[
+                ("cache-control", "private, no-store"),
+                (name, value),
+            ]))
+            .unwrap_or_else(|| panic!("{name}: {value} not flagged"));
+            assert!(
+                reasons.contains(name) || reasons.contains("Age"),
+                "{reasons}"
+            );
+        }
+        assert_eq!(
+            cache_audit(&headers(&[
+                ("cache-control", "private"),
+                ("age", "0"),
+                ("x-cache", "MISS")
+            ])),
+            None
+        );
+    }
+
+    #[test]
+    fn own_page_without_cache_control_is_a_warning_not_a_violation() {
+        let (population, watch) = world();
+        let body = page_of(&population, 3, &population.get(3).unwrap().iban.clone());
+        let findings = check_as(&population, &watch, Some(3), &body, &HeaderMap::new());
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].kind, FindingKind::CacheablePage);
+        assert!(!findings[0].kind.fails_run());
+    }
+
+    #[test]
+    fn the_anonymous_observer_must_see_nobodys_data() {
+        let (population, watch) = world();
+        let private = headers(&[("cache-control", "private, no-store")]);
+        let body = page_of(&population, 8, &population.get(8).unwrap().iban.clone());
+        let findings = check_as(&population, &watch, None, &body, &private);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].kind, FindingKind::Violation);
+        assert!(findings[0].viewer.is_none());
+        assert!(findings[0].foreign.iter().all(|f| f.account.owner == 8));
+        assert!(check_as(
+            &population,
+            &watch,
+            None,
+            "<html>Connexion</html>",
+            &private
+        )
+        .is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use super::*;
+    use crate::population::GenerateOptions;
+
+    pub fn world() -> (Population, Watchlist) {
+        let population = Population::generate(&GenerateOptions {
+            size: 50,
+            seed: 7,
+            household_share: 0.5,
+            ..GenerateOptions::default()
+        })
+        .unwrap();
+        let watch = Watchlist::build(&population).unwrap();
+        (population, watch)
+    }
+
+    pub fn page_of(population: &Population, owner: OwnerId, iban: &str) -> String {
+        let b = population.get(owner).unwrap();
+        format!(
+            "<html><h1>{} {}</h1><p>N° allocataire {}</p><p>NIR {}</p><p>IBAN {}</p><p>Tél {}</p></html>",
+            b.first_name,
+            b.last_name,
+            b.numero_allocataire,
+            b.nir.spaced(),
+            iban,
+            b.phone_spaced()
+        )
+    }
+
+    pub fn check_as(
+        population: &Population,
+        watch: &Watchlist,
+        viewer: Option<OwnerId>,
+        body: &str,
+        headers: &HeaderMap,
+    ) -> Vec<Finding> {
+        let ctx = CheckContext {
+            watch,
+            population,
+            masking: Masking::Masked,
+            phase: "load",
+            user: 0,
+            elapsed_ms: 0,
+        };
+        let exchange = Exchange {
+            method: "GET",
+            name: "GET /mon-compte",
+            url: "http://127.0.0.1:1/mon-compte",
+            status: 200,
+            final_url: "http://127.0.0.1:1/mon-compte",
+            headers,
+            body: body.as_bytes(),
+        };
+        check(
+            &ctx,
+            viewer,
+            &exchange,
+            &[Field::NumeroAllocataire, Field::Nir],
+        )
     }
 }

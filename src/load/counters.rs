@@ -62,6 +62,8 @@ pub struct Counters {
     relogins: AtomicU64,
     sessions_lost: AtomicU64,
     truncated_bodies: AtomicU64,
+    cancelled: AtomicU64,
+    replays: AtomicU64,
     errors: [AtomicU64; ErrorCause::ALL.len()],
 }
 
@@ -76,6 +78,10 @@ pub struct CountersSnapshot {
     pub sessions_lost: u64,
     /// Bodies larger than the scan cap: only their first bytes were checked.
     pub truncated_bodies: u64,
+    /// Requests the crowd behaviour cancelled on purpose (a client timeout): not errors.
+    pub cancelled: u64,
+    /// Old session tokens replayed after a logout or a password change.
+    pub replays: u64,
     pub errors: u64,
     pub errors_by_cause: BTreeMap<String, u64>,
 }
@@ -106,6 +112,12 @@ impl Counters {
     pub fn truncated(&self) {
         bump(&self.truncated_bodies);
     }
+    pub fn cancelled(&self) {
+        bump(&self.cancelled);
+    }
+    pub fn replayed(&self) {
+        bump(&self.replays);
+    }
     pub fn error(&self, cause: ErrorCause) {
         bump(&self.errors[cause as usize]);
     }
@@ -124,6 +136,8 @@ impl Counters {
             relogins: load(&self.relogins),
             sessions_lost: load(&self.sessions_lost),
             truncated_bodies: load(&self.truncated_bodies),
+            cancelled: load(&self.cancelled),
+            replays: load(&self.replays),
             errors: errors_by_cause.values().sum(),
             errors_by_cause,
         }

@@ -3,13 +3,16 @@
 
 mod check;
 mod counters;
+mod crowd;
 mod journey;
 mod site;
+mod tokens;
 mod watch;
 
-pub use check::{check, CheckContext, Exchange};
+pub use check::{cache_audit, check, CheckContext, Exchange};
 pub use counters::{Counters, CountersSnapshot, ErrorCause};
-pub use site::{LoginFlow, LoginIdentifier, Page, RibChange, Site};
+pub use crowd::{CrowdPlan, Gate};
+pub use site::{LoginFlow, LoginIdentifier, Page, PasswordChange, RibChange, Site};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
@@ -37,6 +40,57 @@ pub struct LoadPlan {
     pub goose_report: Option<PathBuf>,
 }
 
+/// The suffixes a cache-deception probe appends to a personal path: a static-looking file the
+/// origin may ignore while a cache keys on it.
+pub const PROBE_SUFFIXES: [&str; 4] = ["/crossleak.css", ";crossleak.js", "/%2F..", ".json"];
+
+/// The named load behaviours that open the race windows a steady load rarely hits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behaviours {
+    /// Release users on the same step at the same instant.
+    pub crowd: Option<CrowdPlan>,
+    /// Share (0 to 1) of page reads preceded by a request the client cancels `cancel_after` after
+    /// sending it, as an impatient client or a proxy timeout does.
+    pub cancel_share: f64,
+    pub cancel_after: Duration,
+    /// Log out (and change the password on another device), then replay the old session cookie.
+    pub session_reuse: bool,
+    /// Users with no session at all that read the personal pages; they must never see any data.
+    pub observers: usize,
+    /// Fetch personal paths with static-looking suffixes (`/x.css`, `;.js`…) by several users.
+    pub cache_probes: bool,
+}
+
+impl Default for Behaviours {
+    fn default() -> Self {
+        Behaviours {
+            crowd: None,
+            cancel_share: 0.0,
+            cancel_after: Duration::from_millis(5),
+            session_reuse: false,
+            observers: 0,
+            cache_probes: false,
+        }
+    }
+}
+
+impl Behaviours {
+    /// Every behaviour on, with the settings the demo uses.
+    pub fn all() -> Self {
+        Behaviours {
+            crowd: Some(CrowdPlan {
+                size: 32,
+                max_wait: Duration::from_millis(100),
+            }),
+            cancel_share: 0.05,
+            cancel_after: Duration::from_millis(5),
+            session_reuse: true,
+            observers: 2,
+            cache_probes: true,
+        }
+    }
+}
+
 /// Everything a simulated user reads while it runs; shared, never mutated but for counters.
 pub struct LoadContext {
     pub site: Site,
@@ -54,13 +108,97 @@ pub struct LoadContext {
     pub think_time: Option<(Duration, Duration)>,
     /// Whether the target is plain HTTP, so a user's client needs no TLS roots.
     pub plain_http: bool,
+    pub behaviours: Behaviours,
+    /// One crowd gate per step: the login, then each page.
+    gates: Vec<Gate>,
+    tokens: tokens::TokenRegistry,
+    /// A second device: no jar, no redirects, so its login's Set-Cookie can be read.
+    device_client: reqwest::Client,
+    probe_paths: Vec<String>,
+}
+
+/// What `LoadContext::new` needs beside the site and the population.
+pub struct LoadSetup {
+    pub site: Site,
+    pub population: Arc<Population>,
+    pub watch: Arc<Watchlist>,
+    pub sink: FindingSink,
+    pub masking: Masking,
+    pub checks: bool,
+    pub phase: String,
+    pub request_timeout: Duration,
+    pub think_time: Option<(Duration, Duration)>,
+    pub plain_http: bool,
+    pub behaviours: Behaviours,
 }
 
 impl LoadContext {
+    pub fn new(setup: LoadSetup) -> Result<Self, LoadError> {
+        let gates = match setup.behaviours.crowd {
+            Some(plan) => (0..=setup.site.pages.len())
+                .map(|_| Gate::new(plan))
+                .collect(),
+            None => Vec::new(),
+        };
+        let probe_paths = if setup.behaviours.cache_probes {
+            setup
+                .site
+                .pages
+                .iter()
+                .flat_map(|p| PROBE_SUFFIXES.iter().map(move |s| format!("{}{s}", p.path)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut device = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(setup.request_timeout)
+            .no_proxy();
+        if setup.plain_http {
+            device = device.tls_certs_only(Vec::new());
+        }
+        Ok(LoadContext {
+            site: setup.site,
+            population: setup.population,
+            watch: setup.watch,
+            sink: setup.sink,
+            counters: Counters::default(),
+            masking: setup.masking,
+            checks: setup.checks,
+            phase: setup.phase,
+            started: Instant::now(),
+            request_timeout: setup.request_timeout,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            think_time: setup.think_time,
+            plain_http: setup.plain_http,
+            behaviours: setup.behaviours,
+            gates,
+            tokens: tokens::TokenRegistry::default(),
+            device_client: device.build().map_err(LoadError::Client)?,
+            probe_paths,
+        })
+    }
+
+    /// Waits for the crowd at step `index` when the crowd behaviour is on.
+    async fn crowd(&self, index: usize) {
+        if let Some(gate) = self.gates.get(index) {
+            gate.pass().await;
+        }
+    }
+
+    /// Whether a user's `reads`-th page read is preceded by a cancelled request.
+    fn cancels(&self, reads: u64) -> bool {
+        let share = self.behaviours.cancel_share;
+        if share <= 0.0 {
+            return false;
+        }
+        let every = (1.0 / share.min(1.0)).round().max(1.0) as u64;
+        reads % every == 0
+    }
+
     /// One user's own client: its own cookie jar and connection pool.
     fn client_builder(&self) -> reqwest::ClientBuilder {
         let builder = reqwest::Client::builder()
-            .cookie_store(true)
             .timeout(self.request_timeout)
             .connect_timeout(self.request_timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("crossleak/", env!("CARGO_PKG_VERSION")))
@@ -99,6 +237,8 @@ pub struct PageFigures {
 pub enum LoadError {
     #[error("goose could not run the load: {0}")]
     Goose(#[from] GooseError),
+    #[error("cannot build an HTTP client: {0}")]
+    Client(reqwest::Error),
 }
 
 /// Runs the load against `base_url` and returns goose's figures when every user has stopped.
@@ -122,10 +262,14 @@ pub async fn run(
         .map(|p| p.display().to_string())
         .collect();
     let shared_placeholder = goose::client::GooseClientBuilder::new().without_cookies();
-    let metrics = GooseAttack::initialize_with_config(config)?
-        .register_scenario(journey::scenario(Arc::clone(&ctx))?)
-        // Goose would build a full client per user before the run; each user builds its own
-        // lighter one (own jar, own pool) on its first step instead.
+    let mut attack = GooseAttack::initialize_with_config(config)?;
+    for scenario in journey::scenarios(&ctx, plan.users)? {
+        attack = attack.register_scenario(scenario);
+    }
+    // Goose would build a full client per user before the run; each beneficiary builds its own
+    // lighter one (own jar, own pool) on its first step instead, and observers keep the shared
+    // one, which has no cookies at all.
+    let metrics = attack
         .set_client_builder_without_cookies(shared_placeholder)?
         .execute()
         .await?;

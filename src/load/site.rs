@@ -49,6 +49,15 @@ pub struct RibChange {
     pub landing_path: String,
 }
 
+/// A password change: a form with the old and the new password, landing on a page.
+#[derive(Clone, Debug)]
+pub struct PasswordChange {
+    pub path: String,
+    pub old_field: String,
+    pub new_field: String,
+    pub landing_path: String,
+}
+
 /// Everything the load runner needs to drive one target.
 #[derive(Clone, Debug)]
 pub struct Site {
@@ -56,6 +65,11 @@ pub struct Site {
     pub login_page: String,
     pub pages: Vec<Page>,
     pub rib_change: Option<RibChange>,
+    /// The cookie that carries the session, to watch its tokens and replay old ones.
+    pub session_cookie: Option<String>,
+    /// Logout: a POST to this path ends the session.
+    pub logout: Option<String>,
+    pub password_change: Option<PasswordChange>,
 }
 
 impl Site {
@@ -95,6 +109,14 @@ impl Site {
             rib_change: Some(RibChange {
                 path: "/mon-compte/rib".into(),
                 form_field: "iban".into(),
+                landing_path: "/mon-compte".into(),
+            }),
+            session_cookie: Some("crossleak_session".into()),
+            logout: Some("/deconnexion".into()),
+            password_change: Some(PasswordChange {
+                path: "/mon-compte/mot-de-passe".into(),
+                old_field: "ancien".into(),
+                new_field: "nouveau".into(),
                 landing_path: "/mon-compte".into(),
             }),
         }

@@ -3,7 +3,7 @@
 
 use super::{execute, RunError, RunResult, RunSpec};
 use crate::findings::Masking;
-use crate::load::{LoadPlan, Site};
+use crate::load::{Behaviours, LoadPlan, Site};
 use crate::population::{GenerateOptions, Population};
 use crate::portal::{self, Fault, PortalConfig};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -26,6 +26,7 @@ pub struct DemoOptions {
     pub checks: bool,
     pub reveal: bool,
     pub quiet: bool,
+    pub behaviours: Behaviours,
 }
 
 pub async fn demo(options: DemoOptions) -> Result<RunResult, RunError> {
@@ -75,6 +76,7 @@ pub async fn demo(options: DemoOptions) -> Result<RunResult, RunError> {
             think_time: None,
             goose_report: None,
         },
+        behaviours: options.behaviours,
         checks: options.checks,
         masking: if options.reveal {
             Masking::Revealed

@@ -8,14 +8,14 @@ pub use demo::{demo, DemoOptions};
 pub use target::{check_target, TargetError};
 
 use crate::findings::{Collector, CollectorError, Masking};
-use crate::load::{self, Counters, LoadContext, LoadPlan, Site, Watchlist};
+use crate::load::{self, Behaviours, LoadContext, LoadPlan, LoadSetup, Site, Watchlist};
 use crate::oracle::OracleError;
 use crate::outcome::Status;
 use crate::population::Population;
 use crate::report::{self, Progress, RunFacts, Summary};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Everything a run needs, validated.
 pub struct RunSpec {
@@ -27,6 +27,7 @@ pub struct RunSpec {
     pub population: Arc<Population>,
     pub site: Site,
     pub plan: LoadPlan,
+    pub behaviours: Behaviours,
     pub checks: bool,
     pub masking: Masking,
     /// The run writes `<report_root>/<run-id>/`.
@@ -80,21 +81,19 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
     let (collector, sink) = Collector::start(&dir.join("findings.jsonl"))?;
     let started_at = chrono::Utc::now();
     let plain_http = spec.target.starts_with("http://");
-    let ctx = Arc::new(LoadContext {
+    let ctx = Arc::new(LoadContext::new(LoadSetup {
         site: spec.site,
         population: Arc::clone(&spec.population),
         watch,
         sink,
-        counters: Counters::default(),
         masking: spec.masking,
         checks: spec.checks,
         phase: "load".to_owned(),
-        started: Instant::now(),
         request_timeout: spec.plan.request_timeout,
-        max_body_bytes: load::DEFAULT_MAX_BODY_BYTES,
         think_time: spec.plan.think_time,
         plain_http,
-    });
+        behaviours: spec.behaviours,
+    })?);
     let goose = if reachable(&spec.target, spec.plan.request_timeout).await {
         let progress = Progress::start(Arc::clone(&ctx), spec.plan.duration, spec.quiet);
         let mut plan = spec.plan.clone();
