@@ -1,19 +1,17 @@
 //! End to end: the embedded demo portal on an ephemeral loopback port, real goose users, every
 //! response checked. Each run is bounded to a few seconds; runs are serialised (goose has globals).
 
-use crossleak::findings::{Finding, FindingKind, Masking};
-use crossleak::load::{Behaviours, LoadPlan, Site};
+mod common;
+
+use common::{population, spec, ONE_ATTACK_AT_A_TIME};
+use crossleak::findings::{Finding, FindingKind};
+use crossleak::load::Behaviours;
 use crossleak::outcome::Status;
-use crossleak::population::{GenerateOptions, Population};
 use crossleak::portal::{self, Fault, PortalConfig};
-use crossleak::run::{self, DemoOptions, RunSpec};
+use crossleak::run::{self, DemoOptions};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
-
-static ONE_ATTACK_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 fn options(faults: Vec<Fault>, reports: &Path) -> DemoOptions {
     DemoOptions {
@@ -92,12 +90,7 @@ async fn shared_cache_fault_is_caught_and_names_the_exposed_accounts() {
     assert!(!summary.affected_accounts.is_empty());
     // Every finding on disk: a foreign owner that is neither the viewer nor its household, and an
     // affected account that summary.json names.
-    let population = Population::generate(&GenerateOptions {
-        size: 200,
-        seed: 11,
-        ..GenerateOptions::default()
-    })
-    .unwrap();
+    let population = population(200, 11);
     let affected: Vec<u32> = summary.affected_accounts.iter().map(|a| a.owner).collect();
     let on_disk = findings_on_disk(&result.dir);
     assert_eq!(on_disk.len() as u64, summary.distinct_findings);
@@ -137,16 +130,13 @@ async fn a_target_that_is_down_is_unreachable_not_a_violation() {
         listener.local_addr().unwrap().port()
     };
     let reports = tempfile::tempdir().unwrap();
-    let population = Population::generate(&GenerateOptions {
-        size: 20,
-        seed: 1,
-        ..GenerateOptions::default()
-    })
-    .unwrap();
+    let population = population(20, 1);
     let result = run::execute(spec(
         format!("http://127.0.0.1:{port}"),
         population,
         reports.path(),
+        10,
+        Duration::from_secs(2),
     ))
     .await
     .unwrap();
@@ -160,18 +150,8 @@ async fn a_target_that_is_down_is_unreachable_not_a_violation() {
 async fn a_run_where_nobody_can_log_in_is_inconclusive_not_clean() {
     let _one = ONE_ATTACK_AT_A_TIME.lock().await;
     // The portal knows one population, crossleak another: every login fails.
-    let served = Population::generate(&GenerateOptions {
-        size: 20,
-        seed: 1,
-        ..GenerateOptions::default()
-    })
-    .unwrap();
-    let tested = Population::generate(&GenerateOptions {
-        size: 20,
-        seed: 2,
-        ..GenerateOptions::default()
-    })
-    .unwrap();
+    let served = population(20, 1);
+    let tested = population(20, 2);
     let portal = portal::start(
         served.beneficiaries,
         PortalConfig::default(),
@@ -180,9 +160,15 @@ async fn a_run_where_nobody_can_log_in_is_inconclusive_not_clean() {
     .await
     .unwrap();
     let reports = tempfile::tempdir().unwrap();
-    let result = run::execute(spec(portal.base_url(), tested, reports.path()))
-        .await
-        .unwrap();
+    let result = run::execute(spec(
+        portal.base_url(),
+        tested,
+        reports.path(),
+        10,
+        Duration::from_secs(2),
+    ))
+    .await
+    .unwrap();
     portal.shutdown().await;
     assert_eq!(
         result.summary.status,
@@ -193,28 +179,4 @@ async fn a_run_where_nobody_can_log_in_is_inconclusive_not_clean() {
     assert_eq!(result.summary.exit_code, 4);
     assert!(result.summary.logins.failed > 0);
     assert!(result.summary.reason.contains("logged in"));
-}
-
-fn spec(target: String, population: Population, reports: &Path) -> RunSpec {
-    RunSpec {
-        command: "test".into(),
-        target,
-        faults: vec![],
-        seed: None,
-        population: Arc::new(population),
-        site: Site::demo(),
-        plan: LoadPlan {
-            users: 10,
-            increase_rate: 10.0,
-            duration: Duration::from_secs(2),
-            request_timeout: Duration::from_secs(2),
-            think_time: Some((Duration::from_millis(50), Duration::from_millis(100))),
-            goose_report: None,
-        },
-        behaviours: Behaviours::default(),
-        checks: true,
-        masking: Masking::Masked,
-        report_root: reports.to_owned(),
-        quiet: true,
-    }
 }

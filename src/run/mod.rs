@@ -125,7 +125,7 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         summary.status = Status::Unreachable;
         summary.exit_code = Status::Unreachable.exit_code();
         summary.reason = format!(
-            "{} did not answer within {:?}: start the target or fix --target",
+            "nothing accepted a connection on {} within {:?}: start the target or fix --target",
             spec.target, spec.plan.request_timeout
         );
     }
@@ -138,14 +138,19 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
     Ok(RunResult { summary, dir })
 }
 
-/// Any HTTP answer, whatever its status, means the target is up.
+/// The target is reachable when something accepts a TCP connection on its host and port; what
+/// it then answers (garbage, 5xx, nothing) is measured by the run as errors.
 async fn reachable(target: &str, timeout: Duration) -> bool {
-    let client = reqwest::Client::builder()
-        .timeout(timeout.min(Duration::from_secs(10)))
-        .no_proxy()
-        .build();
-    match client {
-        Ok(client) => client.get(target).send().await.is_ok(),
-        Err(_) => false,
-    }
+    let Ok(url) = reqwest::Url::parse(target) else {
+        return false;
+    };
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let connect = tokio::net::TcpStream::connect((host, port));
+    matches!(
+        tokio::time::timeout(timeout.min(Duration::from_secs(10)), connect).await,
+        Ok(Ok(_))
+    )
 }

@@ -1,0 +1,52 @@
+//! Helpers the end-to-end tests share: a bounded run specification against any loopback target.
+
+use crossleak::findings::Masking;
+use crossleak::load::{Behaviours, LoadPlan, Site};
+use crossleak::population::{GenerateOptions, Population};
+use crossleak::run::RunSpec;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Goose keeps process-wide state: one attack at a time per test binary.
+pub static ONE_ATTACK_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn population(size: usize, seed: u64) -> Population {
+    Population::generate(&GenerateOptions {
+        size,
+        seed,
+        ..GenerateOptions::default()
+    })
+    .unwrap()
+}
+
+/// A short plain run (no behaviours) of `users` users against `target`.
+pub fn spec(
+    target: String,
+    population: Population,
+    reports: &Path,
+    users: usize,
+    request_timeout: Duration,
+) -> RunSpec {
+    RunSpec {
+        command: "test".into(),
+        target,
+        faults: vec![],
+        seed: None,
+        population: Arc::new(population),
+        site: Site::demo(),
+        plan: LoadPlan {
+            users,
+            increase_rate: users as f64,
+            duration: Duration::from_secs(2),
+            request_timeout,
+            think_time: Some((Duration::from_millis(50), Duration::from_millis(100))),
+            goose_report: None,
+        },
+        behaviours: Behaviours::default(),
+        checks: true,
+        masking: Masking::Masked,
+        report_root: reports.to_owned(),
+        quiet: true,
+    }
+}
