@@ -26,6 +26,8 @@ struct Visitor {
     logins: u32,
     /// The last logout was the journey's own (a replay), not a lost session.
     left_on_purpose: bool,
+    /// Login failures in a row, for the backoff.
+    failed_logins: u32,
     wrote_spare: bool,
     reads: u64,
     password_changes: u32,
@@ -148,6 +150,7 @@ async fn visitor(
         logged_in: false,
         logins: 0,
         left_on_purpose: false,
+        failed_logins: 0,
         wrote_spare: false,
         reads: 0,
         password_changes: 0,
@@ -242,15 +245,29 @@ async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transa
                 .login(visitor.logins > 0 && !visitor.left_on_purpose);
             visitor.logged_in = true;
             visitor.left_on_purpose = false;
+            visitor.failed_logins = 0;
             visitor.logins += 1;
             if let Some(token) = session_token(&ctx, &visitor, user) {
                 register_token(&ctx, user, visitor.owner, &token, &flow.path);
             }
         }
-        _ => ctx.counters.login_failed(),
+        _ => {
+            ctx.counters.login_failed();
+            visitor.failed_logins += 1;
+            let pause = login_backoff(visitor.failed_logins);
+            save(user, visitor);
+            // A login that fails is not retried at once: a struggling target is not hammered.
+            tokio::time::sleep(pause).await;
+            return Ok(());
+        }
     }
     save(user, visitor);
     Ok(())
+}
+
+/// 100 ms after the first failure, doubling up to 3.2 s.
+fn login_backoff(failures: u32) -> Duration {
+    Duration::from_millis(100 << failures.saturating_sub(1).min(5))
 }
 
 async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> TransactionResult {
@@ -625,6 +642,19 @@ fn served_by_a_cache(headers: &reqwest::header::HeaderMap) -> bool {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .is_some_and(|age| age > 0);
     hit || aged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_logins_back_off_up_to_a_ceiling() {
+        let pauses: Vec<u64> = (1..=8)
+            .map(|n| login_backoff(n).as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [100, 200, 400, 800, 1600, 3200, 3200, 3200]);
+    }
 }
 
 fn is_success(status: u16) -> bool {
