@@ -138,7 +138,7 @@ async fn visitor(
     user.set_client_builder(ctx.client_builder().cookie_provider(Arc::clone(&jar)))
         .await
         .map_err(Box::new)?;
-    let owner = (user.weighted_users_index % ctx.population.len()) as OwnerId;
+    let owner = ctx.owner_of(user.weighted_users_index);
     let visitor = Visitor {
         owner,
         jar,

@@ -5,6 +5,7 @@ mod check;
 mod counters;
 mod crowd;
 mod journey;
+mod shard;
 mod site;
 mod tokens;
 mod watch;
@@ -12,6 +13,7 @@ mod watch;
 pub use check::{cache_audit, check, CheckContext, Exchange};
 pub use counters::{Counters, CountersSnapshot, ErrorCause};
 pub use crowd::{CrowdPlan, Gate};
+pub use shard::{Shard, ShardError};
 pub use site::{LoginFlow, LoginIdentifier, Page, PasswordChange, RibChange, Site};
 pub use watch::Watchlist;
 
@@ -115,6 +117,8 @@ pub struct LoadContext {
     /// A second device: no jar, no redirects, so its login's Set-Cookie can be read.
     device_client: reqwest::Client,
     probe_paths: Vec<String>,
+    /// The owners this runner's users are (its shard of the population).
+    owners: std::ops::Range<usize>,
 }
 
 /// What `LoadContext::new` needs beside the site and the population.
@@ -130,10 +134,12 @@ pub struct LoadSetup {
     pub think_time: Option<(Duration, Duration)>,
     pub plain_http: bool,
     pub behaviours: Behaviours,
+    pub shard: Shard,
 }
 
 impl LoadContext {
     pub fn new(setup: LoadSetup) -> Result<Self, LoadError> {
+        let owners = setup.shard.owners(setup.population.len())?;
         let gates = match setup.behaviours.crowd {
             Some(plan) => (0..=setup.site.pages.len())
                 .map(|_| Gate::new(plan))
@@ -176,7 +182,13 @@ impl LoadContext {
             tokens: tokens::TokenRegistry::default(),
             device_client: device.build().map_err(LoadError::Client)?,
             probe_paths,
+            owners,
         })
+    }
+
+    /// The beneficiary goose user `index` plays: users cycle over this runner's shard.
+    fn owner_of(&self, user_index: usize) -> u32 {
+        (self.owners.start + user_index % self.owners.len()) as u32
     }
 
     /// Waits for the crowd at step `index` when the crowd behaviour is on.
@@ -239,6 +251,8 @@ pub enum LoadError {
     Goose(#[from] GooseError),
     #[error("cannot build an HTTP client: {0}")]
     Client(reqwest::Error),
+    #[error(transparent)]
+    Shard(#[from] ShardError),
 }
 
 /// Runs the load against `base_url` and returns goose's figures when every user has stopped.

@@ -3,7 +3,7 @@
 
 use super::{execute, RunError, RunResult, RunSpec};
 use crate::findings::Masking;
-use crate::load::{Behaviours, LoadPlan, Site};
+use crate::load::{Behaviours, LoadPlan, Shard, Site};
 use crate::population::{GenerateOptions, Population};
 use crate::portal::{self, Fault, PortalConfig};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -77,6 +77,7 @@ pub async fn demo(options: DemoOptions) -> Result<RunResult, RunError> {
             goose_report: None,
         },
         behaviours: options.behaviours,
+        shard: Shard::whole(),
         checks: options.checks,
         masking: if options.reveal {
             Masking::Revealed

@@ -2,17 +2,18 @@
 //! drive the load, write the reports. `demo` wraps it around the embedded portal.
 
 mod demo;
+mod interrupt;
 mod target;
 
 pub use demo::{demo, DemoOptions};
 pub use target::{check_target, TargetError};
 
 use crate::findings::{Collector, CollectorError, Masking};
-use crate::load::{self, Behaviours, LoadContext, LoadPlan, LoadSetup, Site, Watchlist};
+use crate::load::{self, Behaviours, LoadContext, LoadPlan, LoadSetup, Shard, Site, Watchlist};
 use crate::oracle::OracleError;
 use crate::outcome::Status;
 use crate::population::Population;
-use crate::report::{self, Progress, RunFacts, Summary};
+use crate::report::{self, Progress, RunFacts, Sampler, ScenarioInfo, Summary};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub struct RunSpec {
     pub site: Site,
     pub plan: LoadPlan,
     pub behaviours: Behaviours,
+    /// This runner's slice of the population (the whole of it unless sharded).
+    pub shard: Shard,
     pub checks: bool,
     pub masking: Masking,
     /// The run writes `<report_root>/<run-id>/`.
@@ -77,6 +80,19 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         path: dir.clone(),
         source,
     })?;
+    let owners = spec
+        .shard
+        .owners(spec.population.len())
+        .map_err(|e| RunError::Usage(e.to_string()))?;
+    if spec.plan.users > owners.len() {
+        return Err(RunError::Usage(format!(
+            "{} users but only {} beneficiaries in {}: each simulated user is one beneficiary, so use --users {} or a larger population",
+            spec.plan.users,
+            owners.len(),
+            if spec.shard.count() > 1 { format!("shard {}", spec.shard) } else { "the population".to_owned() },
+            owners.len()
+        )));
+    }
     let watch = Arc::new(Watchlist::build(&spec.population)?);
     let (collector, sink) = Collector::start(&dir.join("findings.jsonl"))?;
     let started_at = chrono::Utc::now();
@@ -93,22 +109,30 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         think_time: spec.plan.think_time,
         plain_http,
         behaviours: spec.behaviours,
+        shard: spec.shard,
     })?);
+    let (mut timeline, mut interrupted_by) = (None, None);
     let goose = if reachable(&spec.target, spec.plan.request_timeout).await {
         let progress = Progress::start(Arc::clone(&ctx), spec.plan.duration, spec.quiet);
+        let sampler = Sampler::start(Arc::clone(&ctx), started_at, &ctx.phase);
+        let watch = interrupt::InterruptWatch::start();
         let mut plan = spec.plan.clone();
         plan.goose_report = Some(dir.join("goose-report.html"));
         let figures = load::run(&spec.target, &plan, Arc::clone(&ctx)).await;
+        interrupted_by = watch.finish();
+        timeline = Some(sampler.stop());
         progress.stop();
         Some(figures?)
     } else {
         None
     };
     let findings = collector.finish();
+    let recorded = report::read_findings(&dir);
     let facts = RunFacts {
         run_id: &run_id,
         command: &spec.command,
         target: &spec.target,
+        scenario: ScenarioInfo::built_in(&spec.command, &ctx.site),
         faults: spec.faults,
         seed: spec.seed,
         users: spec.plan.users,
@@ -119,6 +143,10 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         counters: ctx.counters.snapshot(),
         findings,
         goose: goose.clone().unwrap_or_default(),
+        planned_duration: spec.plan.duration,
+        timeline: timeline.as_ref(),
+        recorded: &recorded,
+        interrupted_by,
     };
     let mut summary = Summary::from_facts(facts);
     if goose.is_none() {
@@ -129,11 +157,8 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
             spec.target, spec.plan.request_timeout
         );
     }
-    if let Err(error) = summary.write(&dir) {
-        eprintln!(
-            "warning: could not write {}: {error}",
-            dir.join("summary.json").display()
-        );
+    for error in report::write_all(&dir, &summary, timeline.as_ref(), &recorded) {
+        eprintln!("warning: {error}");
     }
     Ok(RunResult { summary, dir })
 }

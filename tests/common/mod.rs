@@ -1,7 +1,7 @@
 //! Helpers the end-to-end tests share: a bounded run specification against any loopback target.
 
 use crossleak::findings::Masking;
-use crossleak::load::{Behaviours, LoadPlan, Site};
+use crossleak::load::{Behaviours, LoadPlan, Shard, Site};
 use crossleak::population::{GenerateOptions, Population};
 use crossleak::run::RunSpec;
 use std::path::Path;
@@ -44,6 +44,7 @@ pub fn spec(
             goose_report: None,
         },
         behaviours: Behaviours::default(),
+        shard: Shard::whole(),
         checks: true,
         masking: Masking::Masked,
         report_root: reports.to_owned(),
