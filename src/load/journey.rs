@@ -644,19 +644,6 @@ fn served_by_a_cache(headers: &reqwest::header::HeaderMap) -> bool {
     hit || aged
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failed_logins_back_off_up_to_a_ceiling() {
-        let pauses: Vec<u64> = (1..=8)
-            .map(|n| login_backoff(n).as_millis() as u64)
-            .collect();
-        assert_eq!(pauses, [100, 200, 400, 800, 1600, 3200, 3200, 3200]);
-    }
-}
-
 fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
@@ -770,4 +757,17 @@ async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok((body, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_logins_back_off_up_to_a_ceiling() {
+        let pauses: Vec<u64> = (1..=8)
+            .map(|n| login_backoff(n).as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [100, 200, 400, 800, 1600, 3200, 3200, 3200]);
+    }
 }
