@@ -1,5 +1,6 @@
 //! The outcome of a command and its documented exit code, the contract with CI.
-//! 0 clean, 1 isolation failures found, 2 usage or configuration error, 3 target unreachable, 4 inconclusive.
+//! 0 clean, 1 isolation failures found, 2 usage or configuration error, 3 target unreachable, 4 inconclusive,
+//! 130 interrupted (Ctrl-C or SIGTERM: the reports hold what was seen until then).
 
 use serde::Serialize;
 
@@ -16,6 +17,9 @@ pub enum Status {
     Unreachable,
     /// The run proved nothing: no response checked, or most users never logged in.
     Inconclusive,
+    /// The run was cut short by Ctrl-C (SIGINT) or SIGTERM; the reports hold what was seen until
+    /// then. Findings already seen are real; the absence of others proves nothing.
+    Interrupted,
 }
 
 impl Status {
@@ -26,6 +30,8 @@ impl Status {
             Self::UsageError => 2,
             Self::Unreachable => 3,
             Self::Inconclusive => 4,
+            // 128 + SIGINT, the shell's convention for a command stopped by Ctrl-C.
+            Self::Interrupted => 130,
         }
     }
 
@@ -36,6 +42,7 @@ impl Status {
             Self::UsageError => "USAGE ERROR",
             Self::Unreachable => "UNREACHABLE",
             Self::Inconclusive => "INCONCLUSIVE",
+            Self::Interrupted => "INTERRUPTED",
         }
     }
 }
@@ -52,10 +59,11 @@ mod tests {
             Status::UsageError,
             Status::Unreachable,
             Status::Inconclusive,
+            Status::Interrupted,
         ]
         .iter()
         .map(|s| s.exit_code())
         .collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 130]);
     }
 }

@@ -141,7 +141,8 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     if affected.len() > 10 {
         println!("    … and {} more in summary.json", affected.len() - 10);
     }
-    row("report", dir.join("summary.json").display().to_string());
+    row("reports", dir.display().to_string());
+    row("open", dir.join(super::HTML).display().to_string());
     println!(
         "RESULT: {} — {} (exit {})",
         summary.status.label(),

@@ -1,0 +1,333 @@
+//! The run's timeline: every second, a copy of the cumulative counters (requests, errors, checked
+//! responses, findings by kind), and the phase boundaries. Reads live counters; never sends a request.
+
+use crate::findings::FindingKind;
+use crate::load::LoadContext;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The cumulative counters at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sample {
+    /// Seconds since the run started.
+    pub at_secs: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub checked: u64,
+    /// Occurrences of each finding kind so far, in `FindingKind::ALL` order.
+    pub findings: Vec<u64>,
+}
+
+impl Sample {
+    /// Occurrences so far of the kinds that fail a run.
+    pub fn failing(&self) -> u64 {
+        kinds_where(&self.findings, FindingKind::fails_run)
+    }
+
+    /// Occurrences so far of the warning kinds.
+    pub fn warnings(&self) -> u64 {
+        kinds_where(&self.findings, |k| !k.fails_run())
+    }
+
+    pub fn count(&self, kind: FindingKind) -> u64 {
+        FindingKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .and_then(|i| self.findings.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn kinds_where(findings: &[u64], keep: impl Fn(FindingKind) -> bool) -> u64 {
+    FindingKind::ALL
+        .iter()
+        .zip(findings)
+        .filter(|(k, _)| keep(**k))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// One phase of the run, from its start to its end.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseSpan {
+    pub name: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// Seconds since the run started.
+    pub start_secs: f64,
+    pub end_secs: f64,
+}
+
+/// What happened during one phase: the difference of the counters at its two ends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhaseFigures {
+    pub requests: u64,
+    pub errors: u64,
+    pub checked: u64,
+    /// Occurrences by kind name, every kind present.
+    pub findings_by_kind: BTreeMap<String, u64>,
+}
+
+impl PhaseFigures {
+    pub fn count(&self, kind: FindingKind) -> u64 {
+        self.findings_by_kind.get(kind.name()).copied().unwrap_or(0)
+    }
+}
+
+/// Rates over one interval between two samples, placed at the interval's end.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rate {
+    pub at_secs: f64,
+    pub requests: f64,
+    pub errors: f64,
+    /// Findings that fail the run (violations, cross-writes, wrong identities…), per second.
+    pub violations: f64,
+    pub warnings: f64,
+}
+
+/// Every sample of a run and its phases.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Timeline {
+    pub samples: Vec<Sample>,
+    pub phases: Vec<PhaseSpan>,
+}
+
+impl Timeline {
+    /// Per-interval rates; intervals shorter than 50 ms (a final sample right after a tick) are
+    /// folded into the next one.
+    pub fn rates(&self) -> Vec<Rate> {
+        let mut rates = Vec::new();
+        let Some(mut previous) = self.samples.first() else {
+            return rates;
+        };
+        for sample in &self.samples[1..] {
+            let dt = sample.at_secs - previous.at_secs;
+            if dt < 0.05 {
+                continue;
+            }
+            let per_second = |now: u64, then: u64| now.saturating_sub(then) as f64 / dt;
+            rates.push(Rate {
+                at_secs: sample.at_secs,
+                requests: per_second(sample.requests, previous.requests),
+                errors: per_second(sample.errors, previous.errors),
+                violations: per_second(sample.failing(), previous.failing()),
+                warnings: per_second(sample.warnings(), previous.warnings()),
+            });
+            previous = sample;
+        }
+        rates
+    }
+
+    /// The counters' difference between the phase's first and last samples.
+    pub fn figures(&self, phase: &PhaseSpan) -> PhaseFigures {
+        const SLACK: f64 = 0.001;
+        let inside: Vec<&Sample> = self
+            .samples
+            .iter()
+            .filter(|s| {
+                s.at_secs >= phase.start_secs - SLACK && s.at_secs <= phase.end_secs + SLACK
+            })
+            .collect();
+        let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
+            return PhaseFigures {
+                findings_by_kind: FindingKind::ALL
+                    .iter()
+                    .map(|k| (k.name().to_owned(), 0))
+                    .collect(),
+                ..PhaseFigures::default()
+            };
+        };
+        PhaseFigures {
+            requests: last.requests.saturating_sub(first.requests),
+            errors: last.errors.saturating_sub(first.errors),
+            checked: last.checked.saturating_sub(first.checked),
+            findings_by_kind: FindingKind::ALL
+                .iter()
+                .map(|k| {
+                    (
+                        k.name().to_owned(),
+                        last.count(*k).saturating_sub(first.count(*k)),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Seconds from the run's start to its last sample.
+    pub fn span_secs(&self) -> f64 {
+        self.samples.last().map_or(0.0, |s| s.at_secs)
+    }
+}
+
+struct Recording {
+    timeline: Timeline,
+    /// The phase under way: its name, start time and start offset.
+    current: Option<(String, DateTime<Utc>, f64)>,
+}
+
+/// Samples the counters every second while the load runs. Started and stopped by the run, next to
+/// the progress line.
+pub struct Sampler {
+    ctx: Arc<LoadContext>,
+    /// The run's start, as an instant: sample offsets are measured from it.
+    origin: Instant,
+    recording: Arc<Mutex<Recording>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sampler {
+    /// Starts sampling, and the phase `phase`, at once; `run_started` is the run's start.
+    pub fn start(ctx: Arc<LoadContext>, run_started: DateTime<Utc>, phase: &str) -> Sampler {
+        let since_start = (Utc::now() - run_started).to_std().unwrap_or_default();
+        let origin = Instant::now()
+            .checked_sub(since_start)
+            .unwrap_or_else(Instant::now);
+        let recording = Arc::new(Mutex::new(Recording {
+            timeline: Timeline::default(),
+            current: None,
+        }));
+        let task = {
+            let (ctx, recording) = (Arc::clone(&ctx), Arc::clone(&recording));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let sample = take(&ctx, origin);
+                    if let Ok(mut recording) = recording.lock() {
+                        recording.timeline.samples.push(sample);
+                    }
+                }
+            })
+        };
+        let sampler = Sampler {
+            ctx,
+            origin,
+            recording,
+            task,
+        };
+        sampler.begin_phase(phase);
+        sampler
+    }
+
+    /// Ends the phase under way, if any, and starts `name`, with a sample at the boundary.
+    pub fn begin_phase(&self, name: &str) {
+        let sample = take(&self.ctx, self.origin);
+        let now = Utc::now();
+        if let Ok(mut recording) = self.recording.lock() {
+            let at = sample.at_secs;
+            recording.timeline.samples.push(sample);
+            close_phase(&mut recording, now, at);
+            recording.current = Some((name.to_owned(), now, at));
+        }
+    }
+
+    /// Stops sampling, ends the phase under way and returns the timeline.
+    pub fn stop(self) -> Timeline {
+        self.task.abort();
+        let sample = take(&self.ctx, self.origin);
+        let now = Utc::now();
+        let mut recording = match self.recording.lock() {
+            Ok(recording) => recording,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let at = sample.at_secs;
+        recording.timeline.samples.push(sample);
+        close_phase(&mut recording, now, at);
+        recording
+            .timeline
+            .samples
+            .sort_by(|a, b| a.at_secs.total_cmp(&b.at_secs));
+        std::mem::take(&mut recording.timeline)
+    }
+}
+
+fn close_phase(recording: &mut Recording, now: DateTime<Utc>, at: f64) {
+    if let Some((name, started_at, start_secs)) = recording.current.take() {
+        recording.timeline.phases.push(PhaseSpan {
+            name,
+            started_at,
+            finished_at: now,
+            start_secs,
+            end_secs: at,
+        });
+    }
+}
+
+fn take(ctx: &LoadContext, origin: Instant) -> Sample {
+    let snapshot = ctx.counters.snapshot();
+    Sample {
+        at_secs: origin.elapsed().as_secs_f64(),
+        requests: snapshot.requests,
+        errors: snapshot.errors,
+        checked: snapshot.checked_responses,
+        findings: FindingKind::ALL
+            .iter()
+            .map(|k| ctx.sink.count(*k))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample(at_secs: f64, requests: u64, errors: u64, violations: u64) -> Sample {
+        let mut findings = vec![0; FindingKind::ALL.len()];
+        findings[0] = violations;
+        Sample {
+            at_secs,
+            requests,
+            errors,
+            checked: requests,
+            findings,
+        }
+    }
+
+    pub(crate) fn timeline() -> Timeline {
+        let start = Utc::now();
+        Timeline {
+            samples: vec![
+                sample(0.5, 0, 0, 0),
+                sample(1.5, 100, 0, 0),
+                sample(2.5, 300, 2, 5),
+                sample(2.52, 301, 2, 5),
+                sample(3.5, 500, 2, 9),
+            ],
+            phases: vec![PhaseSpan {
+                name: "load".into(),
+                started_at: start,
+                finished_at: start,
+                start_secs: 0.5,
+                end_secs: 3.5,
+            }],
+        }
+    }
+
+    #[test]
+    fn rates_are_per_second_differences_and_skip_tiny_intervals() {
+        let rates = timeline().rates();
+        assert_eq!(rates.len(), 3);
+        assert_eq!(rates[0].requests, 100.0);
+        assert_eq!(rates[1].requests, 200.0);
+        assert_eq!((rates[1].errors, rates[1].violations), (2.0, 5.0));
+        // The 20 ms sample is folded into the last interval (2.5 → 3.5).
+        assert_eq!(rates[2].requests, 200.0);
+        assert_eq!(rates[2].violations, 4.0);
+    }
+
+    #[test]
+    fn phase_figures_are_the_difference_between_its_ends() {
+        let timeline = timeline();
+        let figures = timeline.figures(&timeline.phases[0]);
+        assert_eq!((figures.requests, figures.errors), (500, 2));
+        assert_eq!(figures.count(FindingKind::Violation), 9);
+        assert_eq!(figures.count(FindingKind::CrossWrite), 0);
+        assert_eq!(figures.findings_by_kind.len(), FindingKind::ALL.len());
+    }
+}
