@@ -1,0 +1,50 @@
+//! Whether the load was cut short. goose catches Ctrl-C (SIGINT) itself: it trips its killswitch
+//! and returns its metrics normally. SIGTERM (CI cancelling a job) is caught here and trips the same
+//! killswitch, so both end the same way: the load stops, every report is written, status interrupted.
+
+/// Watches for SIGTERM while the load runs.
+pub struct InterruptWatch {
+    #[cfg(unix)]
+    task: Option<tokio::task::JoinHandle<()>>,
+    #[cfg(unix)]
+    terminated: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl InterruptWatch {
+    pub fn start() -> InterruptWatch {
+        #[cfg(unix)]
+        {
+            use std::sync::atomic::{AtomicBool, Ordering};
+            use std::sync::Arc;
+            use tokio::signal::unix::{signal, SignalKind};
+            let terminated = Arc::new(AtomicBool::new(false));
+            let task = signal(SignalKind::terminate()).ok().map(|mut sigterm| {
+                let terminated = Arc::clone(&terminated);
+                tokio::spawn(async move {
+                    if sigterm.recv().await.is_some() {
+                        terminated.store(true, Ordering::SeqCst);
+                        goose::trigger_killswitch("SIGTERM received");
+                    }
+                })
+            });
+            InterruptWatch { task, terminated }
+        }
+        #[cfg(not(unix))]
+        InterruptWatch {}
+    }
+
+    /// Stops watching; the signal that cut the load short, if one did. Call right after the load
+    /// returns: goose clears its killswitch only when the next load starts.
+    pub fn finish(self) -> Option<&'static str> {
+        #[cfg(unix)]
+        {
+            if let Some(task) = self.task {
+                task.abort();
+            }
+            if self.terminated.load(std::sync::atomic::Ordering::SeqCst) {
+                return Some("SIGTERM");
+            }
+        }
+        goose::is_killswitch_triggered().then_some("SIGINT")
+    }
+}
