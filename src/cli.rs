@@ -1,12 +1,13 @@
 //! The command line: clap definitions (raw) and `run`, which turns them into typed options and calls
 //! the library. Prints errors once, with their cause, and returns the documented status.
 
-use crate::load::{Behaviours, CrowdPlan};
+use crate::load::{Behaviours, CrowdPlan, Shard};
 use crate::outcome::Status;
 use crate::population::{GenerateOptions, Population};
 use crate::portal::{self, Fault, PortalConfig};
 use crate::report::print_summary;
-use crate::run::{self, DemoOptions};
+use crate::run::{self, DemoOptions, RunOptions};
+use crate::scenario::Scenario;
 use clap::{Args, Parser, Subcommand};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -30,6 +31,49 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve the embedded demo portal until Ctrl-C.
     Portal(PortalArgs),
+    /// Validate a scenario file completely, without sending anything.
+    Check(CheckArgs),
+    /// Run a scenario file against its target (or the embedded portal it names).
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The scenario file (TOML, version = 1).
+    pub scenario: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML, version = 1).
+    pub scenario: PathBuf,
+    /// Base URL of the target, instead of the scenario's.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// The whole run's length; phases keep their proportions.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Users in every phase.
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// Where the run folder is written.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// This runner's slice of the population, e.g. 2/3; the oracle still watches everyone.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Allow a target that is not a loopback address (it must be yours to test).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Turn the oracle off: load only.
+    #[arg(long)]
+    pub no_checks: bool,
+    /// Show identifying values unmasked in the evidence (reports say so).
+    #[arg(long)]
+    pub reveal: bool,
+    /// No live progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +207,67 @@ pub async fn run(cli: Cli) -> Status {
     match cli.command {
         Command::Demo(args) => demo(args).await,
         Command::Portal(args) => serve_portal(args).await,
+        Command::Check(args) => check(&args),
+        Command::Run(args) => run_file(args).await,
+    }
+}
+
+fn check(args: &CheckArgs) -> Status {
+    match Scenario::load(&args.scenario) {
+        Ok(scenario) => {
+            println!(
+                "{}: valid — {} login flow(s), {} page(s), {} write(s), {} phase(s) over {}",
+                args.scenario.display(),
+                scenario.login_flows.len(),
+                scenario.pages.len(),
+                scenario.writes.len(),
+                scenario.phases.len(),
+                humantime::format_duration(scenario.duration())
+            );
+            Status::Clean
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            Status::UsageError
+        }
+    }
+}
+
+async fn run_file(args: RunArgs) -> Status {
+    let scenario = match Scenario::load(&args.scenario) {
+        Ok(scenario) => scenario,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Status::UsageError;
+        }
+    };
+    let options = RunOptions {
+        command: "run".into(),
+        target: args.target,
+        duration: args.duration,
+        users: args.users,
+        report_root: args.report_dir,
+        shard: args.shard.unwrap_or_else(Shard::whole),
+        allow_remote: args.allow_remote,
+        checks: !args.no_checks,
+        reveal: args.reveal,
+        quiet: args.quiet,
+        behaviours: None,
+    };
+    finish(run::run_scenario(scenario, options).await)
+}
+
+/// Prints a run's table, or its error once; returns the status.
+fn finish(result: Result<run::RunResult, run::RunError>) -> Status {
+    match result {
+        Ok(result) => {
+            print_summary(&result.summary, &result.dir);
+            result.summary.status
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.status()
+        }
     }
 }
 
@@ -188,16 +293,7 @@ async fn demo(args: DemoArgs) -> Status {
         quiet,
         behaviours,
     };
-    match run::demo(options).await {
-        Ok(result) => {
-            print_summary(&result.summary, &result.dir);
-            result.summary.status
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            error.status()
-        }
-    }
+    finish(run::demo(options).await)
 }
 
 async fn serve_portal(args: PortalArgs) -> Status {

@@ -3,19 +3,19 @@
 //! `report.html` rendered in a real headless Chromium; and every file written when Ctrl-C or
 //! SIGTERM cuts a run short. In-process runs are serialised (goose has globals).
 
+mod common;
+
 use crossleak::findings::Finding;
-use crossleak::findings::Masking;
-use crossleak::load::{Behaviours, LoadPlan, Shard, Site};
+use crossleak::load::Behaviours;
 use crossleak::outcome::Status;
-use crossleak::population::{GenerateOptions, Population};
 use crossleak::portal::Fault;
-use crossleak::run::{self, DemoOptions, RunSpec};
+use crossleak::run::{self, DemoOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The files crossleak writes in every run folder; goose's report is there whenever the load ran.
@@ -92,34 +92,13 @@ fn unreachable_run() -> &'static Path {
             .local_addr()
             .unwrap()
             .port();
-        let population = Population::generate(&GenerateOptions {
-            size: 20,
-            seed: 1,
-            ..GenerateOptions::default()
-        })
-        .unwrap();
-        let spec = RunSpec {
-            command: "test".into(),
-            target: format!("http://127.0.0.1:{port}"),
-            faults: vec![],
-            seed: None,
-            population: Arc::new(population),
-            site: Site::demo(),
-            plan: LoadPlan {
-                users: 10,
-                increase_rate: 10.0,
-                duration: Duration::from_secs(2),
-                request_timeout: Duration::from_secs(2),
-                think_time: None,
-                goose_report: None,
-            },
-            behaviours: Behaviours::default(),
-            shard: Shard::whole(),
-            checks: true,
-            masking: Masking::Masked,
-            report_root: scratch("unreachable"),
-            quiet: true,
-        };
+        let spec = common::spec(
+            format!("http://127.0.0.1:{port}"),
+            common::population(20, 1),
+            &scratch("unreachable"),
+            10,
+            Duration::from_secs(2),
+        );
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(run::execute(spec)).unwrap().dir
     })

@@ -214,6 +214,70 @@ pub fn session_finding(ctx: &CheckContext<'_>, event: SessionEvent<'_>) -> Findi
     }
 }
 
+/// A JSON page whose pointers do not hold the viewer's own values (`json_equals` in a scenario):
+/// the page is not the viewer's file even if no other owner's value shows. `expected` is
+/// `(pointer, the viewer's value, variable name)`.
+pub fn json_mismatch(
+    ctx: &CheckContext<'_>,
+    viewer: OwnerId,
+    name: &str,
+    url: &str,
+    body: &[u8],
+    expected: &[(String, String, String)],
+) -> Option<Finding> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(pointer, value, _)| {
+            let found = match json.pointer(pointer) {
+                Some(serde_json::Value::String(text)) => Some(text.clone()),
+                Some(serde_json::Value::Null) | None => None,
+                Some(other) => Some(other.to_string()),
+            };
+            found.as_deref() != Some(value.as_str())
+        })
+        .map(|(pointer, _, variable)| format!("{variable} at {pointer}"))
+        .collect();
+    if wrong.is_empty() {
+        return None;
+    }
+    let account = |owner: OwnerId| AccountRef {
+        owner,
+        numero_allocataire: ctx
+            .population
+            .get(owner)
+            .map(|b| ctx.masking.apply(b.numero_allocataire.as_str()))
+            .unwrap_or_default(),
+    };
+    Some(Finding {
+        kind: FindingKind::WrongIdentity,
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        elapsed_ms: ctx.elapsed_ms,
+        phase: ctx.phase.to_owned(),
+        user: ctx.user,
+        viewer: Some(account(viewer)),
+        foreign: Vec::new(),
+        missing: wrong.clone(),
+        detail: format!(
+            "the JSON does not hold the viewer's own {}",
+            wrong.join(", ")
+        ),
+        request: RequestEvidence {
+            method: "GET".to_owned(),
+            name: name.to_owned(),
+            url: url.to_owned(),
+        },
+        response: ResponseEvidence {
+            status: 200,
+            final_url: url.to_owned(),
+            headers: BTreeMap::new(),
+            excerpt: ctx.masking.apply(&String::from_utf8_lossy(
+                &body[..body.len().min(2 * EXCERPT_RADIUS)],
+            )),
+        },
+    })
+}
+
 /// Why a response carrying personal data may be (or was) stored by a shared cache; `None` when
 /// its headers keep every shared cache away.
 pub fn cache_audit(headers: &HeaderMap) -> Option<String> {

@@ -1,17 +1,23 @@
 //! What one simulated beneficiary does, as goose transactions: log in by its flow, read its pages,
-//! change its RIB, and the named behaviours that open race windows (crowd, cancellation, session
+//! write its data, and the named behaviours that open race windows (crowd, cancellation, session
 //! replay, cache probes). One GooseUser is one beneficiary; observers have no session at all.
 
-use super::check::{check, session_finding, CheckContext, Exchange, SessionEvent};
+use super::check::{check, json_mismatch, session_finding, CheckContext, Exchange, SessionEvent};
 use super::counters::ErrorCause;
-use super::tokens::{cookie_value, set_cookie_value};
+use super::site::fields;
+use super::tokens::cookie_value;
 use super::LoadContext;
 use crate::findings::FindingKind;
-use crate::population::{Field, OwnerId};
+use crate::population::{Beneficiary, Field, OwnerId};
+use crate::scenario::{
+    beneficiary_value, LoginFlow, Method, Phase, RenderedBody, RenderedRequest, Request,
+    SessionCarrier, Success,
+};
 use goose::goose::GooseMethod;
 use goose::prelude::*;
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::{HeaderMap, COOKIE};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,8 +25,14 @@ use std::time::Duration;
 #[derive(Clone)]
 struct Visitor {
     owner: OwnerId,
+    /// The user's number in its phase: picks its login flow and whether it changes its password.
+    number: usize,
+    phase: Arc<Phase>,
+    flow: usize,
     /// The user's own cookie jar, readable so the journey can see its session token.
     jar: Arc<Jar>,
+    /// The session token of a bearer-token flow.
+    bearer: Option<String>,
     password: String,
     logged_in: bool,
     logins: u32,
@@ -28,16 +40,19 @@ struct Visitor {
     left_on_purpose: bool,
     /// Login failures in a row, for the backoff.
     failed_logins: u32,
-    wrote_spare: bool,
+    /// Per write, which of its values comes next.
+    write_turns: Vec<usize>,
     reads: u64,
-    password_changes: u32,
+    password_changed: bool,
     probes: usize,
 }
 
-/// Where a request ended up.
+/// Where a request ended up, and what came back.
 struct Landing {
     status: u16,
     path: String,
+    headers: HeaderMap,
+    body: Vec<u8>,
     /// A 2xx on the expected page that showed the viewer's own identity and nothing foreign.
     own_page: bool,
     /// The response says a cache served it (a hit header, or Age > 0).
@@ -47,7 +62,7 @@ struct Landing {
 type StepFuture<'r> =
     std::pin::Pin<Box<dyn std::future::Future<Output = TransactionResult> + Send + 'r>>;
 
-/// A step of the journey; the `usize` says which page (or probe) the step is about.
+/// A step of the journey; the `usize` says which page, write or probe the step is about.
 type Step = for<'r> fn(&'r mut GooseUser, Arc<LoadContext>, usize) -> StepFuture<'r>;
 
 fn transaction(ctx: &Arc<LoadContext>, argument: usize, step: Step) -> Transaction {
@@ -68,7 +83,7 @@ pub fn scenarios(ctx: &Arc<LoadContext>, users: usize) -> Result<Vec<Scenario>, 
             .set_on_start(),
     );
     for index in 0..ctx.site.pages.len() {
-        let name = format!("read {}", ctx.site.pages[index].path);
+        let name = format!("read {}", ctx.site.pages[index].name);
         scenario = scenario.register_transaction(
             transaction(ctx, index, |user, ctx, index| {
                 Box::pin(read_page(user, ctx, index))
@@ -77,29 +92,28 @@ pub fn scenarios(ctx: &Arc<LoadContext>, users: usize) -> Result<Vec<Scenario>, 
             .set_weight(6)?,
         );
     }
-    if ctx.site.rib_change.is_some() {
+    for index in 0..ctx.site.writes.len() {
+        let name = format!("write {}", ctx.site.writes[index].name);
         scenario = scenario.register_transaction(
-            transaction(ctx, 0, |user, ctx, _| Box::pin(change_rib(user, ctx)))
-                .set_name("change rib"),
+            transaction(ctx, index, |user, ctx, index| {
+                Box::pin(write(user, ctx, index))
+            })
+            .set_name(&name),
         );
     }
-    if ctx.behaviours.session_reuse && ctx.site.session_cookie.is_some() {
-        if ctx.site.logout.is_some() {
-            scenario = scenario.register_transaction(
-                transaction(ctx, 0, |user, ctx, _| {
-                    Box::pin(log_out_and_replay(user, ctx))
-                })
-                .set_name("log out, replay the old cookie"),
-            );
-        }
-        if ctx.site.password_change.is_some() {
-            scenario = scenario.register_transaction(
-                transaction(ctx, 0, |user, ctx, _| {
-                    Box::pin(change_password_and_replay(user, ctx))
-                })
-                .set_name("change password, replay another device's cookie"),
-            );
-        }
+    if ctx.behaviours.session_reuse && ctx.site.logout.is_some() {
+        scenario = scenario.register_transaction(
+            transaction(ctx, 0, |user, ctx, _| {
+                Box::pin(log_out_and_replay(user, ctx))
+            })
+            .set_name("log out, replay the old session"),
+        );
+    }
+    if ctx.phase().password_changes.is_some() {
+        scenario = scenario.register_transaction(
+            transaction(ctx, 0, |user, ctx, _| Box::pin(change_password(user, ctx)))
+                .set_name("change password"),
+        );
     }
     if ctx.behaviours.cache_probes && !ctx.probe_paths.is_empty() {
         scenario = scenario.register_transaction(
@@ -112,8 +126,7 @@ pub fn scenarios(ctx: &Arc<LoadContext>, users: usize) -> Result<Vec<Scenario>, 
         let mut observer = Scenario::new("anonymous observer")
             .set_weight(observers)?
             .set_wait_time(Duration::from_millis(20), Duration::from_millis(80))?;
-        let targets = ctx.site.pages.len() + ctx.probe_paths.len();
-        for index in 0..targets {
+        for index in 0..ctx.observed_paths.len() {
             observer = observer.register_transaction(
                 transaction(ctx, index, |user, ctx, index| {
                     Box::pin(observe(user, ctx, index))
@@ -138,10 +151,16 @@ async fn visitor(
     user.set_client_builder(ctx.client_builder().cookie_provider(Arc::clone(&jar)))
         .await
         .map_err(Box::new)?;
-    let owner = ctx.owner_of(user.weighted_users_index);
+    let number = user.weighted_users_index;
+    let owner = ctx.owner_of(number);
+    let phase = ctx.phase();
     let visitor = Visitor {
         owner,
+        number,
+        flow: ctx.site.flow_for(&phase, number),
+        phase,
         jar,
+        bearer: None,
         password: ctx
             .population
             .get(owner)
@@ -151,9 +170,9 @@ async fn visitor(
         logins: 0,
         left_on_purpose: false,
         failed_logins: 0,
-        wrote_spare: false,
+        write_turns: vec![0; ctx.site.writes.len()],
         reads: 0,
-        password_changes: 0,
+        password_changed: false,
         probes: 0,
     };
     user.set_session_data(visitor.clone());
@@ -164,33 +183,66 @@ fn save(user: &mut GooseUser, visitor: Visitor) {
     user.set_session_data(visitor);
 }
 
-fn check_context<'a>(ctx: &'a LoadContext, user: &GooseUser) -> CheckContext<'a> {
+fn check_context<'a>(ctx: &'a LoadContext, user: &GooseUser, phase: &'a str) -> CheckContext<'a> {
     CheckContext {
         watch: &ctx.watch,
         population: &ctx.population,
         masking: ctx.masking,
-        phase: &ctx.phase,
+        phase,
         user: user.weighted_users_index,
         elapsed_ms: ctx.started.elapsed().as_millis() as u64,
     }
 }
 
-/// The session token in the user's jar, if the site says which cookie holds it.
+/// Renders `request` for `visitor`: extra values first, then `password`, then the beneficiary's.
+fn render(
+    request: &Request,
+    beneficiary: &Beneficiary,
+    password: &str,
+    extra: &[(String, String)],
+) -> Option<RenderedRequest> {
+    let values = |name: &str| -> Option<Cow<'_, str>> {
+        if let Some((_, value)) = extra.iter().find(|(n, _)| n == name) {
+            return Some(Cow::Owned(value.clone()));
+        }
+        if name == "password" {
+            return Some(Cow::Owned(password.to_owned()));
+        }
+        beneficiary_value(beneficiary, name).map(Cow::Owned)
+    };
+    request.render(&values).ok()
+}
+
+/// The session token the visitor holds: its bearer token, or its session cookie.
 fn session_token(ctx: &LoadContext, visitor: &Visitor, user: &GooseUser) -> Option<String> {
-    let name = ctx.site.session_cookie.as_deref()?;
-    let header = visitor.jar.cookies(&user.base_url)?;
-    cookie_value(header.to_str().ok()?, name)
+    match &ctx.site.flows.get(visitor.flow)?.session {
+        SessionCarrier::Bearer { .. } => visitor.bearer.clone(),
+        SessionCarrier::Cookie { name } => {
+            let header = visitor.jar.cookies(&user.base_url)?;
+            cookie_value(header.to_str().ok()?, name)
+        }
+    }
+}
+
+/// How to send `token` again: a `Cookie` header or the bearer header.
+fn token_header(flow: &LoginFlow, token: &str) -> (String, String) {
+    match &flow.session {
+        SessionCarrier::Cookie { name } => (COOKIE.as_str().to_owned(), format!("{name}={token}")),
+        SessionCarrier::Bearer { header, prefix, .. } => {
+            (header.clone(), format!("{prefix}{token}"))
+        }
+    }
 }
 
 /// Registers a token the user was just given; one already given to another user is a finding.
-fn register_token(ctx: &LoadContext, user: &GooseUser, owner: OwnerId, token: &str, via: &str) {
-    if let Some(other) = ctx.tokens.issue(token, owner) {
+fn register_token(ctx: &LoadContext, user: &GooseUser, visitor: &Visitor, token: &str, via: &str) {
+    if let Some(other) = ctx.tokens.issue(token, visitor.owner) {
         let url = user.build_url(via).unwrap_or_default();
         let finding = session_finding(
-            &check_context(ctx, user),
+            &check_context(ctx, user, &visitor.phase.name),
             SessionEvent {
                 kind: FindingKind::TokenCollision,
-                viewer: owner,
+                viewer: visitor.owner,
                 other: Some(other),
                 token,
                 method: "POST",
@@ -205,50 +257,131 @@ fn register_token(ctx: &LoadContext, user: &GooseUser, owner: OwnerId, token: &s
     }
 }
 
+fn meets(success: &Success, landing: &Landing) -> bool {
+    let status_ok = if success.status.is_empty() {
+        is_success(landing.status)
+    } else {
+        success.status.contains(&landing.status)
+    };
+    status_ok
+        && success
+            .landing_path
+            .as_ref()
+            .is_none_or(|path| *path == landing.path)
+        && success
+            .body_contains
+            .as_ref()
+            .is_none_or(|needle| String::from_utf8_lossy(&landing.body).contains(needle.as_str()))
+}
+
+/// Runs `flow`'s steps in order, keeping what each extracts; the last step's landing decides.
+async fn run_login_steps(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    visitor: &Visitor,
+    flow: &LoginFlow,
+    beneficiary: &Beneficiary,
+) -> Result<Option<Landing>, Box<TransactionError>> {
+    let mut extracted: Vec<(String, String)> = Vec::new();
+    let mut last = None;
+    for (index, step) in flow.steps.iter().enumerate() {
+        let Some(rendered) = render(&step.request, beneficiary, &visitor.password, &extracted)
+        else {
+            return Ok(None);
+        };
+        let final_step = index + 1 == flow.steps.len();
+        if final_step {
+            ctx.crowd(0).await;
+        }
+        let name = format!(
+            "{} {} ({})",
+            step.request.method.as_str(),
+            step.request.path.as_str(),
+            flow.name
+        );
+        let must_show = if final_step {
+            fields(&flow.success.must_show)
+        } else {
+            Vec::new()
+        };
+        let Some(landing) = exchange(
+            user,
+            ctx,
+            Some(visitor),
+            Outgoing {
+                rendered,
+                name: &name,
+                expect_path: flow.success.landing_path.as_deref(),
+                must_show: &must_show,
+                token: None,
+                refusal_expected: false,
+            },
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        for extraction in &step.extract {
+            let text = match &extraction.from {
+                crate::scenario::ExtractFrom::Body => {
+                    String::from_utf8_lossy(&landing.body).into_owned()
+                }
+                crate::scenario::ExtractFrom::Header(name) => landing
+                    .headers
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            if let Some(value) = extraction.pattern.extract(&text) {
+                extracted.push((extraction.name.clone(), value));
+            }
+        }
+        last = Some(landing);
+    }
+    Ok(last)
+}
+
+/// The bearer token a login's last response carries, when the flow uses one.
+fn bearer_of(flow: &LoginFlow, landing: &Landing) -> Option<String> {
+    let SessionCarrier::Bearer { json_pointer, .. } = &flow.session else {
+        return None;
+    };
+    let json: serde_json::Value = serde_json::from_slice(&landing.body).ok()?;
+    match json.pointer(json_pointer)? {
+        serde_json::Value::String(token) => Some(token.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
 async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     let mut visitor = visitor(user, &ctx).await?;
     if visitor.logged_in {
         return Ok(());
     }
-    let Some(beneficiary) = ctx.population.get(visitor.owner) else {
+    let (Some(beneficiary), Some(flow)) = (
+        ctx.population.get(visitor.owner),
+        ctx.site.flows.get(visitor.flow),
+    ) else {
         return Ok(());
     };
-    let flow = ctx.site.flow_for(visitor.owner);
-    let form = vec![
-        (
-            flow.identifier_field.clone(),
-            flow.identifier.value_of(beneficiary),
-        ),
-        (flow.password_field.clone(), visitor.password.clone()),
-    ];
-    let name = format!("POST {} ({})", flow.path, flow.name);
-    ctx.crowd(0).await;
-    let landing = exchange(
-        user,
-        &ctx,
-        Some(visitor.owner),
-        Request {
-            method: GooseMethod::Post,
-            path: &flow.path,
-            name: &name,
-            form: Some(form),
-            cookie: None,
-            expect_path: &flow.success_path,
-            must_show: &flow.must_show,
-            refusal_expected: false,
-        },
-    )
-    .await?;
+    let landing = run_login_steps(user, &ctx, &visitor, flow, beneficiary).await?;
     match landing {
-        Some(l) if is_success(l.status) && l.path == flow.success_path => {
+        Some(landing) if meets(&flow.success, &landing) => {
             ctx.counters
                 .login(visitor.logins > 0 && !visitor.left_on_purpose);
             visitor.logged_in = true;
             visitor.left_on_purpose = false;
             visitor.failed_logins = 0;
             visitor.logins += 1;
+            visitor.bearer = bearer_of(flow, &landing);
             if let Some(token) = session_token(&ctx, &visitor, user) {
-                register_token(&ctx, user, visitor.owner, &token, &flow.path);
+                let via = flow
+                    .steps
+                    .last()
+                    .map(|s| s.request.path.as_str())
+                    .unwrap_or("");
+                register_token(&ctx, user, &visitor, &token, via);
             }
         }
         _ => {
@@ -270,6 +403,60 @@ fn login_backoff(failures: u32) -> Duration {
     Duration::from_millis(100 << failures.saturating_sub(1).min(5))
 }
 
+/// Whether `landing` says the session is gone (per the flow's `expired_when`).
+fn expired(flow: &LoginFlow, landing: &Landing) -> bool {
+    flow.expired_when.status.contains(&landing.status)
+        || flow
+            .expired_when
+            .landing_path
+            .as_ref()
+            .is_some_and(|path| *path == landing.path)
+}
+
+/// Reads `request` as the logged-in visitor, checks it, and notes a lost session.
+async fn read_as(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    visitor: &mut Visitor,
+    request: &Request,
+    name: &str,
+    must_show: &[Field],
+) -> Result<Option<Landing>, Box<TransactionError>> {
+    let Some(beneficiary) = ctx.population.get(visitor.owner) else {
+        return Ok(None);
+    };
+    let Some(rendered) = render(request, beneficiary, &visitor.password, &[]) else {
+        return Ok(None);
+    };
+    let expect = rendered
+        .path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let landing = exchange(
+        user,
+        ctx,
+        Some(visitor),
+        Outgoing {
+            rendered,
+            name,
+            expect_path: Some(&expect),
+            must_show,
+            token: None,
+            refusal_expected: false,
+        },
+    )
+    .await?;
+    if let (Some(landing), Some(flow)) = (&landing, ctx.site.flows.get(visitor.flow)) {
+        if expired(flow, landing) {
+            ctx.counters.session_lost();
+            visitor.logged_in = false;
+        }
+    }
+    Ok(landing)
+}
+
 async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx).await?;
@@ -279,30 +466,40 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
     let page = &ctx.site.pages[index];
     visitor.reads += 1;
     if ctx.cancels(visitor.reads) {
-        cancel_one(user, &ctx, &page.path).await;
+        cancel_one(user, &ctx, &visitor, &page.request).await;
     }
-    let name = format!("GET {}", page.path);
     ctx.crowd(1 + index).await;
-    let landing = exchange(
+    let must_show = fields(&page.must_show);
+    let landing = read_as(
         user,
         &ctx,
-        Some(visitor.owner),
-        Request {
-            method: GooseMethod::Get,
-            path: &page.path,
-            name: &name,
-            form: None,
-            cookie: None,
-            expect_path: &page.path,
-            must_show: &page.must_show,
-            refusal_expected: false,
-        },
+        &mut visitor,
+        &page.request,
+        &page.name,
+        &must_show,
     )
     .await?;
-    if let Some(landing) = landing {
-        if landing.status == 401 || landing.path == ctx.site.login_page {
-            ctx.counters.session_lost();
-            visitor.logged_in = false;
+    if let (Some(landing), Some(beneficiary)) = (landing, ctx.population.get(visitor.owner)) {
+        if landing.own_page && !page.json_equals.is_empty() {
+            let expected: Vec<(String, String, String)> = page
+                .json_equals
+                .iter()
+                .filter_map(|rule| {
+                    let value = beneficiary_value(beneficiary, &rule.variable)?;
+                    Some((rule.pointer.clone(), value, rule.variable.clone()))
+                })
+                .collect();
+            let url = user.build_url(&landing.path).unwrap_or_default();
+            if let Some(finding) = json_mismatch(
+                &check_context(&ctx, user, &visitor.phase.name),
+                visitor.owner,
+                &page.name,
+                &url,
+                &landing.body,
+                &expected,
+            ) {
+                ctx.sink.send(finding);
+            }
         }
     }
     save(user, visitor);
@@ -311,195 +508,294 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
 
 /// Sends a request and gives up on it `cancel_after` later, as an impatient client or a proxy
 /// timeout does: the server may be mid-way through it. Not a goose request, not an error.
-async fn cancel_one(user: &mut GooseUser, ctx: &LoadContext, path: &str) {
-    let Ok(url) = user.build_url(path) else {
+async fn cancel_one(user: &mut GooseUser, ctx: &LoadContext, visitor: &Visitor, request: &Request) {
+    let Some(beneficiary) = ctx.population.get(visitor.owner) else {
         return;
     };
-    let sent = user
-        .client
-        .get(url)
-        .timeout(ctx.behaviours.cancel_after)
-        .send()
-        .await;
-    if matches!(&sent, Err(e) if e.is_timeout()) {
+    let Some(rendered) = render(request, beneficiary, &visitor.password, &[]) else {
+        return;
+    };
+    let Ok(url) = user.build_url(&rendered.path) else {
+        return;
+    };
+    let mut builder = user.client.get(url).timeout(ctx.behaviours.cancel_after);
+    if let (Some(token), Some(flow)) = (&visitor.bearer, ctx.site.flows.get(visitor.flow)) {
+        let (name, value) = token_header(flow, token);
+        builder = builder.header(name, value);
+    }
+    if matches!(builder.send().await, Err(e) if e.is_timeout()) {
         ctx.counters.cancelled();
     }
 }
 
-async fn change_rib(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
+async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx).await?;
-    let (Some(rib), Some(beneficiary)) = (&ctx.site.rib_change, ctx.population.get(visitor.owner))
-    else {
+    let (Some(write), Some(beneficiary)) = (
+        ctx.site.writes.get(index),
+        ctx.population.get(visitor.owner),
+    ) else {
         return Ok(());
     };
-    if !visitor.logged_in {
+    if !visitor.logged_in || write.values.is_empty() {
         return Ok(());
     }
-    // Alternate between the beneficiary's two IBANs: each write is a value unique to this user.
-    let (value, field) = if visitor.wrote_spare {
-        (beneficiary.iban.clone(), Field::Iban)
-    } else {
-        (beneficiary.spare_iban.clone(), Field::WrittenIban)
+    // Each write is a value unique to this user: its own values, in turn.
+    let written = &write.values[visitor.write_turns[index] % write.values.len()];
+    let Some(value) = beneficiary_value(beneficiary, &written.variable) else {
+        return Ok(());
     };
-    let name = format!("POST {}", rib.path);
-    let must_show = [Field::NumeroAllocataire, field];
+    let extra = [("value".to_owned(), value)];
+    let Some(rendered) = render(&write.request, beneficiary, &visitor.password, &extra) else {
+        return Ok(());
+    };
+    let name = format!(
+        "{} {}",
+        write.request.method.as_str(),
+        write.request.path.as_str()
+    );
     let landing = exchange(
         user,
         &ctx,
-        Some(visitor.owner),
-        Request {
-            method: GooseMethod::Post,
-            path: &rib.path,
+        Some(&visitor),
+        Outgoing {
+            rendered,
             name: &name,
-            form: Some(vec![(rib.form_field.clone(), value)]),
-            cookie: None,
-            expect_path: &rib.landing_path,
-            must_show: &must_show,
+            expect_path: None,
+            must_show: &[],
+            token: None,
             refusal_expected: false,
         },
     )
     .await?;
-    match landing {
-        Some(l) if is_success(l.status) && l.path == rib.landing_path => {
-            visitor.wrote_spare = !visitor.wrote_spare;
-        }
-        Some(l) if l.status == 401 || l.path == ctx.site.login_page => {
-            ctx.counters.session_lost();
-            visitor.logged_in = false;
-        }
-        _ => {}
+    let Some(landing) = landing.filter(|l| is_success(l.status)) else {
+        save(user, visitor);
+        return Ok(());
+    };
+    if ctx
+        .site
+        .flows
+        .get(visitor.flow)
+        .is_some_and(|f| expired(f, &landing))
+    {
+        ctx.counters.session_lost();
+        visitor.logged_in = false;
+        save(user, visitor);
+        return Ok(());
+    }
+    visitor.write_turns[index] += 1;
+    // Read back: the page must show the value just written, and the user's identity.
+    let mut must_show = ctx
+        .site
+        .flows
+        .get(visitor.flow)
+        .map(|f| fields(&f.success.must_show))
+        .unwrap_or_default();
+    must_show.extend(fields(std::slice::from_ref(&written.field)));
+    for path in &write.then_read {
+        let request = Request {
+            method: Method::Get,
+            path: crate::scenario::Template::literal(path),
+            headers: Vec::new(),
+            body: None,
+        };
+        let name = format!("GET {path} (after {})", write.name);
+        read_as(user, &ctx, &mut visitor, &request, &name, &must_show).await?;
     }
     save(user, visitor);
     Ok(())
 }
 
-/// Logs out, then sends the old session cookie again: a correct portal has forgotten it.
+/// Logs out, then sends the old session token again: a correct portal has forgotten it.
 async fn log_out_and_replay(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx).await?;
-    let (Some(logout), Some(token)) = (&ctx.site.logout, session_token(&ctx, &visitor, user))
-    else {
+    let (Some(logout), Some(token), Some(beneficiary)) = (
+        &ctx.site.logout,
+        session_token(&ctx, &visitor, user),
+        ctx.population.get(visitor.owner),
+    ) else {
         return Ok(());
     };
     if !visitor.logged_in {
         return Ok(());
     }
-    let name = format!("POST {logout}");
+    let Some(rendered) = render(logout, beneficiary, &visitor.password, &[]) else {
+        return Ok(());
+    };
+    let name = format!("{} {}", logout.method.as_str(), logout.path.as_str());
     exchange(
         user,
         &ctx,
-        Some(visitor.owner),
-        Request {
-            method: GooseMethod::Post,
-            path: logout,
+        Some(&visitor),
+        Outgoing {
+            rendered,
             name: &name,
-            form: None,
-            cookie: None,
-            expect_path: &ctx.site.login_page,
+            expect_path: None,
             must_show: &[],
-            refusal_expected: false,
+            token: None,
+            refusal_expected: true,
         },
     )
     .await?;
     visitor.logged_in = false;
     visitor.left_on_purpose = true;
+    visitor.bearer = None;
     save(user, visitor.clone());
     replay(user, &ctx, &visitor, &token, "after logout").await
 }
 
-/// Logs a second device in, changes the password on the first, then replays the second device's
-/// cookie: a correct portal closes the user's other sessions when the password changes.
-async fn change_password_and_replay(
-    user: &mut GooseUser,
-    ctx: Arc<LoadContext>,
-) -> TransactionResult {
+/// Changes the password once per phase for the phase's share of users. With session replay on,
+/// a second device logs in first and its token is replayed after the change: a correct portal
+/// closes the user's other sessions when the password changes.
+async fn change_password(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx).await?;
-    let (Some(change), Some(beneficiary)) =
-        (&ctx.site.password_change, ctx.population.get(visitor.owner))
-    else {
+    let phase = Arc::clone(&visitor.phase);
+    let (Some(change), Some(beneficiary), Some(flow)) = (
+        &phase.password_changes,
+        ctx.population.get(visitor.owner),
+        ctx.site.flows.get(visitor.flow),
+    ) else {
         return Ok(());
     };
-    if !visitor.logged_in {
+    let chosen = (visitor.number as f64 * 0.618_033_988_749_895).fract() < change.share;
+    if !visitor.logged_in || visitor.password_changed || !chosen {
         return Ok(());
     }
-    let flow = ctx.site.flow_for(visitor.owner);
-    let Some(device_token) = second_device_login(user, &ctx, &visitor).await else {
-        return Ok(());
+    let device_token = if ctx.behaviours.session_reuse {
+        second_device_login(user, &ctx, &visitor, flow, beneficiary).await
+    } else {
+        None
     };
-    register_token(&ctx, user, visitor.owner, &device_token, &flow.path);
+    if let Some(token) = &device_token {
+        let via = flow
+            .steps
+            .last()
+            .map(|s| s.request.path.as_str())
+            .unwrap_or("");
+        register_token(&ctx, user, &visitor, token, via);
+    }
     let new_password = format!(
         "Crossleak-{}-{}!",
         beneficiary.numero_allocataire,
-        visitor.password_changes + 1
+        ctx.started.elapsed().as_millis()
     );
-    let name = format!("POST {}", change.path);
+    let extra = [("new_password".to_owned(), new_password.clone())];
+    let Some(rendered) = render(&change.request, beneficiary, &visitor.password, &extra) else {
+        return Ok(());
+    };
+    let name = format!(
+        "{} {}",
+        change.request.method.as_str(),
+        change.request.path.as_str()
+    );
     let landing = exchange(
         user,
         &ctx,
-        Some(visitor.owner),
-        Request {
-            method: GooseMethod::Post,
-            path: &change.path,
+        Some(&visitor),
+        Outgoing {
+            rendered,
             name: &name,
-            form: Some(vec![
-                (change.old_field.clone(), visitor.password.clone()),
-                (change.new_field.clone(), new_password.clone()),
-            ]),
-            cookie: None,
-            expect_path: &change.landing_path,
-            must_show: &[Field::NumeroAllocataire],
+            expect_path: change.success.landing_path.as_deref(),
+            must_show: &fields(&change.success.must_show),
+            token: None,
             refusal_expected: false,
         },
     )
     .await?;
-    if !matches!(&landing, Some(l) if is_success(l.status) && l.path == change.landing_path) {
+    if !landing.as_ref().is_some_and(|l| meets(&change.success, l)) {
         return Ok(());
     }
     visitor.password = new_password;
-    visitor.password_changes += 1;
+    visitor.password_changed = true;
     save(user, visitor.clone());
-    replay(
-        user,
-        &ctx,
-        &visitor,
-        &device_token,
-        "after a password change on another device",
-    )
-    .await
+    match device_token {
+        Some(token) => {
+            replay(
+                user,
+                &ctx,
+                &visitor,
+                &token,
+                "after a password change on another device",
+            )
+            .await
+        }
+        None => Ok(()),
+    }
 }
 
-/// Logs the visitor in from a second client (no jar, no redirects) and returns its session token.
+/// Logs the visitor in from a second device (its own jar) and returns that session's token.
 async fn second_device_login(
     user: &GooseUser,
     ctx: &LoadContext,
     visitor: &Visitor,
+    flow: &LoginFlow,
+    beneficiary: &Beneficiary,
 ) -> Option<String> {
-    let cookie = ctx.site.session_cookie.as_deref()?;
-    let beneficiary = ctx.population.get(visitor.owner)?;
-    let flow = ctx.site.flow_for(visitor.owner);
-    let form = [
-        (
-            flow.identifier_field.clone(),
-            flow.identifier.value_of(beneficiary),
-        ),
-        (flow.password_field.clone(), visitor.password.clone()),
-    ];
-    let response = ctx
-        .device_client
-        .post(user.build_url(&flow.path).ok()?)
-        .form(&form)
-        .send()
-        .await
+    let jar = Arc::new(Jar::default());
+    let client = ctx
+        .client_builder()
+        .cookie_provider(Arc::clone(&jar))
+        .build()
         .ok()?;
-    ctx.counters.request();
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| set_cookie_value(v, cookie))
+    let mut extracted: Vec<(String, String)> = Vec::new();
+    let mut last_body = Vec::new();
+    for step in &flow.steps {
+        let rendered = render(&step.request, beneficiary, &visitor.password, &extracted)?;
+        let response = send(&client, user, &rendered, None).await.ok()?;
+        ctx.counters.request();
+        let headers = response.headers().clone();
+        last_body = response.bytes().await.ok()?.to_vec();
+        for extraction in &step.extract {
+            let text = match &extraction.from {
+                crate::scenario::ExtractFrom::Body => {
+                    String::from_utf8_lossy(&last_body).into_owned()
+                }
+                crate::scenario::ExtractFrom::Header(name) => headers
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            if let Some(value) = extraction.pattern.extract(&text) {
+                extracted.push((extraction.name.clone(), value));
+            }
+        }
+    }
+    match &flow.session {
+        SessionCarrier::Cookie { name } => {
+            let header = jar.cookies(&user.base_url)?;
+            cookie_value(header.to_str().ok()?, name)
+        }
+        SessionCarrier::Bearer { json_pointer, .. } => {
+            let json: serde_json::Value = serde_json::from_slice(&last_body).ok()?;
+            json.pointer(json_pointer)?.as_str().map(str::to_owned)
+        }
+    }
+}
+
+/// Sends a rendered request with a plain reqwest client (outside goose's metrics).
+async fn send(
+    client: &reqwest::Client,
+    user: &GooseUser,
+    rendered: &RenderedRequest,
+    token: Option<(String, String)>,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let url = user.build_url(&rendered.path).unwrap_or_default();
+    let mut builder = client.request(reqwest_method(rendered.method), url);
+    for (name, value) in &rendered.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some((name, value)) = token {
+        builder = builder.header(name, value);
+    }
+    builder = match &rendered.body {
+        Some(RenderedBody::Form(pairs)) => builder.form(pairs),
+        Some(RenderedBody::Json(value)) => builder.json(value),
+        None => builder,
+    };
+    builder.send().await
 }
 
 /// Sends `token` again on the first page; if the page still shows the owner's file, the session
@@ -511,38 +807,44 @@ async fn replay(
     token: &str,
     when: &str,
 ) -> TransactionResult {
-    let (Some(cookie), Some(page)) = (&ctx.site.session_cookie, ctx.site.pages.first()) else {
+    let (Some(page), Some(flow), Some(beneficiary)) = (
+        ctx.site.pages.first(),
+        ctx.site.flows.get(visitor.flow),
+        ctx.population.get(visitor.owner),
+    ) else {
         return Ok(());
     };
-    let name = format!("GET {} (old cookie replayed)", page.path);
+    let Some(rendered) = render(&page.request, beneficiary, &visitor.password, &[]) else {
+        return Ok(());
+    };
+    let expect = rendered.path.clone();
+    let name = format!("{} (old session replayed)", page.name);
     ctx.counters.replayed();
     let landing = exchange(
         user,
         ctx,
-        Some(visitor.owner),
-        Request {
-            method: GooseMethod::Get,
-            path: &page.path,
+        Some(visitor),
+        Outgoing {
+            rendered,
             name: &name,
-            form: None,
-            cookie: Some(format!("{cookie}={token}")),
-            expect_path: &page.path,
-            must_show: &page.must_show,
+            expect_path: Some(&expect),
+            must_show: &fields(&page.must_show),
+            token: Some(token_header(flow, token)),
             refusal_expected: true,
         },
     )
     .await?;
     // A page a cache served proves nothing about the session: the cache checks report it.
     if let Some(landing) = landing.filter(|l| l.own_page && !l.cache_hit) {
-        let url = user.build_url(&page.path).unwrap_or_default();
+        let url = user.build_url(&expect).unwrap_or_default();
         let finding = session_finding(
-            &check_context(ctx, user),
+            &check_context(ctx, user, &visitor.phase.name),
             SessionEvent {
                 kind: FindingKind::StaleSession,
                 viewer: visitor.owner,
                 other: None,
                 token,
-                method: "GET",
+                method: page.request.method.as_str(),
                 name: &name,
                 url: &url,
                 status: landing.status,
@@ -562,22 +864,20 @@ async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transaction
     if !visitor.logged_in {
         return Ok(());
     }
-    let path = &ctx.probe_paths[visitor.probes % ctx.probe_paths.len()];
+    let path = ctx.probe_paths[visitor.probes % ctx.probe_paths.len()].clone();
     visitor.probes += 1;
     save(user, visitor.clone());
     let name = format!("GET {path} (cache probe)");
     exchange(
         user,
         &ctx,
-        Some(visitor.owner),
-        Request {
-            method: GooseMethod::Get,
-            path,
+        Some(&visitor),
+        Outgoing {
+            rendered: get(&path),
             name: &name,
-            form: None,
-            cookie: None,
-            expect_path: path,
+            expect_path: None,
             must_show: &[],
+            token: None,
             refusal_expected: true,
         },
     )
@@ -588,23 +888,18 @@ async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transaction
 /// The anonymous observer: no session, asks for the personal pages and the probe URLs; it must
 /// never see anyone's data.
 async fn observe(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> TransactionResult {
-    let path = match ctx.site.pages.get(index) {
-        Some(page) => page.path.clone(),
-        None => ctx.probe_paths[index - ctx.site.pages.len()].clone(),
-    };
+    let path = ctx.observed_paths[index].clone();
     let name = format!("GET {path} (observer)");
     exchange(
         user,
         &ctx,
         None,
-        Request {
-            method: GooseMethod::Get,
-            path: &path,
+        Outgoing {
+            rendered: get(&path),
             name: &name,
-            form: None,
-            cookie: None,
-            expect_path: &path,
+            expect_path: None,
             must_show: &[],
+            token: None,
             refusal_expected: true,
         },
     )
@@ -612,22 +907,49 @@ async fn observe(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> T
     Ok(())
 }
 
-struct Request<'a> {
-    method: GooseMethod,
-    path: &'a str,
+fn get(path: &str) -> RenderedRequest {
+    RenderedRequest {
+        method: Method::Get,
+        path: path.to_owned(),
+        headers: Vec::new(),
+        body: None,
+    }
+}
+
+struct Outgoing<'a> {
+    rendered: RenderedRequest,
     /// The metric row: a template, never a per-user value.
     name: &'a str,
-    form: Option<Vec<(String, String)>>,
-    /// An explicit `Cookie` header (a replayed token); the jar is not used then.
-    cookie: Option<String>,
     /// The page a correct answer lands on; `must_show` is checked only there.
-    expect_path: &'a str,
+    expect_path: Option<&'a str>,
     must_show: &'a [Field],
-    /// A refusal (4xx) is a correct answer here (observer, probe, replayed cookie): not a failure.
+    /// A replayed session token: `(header, value)`, sent instead of the jar's or bearer's.
+    token: Option<(String, String)>,
+    /// A refusal (4xx) is a correct answer here (observer, probe, replayed token): not a failure.
     refusal_expected: bool,
 }
 
-fn served_by_a_cache(headers: &reqwest::header::HeaderMap) -> bool {
+fn goose_method(method: Method) -> GooseMethod {
+    match method {
+        Method::Get => GooseMethod::Get,
+        Method::Post => GooseMethod::Post,
+        Method::Put => GooseMethod::Put,
+        Method::Patch => GooseMethod::Patch,
+        Method::Delete => GooseMethod::Delete,
+    }
+}
+
+fn reqwest_method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+    }
+}
+
+fn served_by_a_cache(headers: &HeaderMap) -> bool {
     let hit = ["x-cache", "cf-cache-status", "x-cache-status"]
         .iter()
         .any(|name| {
@@ -653,16 +975,26 @@ fn is_success(status: u16) -> bool {
 async fn exchange(
     user: &mut GooseUser,
     ctx: &LoadContext,
-    viewer: Option<OwnerId>,
-    request: Request<'_>,
+    visitor: Option<&Visitor>,
+    request: Outgoing<'_>,
 ) -> Result<Option<Landing>, Box<TransactionError>> {
-    let mut builder = user.get_request_builder(&request.method, request.path)?;
-    if let Some(form) = &request.form {
-        builder = builder.form(form);
+    let rendered = &request.rendered;
+    let mut builder = user.get_request_builder(&goose_method(rendered.method), &rendered.path)?;
+    for (name, value) in &rendered.headers {
+        builder = builder.header(name, value);
     }
-    if let Some(cookie) = &request.cookie {
-        builder = builder.header(COOKIE, cookie);
+    let bearer = visitor.and_then(|v| {
+        let flow = ctx.site.flows.get(v.flow)?;
+        v.bearer.as_ref().map(|token| token_header(flow, token))
+    });
+    if let Some((name, value)) = request.token.clone().or(bearer) {
+        builder = builder.header(name, value);
     }
+    builder = match &rendered.body {
+        Some(RenderedBody::Form(pairs)) => builder.form(pairs),
+        Some(RenderedBody::Json(value)) => builder.json(value),
+        None => builder,
+    };
     let goose_request = GooseRequest::builder()
         .set_request_builder(builder)
         .name(request.name)
@@ -697,12 +1029,15 @@ async fn exchange(
     } else if request.refusal_expected && !goose.request.success {
         user.set_success(&mut goose.request)?;
     }
-    let on_expected_page = is_success(status) && final_url.path() == request.expect_path;
+    let on_expected_page =
+        is_success(status) && request.expect_path.is_some_and(|p| p == final_url.path());
     let mut landing = Landing {
         status,
         path: final_url.path().to_owned(),
         own_page: false,
         cache_hit: served_by_a_cache(&headers),
+        headers,
+        body,
     };
     if !ctx.checks {
         return Ok(Some(landing));
@@ -712,19 +1047,25 @@ async fn exchange(
     } else {
         &[]
     };
-    let method = format!("{:?}", request.method).to_uppercase();
+    let method = rendered.method.as_str();
     let url = goose.request.raw.url.clone();
     let exchange = Exchange {
-        method: &method,
+        method,
         name: request.name,
         url: &url,
         status,
         final_url: final_url.as_str(),
-        headers: &headers,
-        body: &body,
+        headers: &landing.headers,
+        body: &landing.body,
     };
     ctx.counters.checked();
-    let findings = check(&check_context(ctx, user), viewer, &exchange, must_show);
+    let phase = visitor.map_or_else(|| ctx.phase().name.clone(), |v| v.phase.name.clone());
+    let findings = check(
+        &check_context(ctx, user, &phase),
+        visitor.map(|v| v.owner),
+        &exchange,
+        must_show,
+    );
     landing.own_page =
         on_expected_page && !must_show.is_empty() && findings.iter().all(|f| !f.kind.fails_run());
     let mut failed_tag = None;

@@ -14,11 +14,12 @@ pub use check::{cache_audit, check, CheckContext, Exchange};
 pub use counters::{Counters, CountersSnapshot, ErrorCause};
 pub use crowd::{CrowdPlan, Gate};
 pub use shard::{Shard, ShardError};
-pub use site::{LoginFlow, LoginIdentifier, Page, PasswordChange, RibChange, Site};
+pub use site::{demo_scenario, fields, Site, DEMO_SCENARIO};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
 use crate::population::Population;
+use crate::scenario::{Method, Phase};
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ pub const PROBE_SUFFIXES: [&str; 4] = ["/crossleak.css", ";crossleak.js", "/%2F.
 pub struct Behaviours {
     /// Release users on the same step at the same instant.
     pub crowd: Option<CrowdPlan>,
+    /// The one step the crowd gathers at (0: the login, 1 + i: page i); every step when `None`.
+    pub crowd_at: Option<usize>,
     /// Share (0 to 1) of page reads preceded by a request the client cancels `cancel_after` after
     /// sending it, as an impatient client or a proxy timeout does.
     pub cancel_share: f64,
@@ -67,6 +70,7 @@ impl Default for Behaviours {
     fn default() -> Self {
         Behaviours {
             crowd: None,
+            crowd_at: None,
             cancel_share: 0.0,
             cancel_after: Duration::from_millis(5),
             session_reuse: false,
@@ -84,6 +88,7 @@ impl Behaviours {
                 size: 32,
                 max_wait: Duration::from_millis(100),
             }),
+            crowd_at: None,
             cancel_share: 0.05,
             cancel_after: Duration::from_millis(5),
             session_reuse: true,
@@ -103,7 +108,8 @@ pub struct LoadContext {
     pub masking: Masking,
     /// `false` for `--no-checks`: bodies are still read, nothing is scanned.
     pub checks: bool,
-    pub phase: String,
+    /// The phase under way; users read it once, when they start.
+    phase: std::sync::RwLock<Arc<Phase>>,
     pub started: Instant,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
@@ -114,9 +120,9 @@ pub struct LoadContext {
     /// One crowd gate per step: the login, then each page.
     gates: Vec<Gate>,
     tokens: tokens::TokenRegistry,
-    /// A second device: no jar, no redirects, so its login's Set-Cookie can be read.
-    device_client: reqwest::Client,
     probe_paths: Vec<String>,
+    /// What the anonymous observer asks for: the literal personal paths, then the probes.
+    observed_paths: Vec<String>,
     /// The owners this runner's users are (its shard of the population).
     owners: std::ops::Range<usize>,
 }
@@ -129,7 +135,7 @@ pub struct LoadSetup {
     pub sink: FindingSink,
     pub masking: Masking,
     pub checks: bool,
-    pub phase: String,
+    pub phase: Phase,
     pub request_timeout: Duration,
     pub think_time: Option<(Duration, Duration)>,
     pub plain_http: bool,
@@ -146,23 +152,23 @@ impl LoadContext {
                 .collect(),
             None => Vec::new(),
         };
-        let probe_paths = if setup.behaviours.cache_probes {
-            setup
-                .site
-                .pages
+        // Personal paths with no per-user placeholder: the ones another client can ask for.
+        let literal: Vec<String> = setup
+            .site
+            .pages
+            .iter()
+            .filter(|p| p.request.path.is_literal() && p.request.method == Method::Get)
+            .map(|p| p.request.path.as_str().to_owned())
+            .collect();
+        let probe_paths: Vec<String> = if setup.behaviours.cache_probes {
+            literal
                 .iter()
-                .flat_map(|p| PROBE_SUFFIXES.iter().map(move |s| format!("{}{s}", p.path)))
+                .flat_map(|p| PROBE_SUFFIXES.iter().map(move |s| format!("{p}{s}")))
                 .collect()
         } else {
             Vec::new()
         };
-        let mut device = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(setup.request_timeout)
-            .no_proxy();
-        if setup.plain_http {
-            device = device.tls_certs_only(Vec::new());
-        }
+        let observed_paths = literal.iter().chain(&probe_paths).cloned().collect();
         Ok(LoadContext {
             site: setup.site,
             population: setup.population,
@@ -171,7 +177,7 @@ impl LoadContext {
             counters: Counters::default(),
             masking: setup.masking,
             checks: setup.checks,
-            phase: setup.phase,
+            phase: std::sync::RwLock::new(Arc::new(setup.phase)),
             started: Instant::now(),
             request_timeout: setup.request_timeout,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -180,8 +186,8 @@ impl LoadContext {
             behaviours: setup.behaviours,
             gates,
             tokens: tokens::TokenRegistry::default(),
-            device_client: device.build().map_err(LoadError::Client)?,
             probe_paths,
+            observed_paths,
             owners,
         })
     }
@@ -191,11 +197,24 @@ impl LoadContext {
         (self.owners.start + user_index % self.owners.len()) as u32
     }
 
-    /// Waits for the crowd at step `index` when the crowd behaviour is on.
+    /// Waits for the crowd at step `index` when the crowd behaviour is on there.
     async fn crowd(&self, index: usize) {
+        if self.behaviours.crowd_at.is_some_and(|at| at != index) {
+            return;
+        }
         if let Some(gate) = self.gates.get(index) {
             gate.pass().await;
         }
+    }
+
+    /// The phase under way.
+    pub fn phase(&self) -> Arc<Phase> {
+        Arc::clone(&self.phase.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Starts `phase`: users started from now on play it.
+    pub fn begin_phase(&self, phase: Phase) {
+        *self.phase.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(phase);
     }
 
     /// Whether a user's `reads`-th page read is preceded by a cancelled request.
@@ -245,12 +264,38 @@ pub struct PageFigures {
     pub max_ms: u64,
 }
 
+impl GooseFigures {
+    /// The figures of two loads run one after the other (two phases).
+    pub fn merge(mut self, other: GooseFigures) -> GooseFigures {
+        for page in other.pages {
+            match self.pages.iter_mut().find(|p| p.name == page.name) {
+                Some(mine) => {
+                    let total = mine.requests + page.requests;
+                    if total > 0 {
+                        mine.mean_ms = (mine.mean_ms * mine.requests as f64
+                            + page.mean_ms * page.requests as f64)
+                            / total as f64;
+                    }
+                    mine.requests = total;
+                    mine.failures += page.failures;
+                    mine.max_ms = mine.max_ms.max(page.max_ms);
+                }
+                None => self.pages.push(page),
+            }
+        }
+        self.pages.sort_by(|a, b| a.name.cmp(&b.name));
+        self.requests += other.requests;
+        self.failed_requests += other.failed_requests;
+        self.duration_secs += other.duration_secs;
+        self.users = self.users.max(other.users);
+        self
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("goose could not run the load: {0}")]
     Goose(#[from] GooseError),
-    #[error("cannot build an HTTP client: {0}")]
-    Client(reqwest::Error),
     #[error(transparent)]
     Shard(#[from] ShardError),
 }

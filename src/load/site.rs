@@ -1,129 +1,68 @@
-//! What the load runner knows about a target: its login flows, the pages to read and what each must
-//! show, the write it may make. Plain data; the demo portal's description is `Site::demo()`.
+//! What the load runner knows about a target, taken from a scenario: its login flows, the pages
+//! to read and what each must show, the writes, logout. `demo_scenario()` is the demo portal's.
 
-use crate::population::{Beneficiary, Field};
+use crate::population::Field;
+use crate::scenario::{LoginFlow, Page, Phase, Request, Scenario, ScenarioErrors, Write};
 
-/// Which of a beneficiary's values a login form sends as the identifier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginIdentifier {
-    NumeroAllocataire,
-    /// The 13 characters of the NIR without its key, as the CAF asks since 2021.
-    NirBody,
-}
+/// The demo portal's journey, as a scenario file compiled into the binary.
+pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/demo.toml");
 
-impl LoginIdentifier {
-    pub fn value_of(self, beneficiary: &Beneficiary) -> String {
-        match self {
-            Self::NumeroAllocataire => beneficiary.numero_allocataire.as_str().to_owned(),
-            Self::NirBody => beneficiary.nir.body().as_str().to_owned(),
-        }
-    }
-}
-
-/// One way to log in: a form posted to `path`, whose success lands on `success_path`.
-#[derive(Clone, Debug)]
-pub struct LoginFlow {
-    pub name: String,
-    pub path: String,
-    pub identifier: LoginIdentifier,
-    pub identifier_field: String,
-    pub password_field: String,
-    pub success_path: String,
-    /// What the landing page must show of the account the login opened.
-    pub must_show: Vec<Field>,
-}
-
-/// A page read by every user, and the user's own fields it must show.
-#[derive(Clone, Debug)]
-pub struct Page {
-    pub path: String,
-    pub must_show: Vec<Field>,
-}
-
-/// A write of the user's own data: the form field carries a value unique to the user, and the page
-/// it lands on must then show it.
-#[derive(Clone, Debug)]
-pub struct RibChange {
-    pub path: String,
-    pub form_field: String,
-    pub landing_path: String,
-}
-
-/// A password change: a form with the old and the new password, landing on a page.
-#[derive(Clone, Debug)]
-pub struct PasswordChange {
-    pub path: String,
-    pub old_field: String,
-    pub new_field: String,
-    pub landing_path: String,
+/// Parses the embedded demo scenario.
+pub fn demo_scenario() -> Result<Scenario, ScenarioErrors> {
+    Scenario::parse(DEMO_SCENARIO, "scenarios/demo.toml")
 }
 
 /// Everything the load runner needs to drive one target.
 #[derive(Clone, Debug)]
 pub struct Site {
-    pub login_flows: Vec<LoginFlow>,
-    pub login_page: String,
+    pub flows: Vec<LoginFlow>,
     pub pages: Vec<Page>,
-    pub rib_change: Option<RibChange>,
-    /// The cookie that carries the session, to watch its tokens and replay old ones.
-    pub session_cookie: Option<String>,
-    /// Logout: a POST to this path ends the session.
-    pub logout: Option<String>,
-    pub password_change: Option<PasswordChange>,
+    pub writes: Vec<Write>,
+    pub logout: Option<Request>,
 }
 
 impl Site {
-    /// The embedded demo portal: both login paths, the account page, the JSON file, a RIB change.
-    pub fn demo() -> Self {
-        let identity = vec![Field::NumeroAllocataire, Field::Nir];
-        let flow = |name: &str, path: &str, identifier, field: &str| LoginFlow {
-            name: name.into(),
-            path: path.into(),
-            identifier,
-            identifier_field: field.into(),
-            password_field: "mot_de_passe".into(),
-            success_path: "/mon-compte".into(),
-            must_show: identity.clone(),
-        };
+    pub fn from_scenario(scenario: &Scenario) -> Site {
         Site {
-            login_flows: vec![
-                flow(
-                    "legacy",
-                    "/connexion/allocataire",
-                    LoginIdentifier::NumeroAllocataire,
-                    "numero_allocataire",
-                ),
-                flow("nir", "/connexion/nir", LoginIdentifier::NirBody, "nir"),
-            ],
-            login_page: "/connexion".into(),
-            pages: vec![
-                Page {
-                    path: "/mon-compte".into(),
-                    must_show: identity.clone(),
-                },
-                Page {
-                    path: "/api/dossier".into(),
-                    must_show: identity,
-                },
-            ],
-            rib_change: Some(RibChange {
-                path: "/mon-compte/rib".into(),
-                form_field: "iban".into(),
-                landing_path: "/mon-compte".into(),
-            }),
-            session_cookie: Some("crossleak_session".into()),
-            logout: Some("/deconnexion".into()),
-            password_change: Some(PasswordChange {
-                path: "/mon-compte/mot-de-passe".into(),
-                old_field: "ancien".into(),
-                new_field: "nouveau".into(),
-                landing_path: "/mon-compte".into(),
-            }),
+            flows: scenario.login_flows.clone(),
+            pages: scenario.pages.clone(),
+            writes: scenario.writes.clone(),
+            logout: scenario.logout.clone(),
         }
     }
 
-    /// The login flow a beneficiary uses: the flows alternate over owners so both paths carry load.
-    pub fn flow_for(&self, owner: u32) -> &LoginFlow {
-        &self.login_flows[owner as usize % self.login_flows.len()]
+    /// The demo portal's site.
+    pub fn demo() -> Site {
+        Site::from_scenario(&demo_scenario().expect("the embedded demo scenario is valid"))
+    }
+
+    /// The flow a user plays in `phase`: the phase's mix, spread over user numbers.
+    pub fn flow_for(&self, phase: &Phase, user: usize) -> usize {
+        let name = phase.flow_for(user);
+        self.flows.iter().position(|f| f.name == name).unwrap_or(0)
+    }
+}
+
+/// Oracle field names (as scenarios write them) to population fields; names the population does
+/// not know are skipped (the scenario validator already refused them).
+pub fn fields(names: &[String]) -> Vec<Field> {
+    names.iter().filter_map(|n| n.parse().ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_demo_scenario_is_valid_and_complete() {
+        let site = Site::demo();
+        assert_eq!(site.flows.len(), 2);
+        assert!(site.pages.len() >= 2);
+        assert_eq!(site.writes.len(), 1);
+        assert!(site.logout.is_some());
+        assert_eq!(
+            fields(&site.pages[0].must_show),
+            [Field::NumeroAllocataire, Field::Nir]
+        );
     }
 }

@@ -33,13 +33,6 @@ pub fn cookie_value(header: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The value of cookie `name` set by one `Set-Cookie` header value, unless it deletes the cookie.
-pub fn set_cookie_value(header: &str, name: &str) -> Option<String> {
-    let first = header.split(';').next()?;
-    let (key, value) = first.trim().split_once('=')?;
-    (key == name && !value.is_empty()).then(|| value.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,16 +53,5 @@ mod tests {
             Some("0a1b".into())
         );
         assert_eq!(cookie_value("theme=dark", "crossleak_session"), None);
-        assert_eq!(
-            set_cookie_value(
-                "crossleak_session=0a1b; HttpOnly; Path=/",
-                "crossleak_session"
-            ),
-            Some("0a1b".into())
-        );
-        assert_eq!(
-            set_cookie_value("crossleak_session=; Max-Age=0", "crossleak_session"),
-            None
-        );
     }
 }

@@ -123,6 +123,59 @@ impl Affine {
     }
 }
 
+/// A keyed pseudo-random bijection of `0..modulus` (modulus ≤ 2^24): a four-round Feistel network
+/// on 24 bits, cycle-walked back into range.
+///
+/// Used for the NIR, whose low mixed-radix digits are the birth data. An affine map would hand
+/// consecutive indexes evenly spaced birth data (for a thousand people, never the same sex, birth
+/// year and month twice); real people do share them, and the `nir-lookup` fault of the demo
+/// portal reproduces a lookup keyed by exactly those traits. With this map two beneficiaries
+/// share them about as often as in a real population of that size.
+#[derive(Clone, Copy, Debug)]
+struct Permutation {
+    keys: [u64; 4],
+    modulus: u64,
+}
+
+impl Permutation {
+    const HALF_BITS: u32 = 12;
+    const HALF_MASK: u64 = (1 << Self::HALF_BITS) - 1;
+
+    fn new(rng: &mut ChaCha8Rng, modulus: u64) -> Self {
+        assert!(modulus <= 1 << (2 * Self::HALF_BITS), "modulus above 2^24");
+        Self {
+            keys: rng.random(),
+            modulus,
+        }
+    }
+
+    /// Cycle walking: the Feistel network permutes `0..2^24`, so following the cycle from an
+    /// `x` below the modulus reaches a value below it again, and distinct `x` reach distinct ones.
+    fn apply(self, x: u64) -> u64 {
+        let mut value = self.feistel(x);
+        while value >= self.modulus {
+            value = self.feistel(value);
+        }
+        value
+    }
+
+    fn feistel(self, value: u64) -> u64 {
+        let (mut left, mut right) = (value >> Self::HALF_BITS, value & Self::HALF_MASK);
+        for key in self.keys {
+            let round = mix(right ^ key) & Self::HALF_MASK;
+            (left, right) = (right, left ^ round);
+        }
+        (left << Self::HALF_BITS) | right
+    }
+}
+
+/// SplitMix64's finaliser: every input bit affects every output bit.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Everything the seed decides once; each beneficiary is then a function of its index.
 struct Plan {
     size: u64,
@@ -131,7 +184,7 @@ struct Plan {
     person_key: [u8; 32],
     household_key: [u8; 32],
     numero: Affine,
-    nir: Affine,
+    nir: Permutation,
     account: Affine,
     short_phone: Affine,
     long_phone: Affine,
@@ -159,7 +212,7 @@ impl Plan {
             person_key: rng.random(),
             household_key: rng.random(),
             numero: Affine::coprime_with_ten(&mut rng, NUMEROS),
-            nir: Affine::coprime_with_ten(&mut rng, NUMEROS),
+            nir: Permutation::new(&mut rng, NUMEROS),
             account: Affine::coprime_with_ten(&mut rng, ACCOUNTS),
             short_phone: Affine::coprime_with_ten(&mut rng, SHORT_SUFFIXES),
             long_phone: Affine::coprime_with_ten(&mut rng, LONG_SUFFIXES),
@@ -240,8 +293,9 @@ impl Plan {
 
     /// The NIR of `index`, and the department whose prefecture makes a plausible home.
     ///
-    /// A bijection of `0..10^7` scatters the index; its mixed-radix digits are sex, month,
-    /// birth year and place kind; the rest (< 58) picks commune and order through a bijection
+    /// A pseudo-random bijection of `0..10^7` ([`Permutation`]) scatters the index; its
+    /// mixed-radix digits are sex, month, birth year and place kind, so people share birth data
+    /// as real ones do; the rest (< 58) picks commune and order through a bijection
     /// of the commune × order space of that place. Each step is injective, so the NIR is.
     fn nir(&self, index: u64) -> (Nir, Option<&'static Department>) {
         let mut rest = self.nir.apply(index);
@@ -619,6 +673,15 @@ mod tests {
             let y = map.apply(x) as usize;
             assert!(!seen[y]);
             seen[y] = true;
+        }
+        for modulus in [10_000, NUMEROS] {
+            let map = Permutation::new(&mut rng, modulus);
+            let mut seen = vec![false; modulus as usize];
+            for x in 0..modulus {
+                let y = map.apply(x) as usize;
+                assert!(!seen[y], "{y} reached twice (modulus {modulus})");
+                seen[y] = true;
+            }
         }
     }
 

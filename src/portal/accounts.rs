@@ -161,6 +161,26 @@ impl Accounts {
             .and_then(|index| self.accounts.get(*index))
     }
 
+    /// Whether the account is still on its provisional password.
+    pub fn is_provisional(&self, owner: OwnerId) -> bool {
+        self.get(owner)
+            .is_some_and(|account| account.read().password_state == PasswordState::Provisional)
+    }
+
+    /// Every account's owner and identity, in no set order.
+    pub fn identities(&self) -> impl Iterator<Item = (OwnerId, &Identity)> {
+        self.by_owner.iter().filter_map(|(owner, index)| {
+            let account = self.accounts.get(*index)?;
+            Some((*owner, &account.identity))
+        })
+    }
+
+    /// Every account still on its provisional password, with its identity, in no set order.
+    pub fn provisional(&self) -> impl Iterator<Item = (OwnerId, &Identity)> {
+        self.identities()
+            .filter(|(owner, _)| self.is_provisional(*owner))
+    }
+
     /// Whether `password` opens `owner`'s account.
     pub fn authenticate(&self, owner: OwnerId, password: &str) -> bool {
         self.get(owner)
@@ -241,7 +261,7 @@ impl Account {
 }
 
 /// Compares two secrets in time that depends on their length only, not on where they differ.
-fn same_secret(expected: &str, given: &str) -> bool {
+pub fn same_secret(expected: &str, given: &str) -> bool {
     expected.len() == given.len()
         && expected
             .bytes()

@@ -2,6 +2,7 @@
 //! Borrowed, serialise-only structs built from a [`FileView`]; no logic beyond renaming.
 
 use super::accounts::FileView;
+use super::ledger::Statement;
 use crate::population::PasswordState;
 use serde::Serialize;
 
@@ -19,6 +20,7 @@ pub struct Dossier<'a> {
     /// Compact, 27 characters.
     pub iban: String,
     pub statut_mot_de_passe: PasswordState,
+    /// From the payments ledger.
     pub paiements: Vec<Paiement<'a>>,
     /// The other adults of the household.
     pub foyer: Vec<Membre<'a>>,
@@ -46,7 +48,7 @@ pub struct Membre<'a> {
 }
 
 impl<'a> Dossier<'a> {
-    pub fn new(file: &FileView<'a>) -> Self {
+    pub fn new(file: &FileView<'a>, statement: &'a Statement) -> Self {
         let person = file.identity;
         Self {
             numero_allocataire: person.numero_allocataire.as_str(),
@@ -62,13 +64,13 @@ impl<'a> Dossier<'a> {
             email: &person.email,
             iban: file.iban.as_str().to_owned(),
             statut_mot_de_passe: file.password_state,
-            paiements: person
-                .payments
+            paiements: statement
+                .paiements
                 .iter()
                 .map(|payment| Paiement {
                     date: &payment.date,
-                    libelle: &payment.label,
-                    montant_centimes: payment.amount_cents,
+                    libelle: &payment.libelle,
+                    montant_centimes: payment.montant_centimes,
                 })
                 .collect(),
             foyer: file

@@ -2,15 +2,20 @@
 //! Correct by default; each known fault is a real mechanism switched on in [`PortalConfig`], never a coin flip.
 
 mod accounts;
+mod activation;
 mod cache;
 mod dossier;
 mod faults;
+mod ledger;
+mod lenient;
+mod memo;
 mod pages;
 mod routes;
 mod server;
 mod session;
 #[cfg(test)]
 mod tests;
+mod viewer;
 
 pub use faults::{Fault, UnknownFault};
 pub use routes::router;
@@ -22,13 +27,23 @@ use crate::population::OwnerId;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// The admin token a default portal accepts in `X-Admin-Token`.
+pub const DEFAULT_ADMIN_TOKEN: &str = "crossleak-demo";
+
 /// How the portal behaves: which faults are on, and their settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortalConfig {
     /// Faults switched on; empty for a correct portal.
     pub faults: Vec<Fault>,
-    /// How long the `shared-cache` fault keeps a page.
+    /// How long the cache faults (`shared-cache`, `default-cdn-cache`, `cache-deception`) keep a page.
     pub cache_ttl: Duration,
+    /// Whether `POST /connexion/nir` is open when the portal starts (the migration's cut-over
+    /// opens it at run time through `POST /admin/connexion-nir`).
+    pub nir_login: bool,
+    /// The `X-Admin-Token` the admin endpoints require.
+    pub admin_token: String,
+    /// How long the payments ledger takes to answer one query; every personal read waits on it.
+    pub ledger_latency: Duration,
 }
 
 impl Default for PortalConfig {
@@ -36,6 +51,9 @@ impl Default for PortalConfig {
         Self {
             faults: Vec::new(),
             cache_ttl: Duration::from_secs(1),
+            nir_login: true,
+            admin_token: DEFAULT_ADMIN_TOKEN.to_owned(),
+            ledger_latency: Duration::from_millis(10),
         }
     }
 }
@@ -53,10 +71,21 @@ impl PortalConfig {
         self.faults.contains(&fault)
     }
 
-    /// Refuses settings that would make a switched-on fault silently inert.
+    /// Refuses settings that would make a switched-on fault silently inert, or leave the admin
+    /// endpoints open to anyone.
     pub fn validate(&self) -> Result<(), PortalError> {
-        if self.has(Fault::SharedCache) && self.cache_ttl.is_zero() {
-            return Err(PortalError::ZeroCacheTtl);
+        let caches = [
+            Fault::SharedCache,
+            Fault::DefaultCdnCache,
+            Fault::CacheDeception,
+        ];
+        if let Some(fault) = caches.into_iter().find(|fault| self.has(*fault)) {
+            if self.cache_ttl.is_zero() {
+                return Err(PortalError::ZeroCacheTtl { fault });
+            }
+        }
+        if self.admin_token.trim().is_empty() {
+            return Err(PortalError::EmptyAdminToken);
         }
         Ok(())
     }
@@ -91,8 +120,10 @@ pub enum PortalError {
         #[source]
         source: IbanError,
     },
+    #[error("the {fault} fault needs a cache TTL above zero: with 0 it would never serve a page")]
+    ZeroCacheTtl { fault: Fault },
     #[error(
-        "the shared-cache fault needs a cache TTL above zero: with 0 it would never serve a page"
+        "the admin token is empty: anyone could switch the NIR login, set a token of your own"
     )]
-    ZeroCacheTtl,
+    EmptyAdminToken,
 }

@@ -2,6 +2,7 @@
 //! Pure functions from data to markup; every value from an account goes through [`escape`].
 
 use super::accounts::FileView;
+use super::ledger::Statement;
 use crate::population::PasswordState;
 use std::fmt::Write;
 
@@ -107,9 +108,9 @@ pub fn login(notice: Option<&str>) -> String {
     )
 }
 
-/// The beneficiary's file: identity, contact, bank details, payments, household, and the forms
-/// that change it.
-pub fn account(file: &FileView<'_>) -> String {
+/// The beneficiary's file: identity, contact, bank details, household, the payments the ledger
+/// holds for it, and the forms that change it.
+pub fn account(file: &FileView<'_>, statement: &Statement) -> String {
     let person = file.identity;
     let mut main = String::with_capacity(4096);
     let password = match file.password_state {
@@ -148,17 +149,19 @@ pub fn account(file: &FileView<'_>) -> String {
             partner.numero_allocataire,
         );
     }
-    main.push_str(
-        "<h2>Mes paiements</h2>\n<table>\n\
+    let _ = write!(
+        main,
+        "<h2>Mes paiements</h2>\n<p>Paiements du dossier n° {}</p>\n<table>\n\
          <thead><tr><th>Date</th><th>Libellé</th><th>Montant</th></tr></thead>\n<tbody>\n",
+        escape(&statement.numero_allocataire),
     );
-    for payment in &person.payments {
+    for payment in &statement.paiements {
         let _ = writeln!(
             main,
             "<tr><td>{}</td><td>{}</td><td class=\"montant\">{}</td></tr>",
             escape(&payment.date),
-            escape(&payment.label),
-            euros(payment.amount_cents),
+            escape(&payment.libelle),
+            euros(payment.montant_centimes),
         );
     }
     main.push_str(

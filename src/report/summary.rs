@@ -93,20 +93,24 @@ pub struct LoginFlowInfo {
 }
 
 impl ScenarioInfo {
-    /// A run with no scenario file: the built-in journey named `name` over `site`.
-    pub fn built_in(name: &str, site: &Site) -> ScenarioInfo {
+    /// The journey named `name` over `site`, read from `file` when there is one.
+    pub fn from_site(name: &str, file: Option<String>, site: &Site) -> ScenarioInfo {
         ScenarioInfo {
             name: name.to_owned(),
-            file: None,
+            file,
             login_flows: site
-                .login_flows
+                .flows
                 .iter()
                 .map(|f| LoginFlowInfo {
                     name: f.name.clone(),
-                    path: f.path.clone(),
+                    path: f
+                        .steps
+                        .last()
+                        .map(|s| s.request.path.as_str().to_owned())
+                        .unwrap_or_default(),
                 })
                 .collect(),
-            pages: site.pages.iter().map(|p| p.path.clone()).collect(),
+            pages: site.pages.iter().map(|p| p.request.path.as_str().to_owned()).collect(),
         }
     }
 }

@@ -1,14 +1,13 @@
 //! `crossleak demo`: the embedded portal on an ephemeral loopback port, a generated population, the
-//! default journey, every response checked. The command a new user runs first.
+//! demo journey (`scenarios/demo.toml`, compiled in), every response checked. The first command.
 
-use super::{execute, RunError, RunResult, RunSpec};
-use crate::findings::Masking;
-use crate::load::{Behaviours, LoadPlan, Shard, Site};
-use crate::population::{GenerateOptions, Population};
-use crate::portal::{self, Fault, PortalConfig};
-use std::net::{Ipv4Addr, SocketAddr};
+use super::scenario_run::{run_scenario, RunOptions};
+use super::{RunError, RunResult};
+use crate::load::{demo_scenario, Behaviours, Shard};
+use crate::population::GenerateOptions;
+use crate::portal::Fault;
+use crate::scenario::{Endpoint, PopulationSource};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The demo's options, as `crossleak demo` takes them.
@@ -42,52 +41,34 @@ pub async fn demo(options: DemoOptions) -> Result<RunResult, RunError> {
             options.users, options.users
         )));
     }
-    let population = Population::generate(&GenerateOptions {
+    let mut scenario = demo_scenario().map_err(|e| RunError::Usage(e.to_string()))?;
+    scenario.population = PopulationSource::Generated(GenerateOptions {
         size,
         seed: options.seed,
         ..GenerateOptions::default()
-    })
-    .map_err(|e| RunError::Usage(e.to_string()))?;
-    let config = PortalConfig {
+    });
+    scenario.target.endpoint = Endpoint::Embedded {
         faults: options.faults.clone(),
-        ..PortalConfig::default()
+        nir_login: true,
     };
-    let portal = portal::start(
-        population.beneficiaries.clone(),
-        config,
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    scenario.load.increase_rate = options
+        .increase_rate
+        .unwrap_or((options.users as f64 / 2.0).max(1.0));
+    run_scenario(
+        scenario,
+        RunOptions {
+            command: "demo".into(),
+            target: None,
+            duration: Some(options.duration),
+            users: Some(options.users),
+            report_root: options.report_root,
+            shard: Shard::whole(),
+            allow_remote: false,
+            checks: options.checks,
+            reveal: options.reveal,
+            quiet: options.quiet,
+            behaviours: Some(options.behaviours),
+        },
     )
     .await
-    .map_err(|e| RunError::Portal(e.to_string()))?;
-    let spec = RunSpec {
-        command: "demo".into(),
-        target: portal.base_url(),
-        faults: options.faults.iter().map(|f| f.name().to_owned()).collect(),
-        seed: Some(options.seed),
-        population: Arc::new(population),
-        site: Site::demo(),
-        plan: LoadPlan {
-            users: options.users,
-            increase_rate: options
-                .increase_rate
-                .unwrap_or((options.users as f64 / 2.0).max(1.0)),
-            duration: options.duration,
-            request_timeout: Duration::from_secs(10),
-            think_time: None,
-            goose_report: None,
-        },
-        behaviours: options.behaviours,
-        shard: Shard::whole(),
-        checks: options.checks,
-        masking: if options.reveal {
-            Masking::Revealed
-        } else {
-            Masking::Masked
-        },
-        report_root: options.report_root,
-        quiet: options.quiet,
-    };
-    let result = execute(spec).await;
-    portal.shutdown().await;
-    result
 }

@@ -33,6 +33,15 @@ impl InterruptWatch {
         InterruptWatch {}
     }
 
+    /// The signal that cut the load short so far, if one did; the watch goes on.
+    pub fn interrupted(&self) -> Option<&'static str> {
+        #[cfg(unix)]
+        if self.terminated.load(std::sync::atomic::Ordering::SeqCst) {
+            return Some("SIGTERM");
+        }
+        goose::is_killswitch_triggered().then_some("SIGINT")
+    }
+
     /// Stops watching; the signal that cut the load short, if one did. Call right after the load
     /// returns: goose clears its killswitch only when the next load starts.
     pub fn finish(self) -> Option<&'static str> {

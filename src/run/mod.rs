@@ -3,17 +3,22 @@
 
 mod demo;
 mod interrupt;
+mod scenario_run;
 mod target;
 
 pub use demo::{demo, DemoOptions};
+pub use scenario_run::{behaviours_of, run_scenario, RunOptions};
 pub use target::{check_target, TargetError};
 
 use crate::findings::{Collector, CollectorError, Masking};
-use crate::load::{self, Behaviours, LoadContext, LoadPlan, LoadSetup, Shard, Site, Watchlist};
+use crate::load::{
+    self, Behaviours, GooseFigures, LoadContext, LoadPlan, LoadSetup, Shard, Site, Watchlist,
+};
 use crate::oracle::OracleError;
 use crate::outcome::Status;
 use crate::population::Population;
 use crate::report::{self, Progress, RunFacts, Sampler, ScenarioInfo, Summary};
+use crate::scenario::{Phase, RenderedBody};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +31,12 @@ pub struct RunSpec {
     pub faults: Vec<String>,
     pub seed: Option<u64>,
     pub population: Arc<Population>,
+    /// The scenario's name, and its file when it came from one.
+    pub scenario: (String, Option<String>),
     pub site: Site,
+    /// The phases, played in order; each is its own load with its users and duration.
+    pub phases: Vec<Phase>,
+    /// The load's shape; `users` and `duration` are the largest phase's users and the total.
     pub plan: LoadPlan,
     pub behaviours: Behaviours,
     /// This runner's slice of the population (the whole of it unless sharded).
@@ -97,32 +107,70 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
     let (collector, sink) = Collector::start(&dir.join("findings.jsonl"))?;
     let started_at = chrono::Utc::now();
     let plain_http = spec.target.starts_with("http://");
+    let first = spec
+        .phases
+        .first()
+        .cloned()
+        .ok_or_else(|| RunError::Usage("the scenario has no phase: add a [[phase]]".into()))?;
     let ctx = Arc::new(LoadContext::new(LoadSetup {
-        site: spec.site,
+        site: spec.site.clone(),
         population: Arc::clone(&spec.population),
         watch,
         sink,
         masking: spec.masking,
         checks: spec.checks,
-        phase: "load".to_owned(),
+        phase: first.clone(),
         request_timeout: spec.plan.request_timeout,
         think_time: spec.plan.think_time,
         plain_http,
         behaviours: spec.behaviours,
         shard: spec.shard,
     })?);
-    let (mut timeline, mut interrupted_by) = (None, None);
+    let (mut timeline, mut interrupted_by, mut aborted) = (None, None, None);
     let goose = if reachable(&spec.target, spec.plan.request_timeout).await {
         let progress = Progress::start(Arc::clone(&ctx), spec.plan.duration, spec.quiet);
-        let sampler = Sampler::start(Arc::clone(&ctx), started_at, &ctx.phase);
+        let sampler = Sampler::start(Arc::clone(&ctx), started_at, &first.name);
         let watch = interrupt::InterruptWatch::start();
-        let mut plan = spec.plan.clone();
-        plan.goose_report = Some(dir.join("goose-report.html"));
-        let figures = load::run(&spec.target, &plan, Arc::clone(&ctx)).await;
+        let mut figures: Option<GooseFigures> = None;
+        for (index, phase) in spec.phases.iter().enumerate() {
+            if index > 0 {
+                ctx.begin_phase(phase.clone());
+                sampler.begin_phase(&phase.name);
+            }
+            if let Err(reason) = phase_actions(&spec.target, phase, spec.plan.request_timeout).await
+            {
+                aborted = Some(reason);
+                break;
+            }
+            let mut plan = spec.plan.clone();
+            plan.users = phase.users;
+            plan.duration = phase.duration;
+            plan.goose_report = Some(dir.join(if spec.phases.len() == 1 {
+                "goose-report.html".to_owned()
+            } else {
+                format!("goose-report-{}.html", index + 1)
+            }));
+            let phase_figures = load::run(&spec.target, &plan, Arc::clone(&ctx)).await;
+            match phase_figures {
+                Ok(phase_figures) => {
+                    figures = Some(match figures {
+                        Some(so_far) => so_far.merge(phase_figures),
+                        None => phase_figures,
+                    });
+                }
+                Err(error) => {
+                    progress.stop();
+                    return Err(error.into());
+                }
+            }
+            if watch.interrupted().is_some() {
+                break;
+            }
+        }
         interrupted_by = watch.finish();
         timeline = Some(sampler.stop());
         progress.stop();
-        Some(figures?)
+        Some(figures.unwrap_or_default())
     } else {
         None
     };
@@ -132,7 +180,7 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         run_id: &run_id,
         command: &spec.command,
         target: &spec.target,
-        scenario: ScenarioInfo::built_in(&spec.command, &ctx.site),
+        scenario: ScenarioInfo::from_site(&spec.scenario.0, spec.scenario.1.clone(), &spec.site),
         faults: spec.faults,
         seed: spec.seed,
         users: spec.plan.users,
@@ -149,6 +197,13 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         interrupted_by,
     };
     let mut summary = Summary::from_facts(facts);
+    if let Some(reason) = aborted {
+        if summary.status != Status::Violations && summary.status != Status::Interrupted {
+            summary.status = Status::Inconclusive;
+            summary.exit_code = Status::Inconclusive.exit_code();
+            summary.reason = reason;
+        }
+    }
     if goose.is_none() {
         summary.status = Status::Unreachable;
         summary.exit_code = Status::Unreachable.exit_code();
@@ -161,6 +216,62 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         eprintln!("warning: {error}");
     }
     Ok(RunResult { summary, dir })
+}
+
+/// Sends a phase's `at_start` actions in order; a refusal stops the run, since the phase would
+/// not test what it says (e.g. the NIR login was never switched on).
+async fn phase_actions(target: &str, phase: &Phase, timeout: Duration) -> Result<(), String> {
+    if phase.at_start.is_empty() {
+        return Ok(());
+    }
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    for action in &phase.at_start {
+        let rendered = action
+            .request
+            .render(&|_: &str| None)
+            .map_err(|e| format!("phase {:?}: {e}", phase.name))?;
+        let url = format!("{target}{}", rendered.path);
+        let mut builder = client.request(
+            reqwest::Method::from_bytes(rendered.method.as_str().as_bytes())
+                .unwrap_or(reqwest::Method::GET),
+            &url,
+        );
+        for (name, value) in &rendered.headers {
+            builder = builder.header(name, value);
+        }
+        builder = match &rendered.body {
+            Some(RenderedBody::Form(pairs)) => builder.form(pairs),
+            Some(RenderedBody::Json(value)) => builder.json(value),
+            None => builder,
+        };
+        let status = match builder.send().await {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => {
+                return Err(format!(
+                    "phase {:?}: its start action {} {url} failed: {error}",
+                    phase.name,
+                    rendered.method.as_str()
+                ))
+            }
+        };
+        let expected = if action.expect_status.is_empty() {
+            (200..400).contains(&status)
+        } else {
+            action.expect_status.contains(&status)
+        };
+        if !expected {
+            return Err(format!(
+                "phase {:?}: its start action {} {url} answered {status}, so the phase would not test what it says; the run stopped there",
+                phase.name,
+                rendered.method.as_str()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The target is reachable when something accepts a TCP connection on its host and port; what

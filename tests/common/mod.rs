@@ -1,9 +1,12 @@
 //! Helpers the end-to-end tests share: a bounded run specification against any loopback target.
+//! Each test binary uses a part of them.
+#![allow(dead_code)]
 
 use crossleak::findings::Masking;
-use crossleak::load::{Behaviours, LoadPlan, Shard, Site};
+use crossleak::load::{demo_scenario, Behaviours, LoadPlan, Shard, Site};
 use crossleak::population::{GenerateOptions, Population};
 use crossleak::run::RunSpec;
+use crossleak::scenario::Phase;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +23,15 @@ pub fn population(size: usize, seed: u64) -> Population {
     .unwrap()
 }
 
+/// The demo journey's phase, for `users` users during 2 s, without password changes.
+pub fn phase(users: usize) -> Phase {
+    let mut phase = demo_scenario().unwrap().phases[0].clone();
+    phase.users = users;
+    phase.duration = Duration::from_secs(2);
+    phase.password_changes = None;
+    phase
+}
+
 /// A short plain run (no behaviours) of `users` users against `target`.
 pub fn spec(
     target: String,
@@ -34,7 +46,9 @@ pub fn spec(
         faults: vec![],
         seed: None,
         population: Arc::new(population),
+        scenario: ("test".into(), None),
         site: Site::demo(),
+        phases: vec![phase(users)],
         plan: LoadPlan {
             users,
             increase_rate: users as f64,

@@ -1,13 +1,20 @@
 //! End-to-end tests of the portal over real HTTP on 127.0.0.1:0, one reqwest client (own cookie jar) per user.
 //! Every request has a timeout and every loop a fixed count, so a broken portal fails fast instead of hanging.
 
+mod admin;
+mod dirty_pool;
+mod edge_caches;
 mod file;
 pub mod fixtures;
 mod login;
+mod nir_lookup;
+mod request_race;
+mod sessions;
 mod shared_cache;
+mod simultaneous;
 
-use super::{start, PortalConfig, RunningPortal, COOKIE_NAME};
-use crate::population::Beneficiary;
+use super::{start, Fault, PortalConfig, RunningPortal, COOKIE_NAME};
+use crate::population::{Beneficiary, OwnerId};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use std::time::Duration;
@@ -127,4 +134,73 @@ fn assert_no_foreign_data(body: &str, owner: &Beneficiary, others: &[&Beneficiar
             );
         }
     }
+}
+
+/// A correct portal with `faults` switched on.
+fn with(faults: &[Fault]) -> PortalConfig {
+    PortalConfig::with_faults(faults.iter().copied())
+}
+
+/// The owners whose numéro allocataire or e-mail appears in `body`: exactly the reader (and their
+/// household) in a correct response.
+fn owners_in(body: &str, people: &[Beneficiary]) -> Vec<OwnerId> {
+    people
+        .iter()
+        .filter(|p| body.contains(p.numero_allocataire.as_str()) || body.contains(&p.email))
+        .map(|p| p.id)
+        .collect()
+}
+
+/// Whether `body` shows `me` and no one outside `me`'s household.
+fn shows_only(body: &str, people: &[Beneficiary], me: &Beneficiary) -> bool {
+    let shown = owners_in(body, people);
+    shown.contains(&me.id)
+        && people
+            .iter()
+            .filter(|p| shown.contains(&p.id))
+            .all(|p| p.household == me.household)
+}
+
+/// Logs each of `people` in on its own browser, by numéro allocataire.
+async fn browsers_signed_in(portal: &RunningPortal, people: &[Beneficiary]) -> Vec<Client> {
+    let mut browsers = Vec::with_capacity(people.len());
+    for person in people {
+        let client = browser();
+        signed_in(&client, portal, person).await;
+        browsers.push(client);
+    }
+    browsers
+}
+
+/// Each browser (`browsers[i]` is `people[i]`'s) reads `path` at the same instant, released
+/// together by a barrier; returns, for each, the owners its response shows.
+async fn read_together(
+    base: &str,
+    path: &str,
+    people: &[Beneficiary],
+    browsers: &[Client],
+) -> Vec<(OwnerId, Vec<OwnerId>)> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(browsers.len()));
+    let mut readers = tokio::task::JoinSet::new();
+    for (person, client) in people.iter().zip(browsers) {
+        let (client, barrier) = (client.clone(), std::sync::Arc::clone(&barrier));
+        let (url, me, everyone) = (format!("{base}{path}"), person.id, people.to_vec());
+        readers.spawn(async move {
+            barrier.wait().await;
+            let body = get(&client, url).await.text().await.expect("body");
+            (me, owners_in(&body, &everyone))
+        });
+    }
+    let mut seen = Vec::with_capacity(browsers.len());
+    while let Some(done) = readers.join_next().await {
+        seen.push(done.expect("reader"));
+    }
+    seen
+}
+
+/// The readers among `seen` whose response showed someone else.
+fn misdirected(seen: &[(OwnerId, Vec<OwnerId>)]) -> usize {
+    seen.iter()
+        .filter(|(me, shown)| shown.iter().any(|owner| owner != me))
+        .count()
 }

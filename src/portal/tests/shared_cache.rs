@@ -97,5 +97,10 @@ async fn without_shared_cache_b_never_receives_a_s_page() {
 async fn shared_cache_with_a_zero_ttl_is_refused() {
     let error = crate::portal::router(fixtures::beneficiaries(), with_cache(Duration::ZERO))
         .expect_err("inert fault");
-    assert!(matches!(error, crate::portal::PortalError::ZeroCacheTtl));
+    assert!(matches!(
+        error,
+        crate::portal::PortalError::ZeroCacheTtl {
+            fault: Fault::SharedCache
+        }
+    ));
 }

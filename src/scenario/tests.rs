@@ -1,0 +1,637 @@
+use super::*;
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// The smallest scenario that validates; tests append to it or replace parts of it.
+const MINIMAL: &str = r#"version = 1
+
+[target]
+base_url = "http://127.0.0.1:8080"
+
+[population]
+generate = { size = 10 }
+
+[[login_flow]]
+name = "legacy"
+session = { cookie = "sid" }
+
+[[login_flow.steps]]
+method = "POST"
+path = "/login"
+form = { user = "{{numero_allocataire}}", pass = "{{password}}" }
+
+[login_flow.success]
+landing_path = "/home"
+
+[[page]]
+path = "/home"
+must_show = ["numero_allocataire"]
+
+[[phase]]
+name = "only"
+duration = "5s"
+users = 3
+login_flows = { legacy = 1 }
+"#;
+
+fn parse(text: &str) -> Result<Scenario, ScenarioErrors> {
+    Scenario::parse(text, "scenarios/x.toml")
+}
+
+fn errors(text: &str) -> ScenarioErrors {
+    match parse(text) {
+        Ok(_) => panic!("expected the scenario to be refused:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+/// The only error of `text`, which must have exactly one.
+fn only_error(text: &str) -> ScenarioError {
+    let all = errors(text);
+    assert_eq!(all.len(), 1, "expected one error, got:\n{all}");
+    all.errors[0].clone()
+}
+
+#[test]
+fn a_minimal_scenario_gets_the_documented_defaults() {
+    let s = parse(MINIMAL).unwrap();
+    assert_eq!(s.name, "x");
+    assert_eq!(
+        s.target.endpoint,
+        Endpoint::Url("http://127.0.0.1:8080".into())
+    );
+    assert_eq!(s.target.request_timeout, Duration::from_secs(10));
+    assert_eq!(s.target.connect_timeout, Duration::from_secs(5));
+    let flow = &s.login_flows[0];
+    assert_eq!(flow.on_expired, OnExpired::LoginAgain);
+    assert_eq!(flow.expired_when.status, [401]);
+    assert_eq!(flow.session, SessionCarrier::Cookie { name: "sid".into() });
+    assert_eq!(s.pages[0].name, "GET /home");
+    assert_eq!(s.pages[0].request.method, Method::Get);
+    assert_eq!(s.load.increase_rate, 10.0);
+    assert_eq!(s.load.crowd, None);
+    assert_eq!(s.thresholds, Thresholds::default());
+    assert_eq!(s.phases[0].users, 3);
+    assert_eq!(s.duration(), Duration::from_secs(5));
+    match &s.population {
+        PopulationSource::Generated(g) => {
+            assert_eq!((g.size, g.seed, g.provisional_share), (10, 0, 0.5))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn errors_read_file_line_column_message_and_fix() {
+    let text = MINIMAL.to_owned() + "\n[load]\n    uesrs = 3\n";
+    let line = text.lines().count();
+    let error = only_error(&text);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "scenarios/x.toml:{line}:5: unknown key \"uesrs\" in [load]; did you mean \"users\"?"
+        )
+    );
+    assert_eq!(error.kind(), ErrorKind::UnknownKey);
+    assert_eq!(error.line(), Some(line));
+}
+
+#[test]
+fn every_problem_is_reported_in_file_order() {
+    let text = r#"version = 2
+[target]
+base_url = "http://10.0.0.1"
+[population]
+generate = { size = 0 }
+[[login_flow]]
+name = "legacy"
+session = { cookie = "sid" }
+[[login_flow.steps]]
+method = "POST"
+path = "/login"
+form = { user = "{{numero_alocataire}}" }
+[login_flow.success]
+landing_path = "/home"
+[[page]]
+path = 3
+[load]
+uesrs = 3
+[[phase]]
+name = "p"
+duration = "0s"
+users = 2
+login_flows = { legacy = 1 }
+[thresholds]
+latency = ["p95x < 1s"]
+"#;
+    let all = errors(text);
+    let kinds: Vec<ErrorKind> = all.iter().map(ScenarioError::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ErrorKind::Version,
+            ErrorKind::RemoteTarget,
+            ErrorKind::InvalidValue,
+            ErrorKind::WrongType,
+            ErrorKind::UnknownKey,
+            ErrorKind::EmptyPhase,
+            ErrorKind::UnknownMetric,
+        ],
+        "{all}"
+    );
+    let lines: Vec<usize> = all.iter().filter_map(ScenarioError::line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+    assert!(all
+        .to_string()
+        .ends_with("7 problems in the scenario; nothing was sent"));
+}
+
+#[test]
+fn a_broken_population_does_not_cascade_into_unknown_variables() {
+    let text = MINIMAL.replace("generate = { size = 10 }", "generate = { size = \"ten\" }");
+    let error = only_error(&text);
+    assert_eq!(error.kind(), ErrorKind::WrongType);
+}
+
+#[test]
+fn a_template_variable_the_population_lacks_lists_the_available_ones() {
+    let text = MINIMAL.replace("{{numero_allocataire}}", "{{numero_alocataire}}");
+    let error = only_error(&text).to_string();
+    assert!(error.contains("scenarios/x.toml:16:"), "{error}");
+    assert!(
+        error.contains("did you mean \"numero_allocataire\"?"),
+        "{error}"
+    );
+    assert!(error.contains("\"nir13\""), "{error}");
+}
+
+#[test]
+fn a_csrf_token_then_a_bearer_session_validate_and_extract() {
+    let text = MINIMAL.replace(
+        r#"session = { cookie = "sid" }
+
+[[login_flow.steps]]
+method = "POST"
+path = "/login"
+form = { user = "{{numero_allocataire}}", pass = "{{password}}" }
+"#,
+        r#"session = { bearer = { json_pointer = "/access_token" } }
+
+[[login_flow.steps]]
+path = "/login"
+extract = [{ name = "csrf", regex = 'name="csrf" value="([^"]+)"' }]
+
+[[login_flow.steps]]
+method = "post"
+path = "/api/login"
+headers = { "X-CSRF-Token" = "{{csrf}}" }
+json = { login = "{{email}}", secret = "{{password}}", remember = true }
+"#,
+    );
+    let s = parse(&text).unwrap();
+    let flow = &s.login_flows[0];
+    assert_eq!(
+        flow.session,
+        SessionCarrier::Bearer {
+            json_pointer: "/access_token".into(),
+            header: "Authorization".into(),
+            prefix: "Bearer ".into(),
+        }
+    );
+    let extraction = &flow.steps[0].extract[0];
+    assert_eq!(extraction.from, ExtractFrom::Body);
+    let html = r#"<form><input type="hidden" name="csrf" value="t0k3n"></form>"#;
+    assert_eq!(extraction.pattern.extract(html).as_deref(), Some("t0k3n"));
+    let values = |name: &str| -> Option<Cow<'static, str>> {
+        match name {
+            "csrf" => Some("t0k3n".into()),
+            "email" => Some("a@x.test".into()),
+            "password" => Some("pw".into()),
+            _ => None,
+        }
+    };
+    let rendered = flow.steps[1].request.render(&values).unwrap();
+    assert_eq!(rendered.method, Method::Post);
+    assert_eq!(
+        rendered.headers,
+        [("X-CSRF-Token".to_owned(), "t0k3n".to_owned())]
+    );
+    assert_eq!(
+        rendered.body,
+        Some(RenderedBody::Json(serde_json::json!({
+            "login": "a@x.test", "secret": "pw", "remember": true
+        })))
+    );
+    let pointer = Pattern::JsonPointer("/access_token".into());
+    assert_eq!(
+        pointer.extract(r#"{"access_token": "abc"}"#).as_deref(),
+        Some("abc")
+    );
+}
+
+#[test]
+fn an_extracted_value_is_unknown_before_its_step() {
+    let text = MINIMAL.replace(
+        r#"form = { user = "{{numero_allocataire}}", pass = "{{password}}" }"#,
+        r#"form = { user = "{{numero_allocataire}}", pass = "{{password}}", csrf = "{{csrf}}" }
+extract = [{ name = "csrf", regex = 'csrf=(\w+)' }]"#,
+    );
+    let error = only_error(&text);
+    assert_eq!(error.kind(), ErrorKind::UnknownVariable);
+    assert!(error.to_string().contains("{{csrf}}"), "{error}");
+}
+
+#[test]
+fn css_selectors_are_refused_with_a_regex_to_write_instead() {
+    let text = MINIMAL.replace(
+        r#"path = "/login"
+form"#,
+        r#"path = "/login"
+extract = [{ name = "csrf", css = "input[name=csrf]" }]
+form"#,
+    );
+    let error = only_error(&text);
+    assert!(error.help().contains("regex ="), "{error}");
+}
+
+#[test]
+fn users_are_spread_over_the_login_mix_by_weight() {
+    let text = MINIMAL.replace(
+        "login_flows = { legacy = 1 }",
+        "login_flows = { legacy = 0.7, nir = 0.3 }",
+    ) + r#"
+[[login_flow]]
+name = "nir"
+session = { cookie = "sid" }
+steps = [{ method = "POST", path = "/login/nir", form = { nir = "{{nir13}}", pass = "{{password}}" } }]
+success = { status = 200 }
+"#;
+    let s = parse(&text).unwrap();
+    let phase = &s.phases[0];
+    assert_eq!(
+        phase.login_mix,
+        [("legacy".to_owned(), 0.7), ("nir".to_owned(), 0.3)]
+    );
+    assert!((phase.share_of("nir") - 0.3).abs() < 1e-9);
+    let nir = (0..1000).filter(|n| phase.flow_for(*n) == "nir").count();
+    assert!((280..=320).contains(&nir), "{nir}");
+    assert_eq!(s.login_flow("nir").unwrap().success.status, [200]);
+}
+
+#[test]
+fn a_remote_host_passes_with_the_opt_in_and_its_allowed_host() {
+    let remote = MINIMAL.replace(
+        "base_url = \"http://127.0.0.1:8080\"",
+        "base_url = \"https://staging.example.org/\"\nallow_remote = true\nallowed_hosts = [\"staging.example.org\"]",
+    );
+    let s = parse(&remote).unwrap();
+    assert_eq!(
+        s.target.endpoint,
+        Endpoint::Url("https://staging.example.org".into())
+    );
+    let unlisted = remote.replace("allowed_hosts = [\"staging.example.org\"]", "");
+    let error = only_error(&unlisted);
+    assert_eq!(error.kind(), ErrorKind::RemoteTarget);
+    assert!(
+        error
+            .help()
+            .contains("allowed_hosts = [\"staging.example.org\"]"),
+        "{error}"
+    );
+    for loopback in [
+        "http://localhost:3000",
+        "http://[::1]:80",
+        "http://127.9.9.9",
+    ] {
+        let text = MINIMAL.replace("http://127.0.0.1:8080", loopback);
+        assert!(parse(&text).is_ok(), "{loopback}");
+    }
+}
+
+#[test]
+fn a_section_written_as_a_single_table_says_to_double_the_brackets() {
+    let text = MINIMAL.replace("[[page]]", "[page]");
+    let error = only_error(&text);
+    assert!(error.help().contains("[[page]]"), "{error}");
+}
+
+#[test]
+fn unknown_keys_in_inline_tables_name_their_table() {
+    let text = MINIMAL.to_owned() + "\n[load]\ncrowd = { size = 8, stpe = \"login\" }\n";
+    let error = only_error(&text).to_string();
+    assert!(
+        error.contains("unknown key \"stpe\" in [load.crowd]; did you mean \"step\"?"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_crowd_on_a_page_must_name_a_page() {
+    let ok = MINIMAL.to_owned() + "\n[load]\ncrowd = { size = 8, step = \"page:/home\" }\n";
+    let s = parse(&ok).unwrap();
+    assert_eq!(
+        s.load.crowd.unwrap().step,
+        CrowdStep::Page {
+            index: 0,
+            path: "/home".into()
+        }
+    );
+    let error = only_error(&ok.replace("page:/home", "page:/hom"));
+    assert_eq!(error.kind(), ErrorKind::UnknownPage);
+    assert!(error.help().contains("did you mean \"/home\"?"), "{error}");
+}
+
+#[test]
+fn a_write_must_send_its_value_and_write_a_watched_one() {
+    let write = r#"
+[[write]]
+method = "POST"
+path = "/rib"
+form = { iban = "{{value}}" }
+values = ["spare_iban", "iban"]
+then_read = ["/home"]
+"#;
+    let s = parse(&(MINIMAL.to_owned() + write)).unwrap();
+    assert_eq!(
+        s.writes[0].values[0],
+        WrittenValue {
+            variable: "spare_iban".into(),
+            field: "written_iban".into()
+        }
+    );
+    let no_value = MINIMAL.to_owned() + &write.replace("{{value}}", "{{spare_iban}}");
+    assert!(only_error(&no_value).help().contains("{{value}}"));
+    let unwatched = MINIMAL.to_owned() + &write.replace("\"spare_iban\", ", "\"city\", ");
+    assert_eq!(only_error(&unwatched).kind(), ErrorKind::UnknownVariable);
+}
+
+#[test]
+fn at_start_requests_have_no_user_but_may_read_the_environment() {
+    let action = r#"
+[[phase.at_start]]
+method = "POST"
+path = "/admin/switch"
+headers = { "X-Admin-Token" = "{{env:CROSSLEAK_TEST_ADMIN_TOKEN_UNSET}}" }
+form = { who = "{{numero_allocataire}}" }
+"#;
+    let error = only_error(&(MINIMAL.to_owned() + action));
+    assert_eq!(error.kind(), ErrorKind::UnknownVariable);
+    assert!(error.help().contains("not per user"), "{error}");
+    let fine = MINIMAL.to_owned() + &action.replace("{{numero_allocataire}}", "on");
+    let s = parse(&fine).unwrap();
+    assert_eq!(
+        s.phases[0].at_start[0].request.headers[0]
+            .1
+            .env_vars()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn password_changes_need_the_new_password_and_only_they_have_it() {
+    let changes = r#"
+[phase.password_changes]
+share = 0.5
+method = "POST"
+path = "/password"
+form = { old = "{{password}}", new = "{{new_password}}" }
+success = { landing_path = "/home" }
+"#;
+    let s = parse(&(MINIMAL.to_owned() + changes)).unwrap();
+    assert_eq!(s.phases[0].password_changes.as_ref().unwrap().share, 0.5);
+    let elsewhere = MINIMAL.replace("{{password}}", "{{new_password}}");
+    let error = only_error(&elsewhere);
+    assert!(error.help().contains("password_changes only"), "{error}");
+}
+
+#[test]
+fn thresholds_map_onto_goose_rules() {
+    let text = MINIMAL.to_owned()
+        + "\n[thresholds]\nmax_error_rate = 0.01\nlatency = [\"p95 < 500ms\", \"max <= 2s for GET /home\"]\n";
+    let s = parse(&text).unwrap();
+    assert_eq!(
+        s.thresholds.goose_rules(),
+        ["p95<500ms", "max<=2000ms for GET /home", "error-rate<=1%"]
+    );
+}
+
+#[test]
+fn a_mapped_export_is_checked_against_its_header_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("export.csv"),
+        "num_client,mdp,courriel,foyer\nC-1000001,pw-a,a@x.test,F1\nC-1000002,pw-b,b@x.test,F1\n",
+    )
+    .unwrap();
+    let population = r#"[population]
+file = "export.csv"
+format = "csv"
+
+[population.columns]
+identifiers = { client = "num_client" }
+password = "mdp"
+watch = { email = "courriel" }
+household = "foyer"
+"#;
+    let text = MINIMAL
+        .replace("[population]\ngenerate = { size = 10 }\n", population)
+        .replace("{{numero_allocataire}}", "{{client}}")
+        .replace(
+            "must_show = [\"numero_allocataire\"]",
+            "must_show = [\"client\", \"email\"]",
+        );
+    let path = dir.path().join("portal.toml");
+    std::fs::write(&path, &text).unwrap();
+    let s = Scenario::load(&path).unwrap();
+    assert_eq!(s.pages[0].must_show, ["client", "email"]);
+    let LoadedPopulation::Watched(owners) = s.population.read().unwrap() else {
+        panic!("a mapped export reads as watched owners");
+    };
+    assert_eq!(owners.fields, ["client", "email"]);
+    assert_eq!(owners.owners[1].household, 0);
+    assert_eq!(owners.owners[1].value("client"), Some("C-1000002"));
+
+    std::fs::write(&path, text.replace("\"courriel\"", "\"courriels\"")).unwrap();
+    let error = Scenario::load(&path).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("portal.toml:13:"), "{message}");
+    assert!(message.contains("did you mean \"courriel\"?"), "{message}");
+
+    // A variable the mapping does not provide lists the ones it does.
+    std::fs::write(&path, text.replace("{{client}}", "{{nir}}")).unwrap();
+    let message = Scenario::load(&path).unwrap_err().to_string();
+    assert!(message.contains("{{nir}}"), "{message}");
+    assert!(
+        message.contains("\"client\", \"email\" or \"password\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn parse_touches_no_file_but_load_does() {
+    let text = MINIMAL.replace(
+        "generate = { size = 10 }",
+        "file = \"missing.jsonl\"\nformat = \"crossleak-jsonl\"",
+    );
+    assert!(Scenario::parse(&text, "nowhere/x.toml").is_ok());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.toml");
+    std::fs::write(&path, &text).unwrap();
+    let error = Scenario::load(&path).unwrap_err();
+    assert_eq!(error.errors[0].kind(), ErrorKind::File);
+    let missing = Scenario::load(dir.path().join("absent.toml")).unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .contains("cannot read the scenario file"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let error = only_error("version = 1\n[target\n");
+    assert_eq!(error.kind(), ErrorKind::Syntax);
+    assert_eq!(error.line(), Some(2));
+}
+
+#[test]
+fn the_readme_documents_every_key() {
+    let readme = include_str!("../../scenarios/README.md");
+    let keys = [
+        "version",
+        "name",
+        "description",
+        "base_url",
+        "embedded",
+        "faults",
+        "nir_login",
+        "allowed_hosts",
+        "allow_remote",
+        "request_timeout",
+        "connect_timeout",
+        "accept_invalid_certs",
+        "ca_file",
+        "generate",
+        "size",
+        "seed",
+        "household_share",
+        "provisional_share",
+        "file",
+        "format",
+        "identifiers",
+        "password",
+        "watch",
+        "household",
+        "steps",
+        "method",
+        "path",
+        "headers",
+        "form",
+        "json",
+        "extract",
+        "from",
+        "regex",
+        "json_pointer",
+        "success",
+        "status",
+        "landing_path",
+        "body_contains",
+        "must_show",
+        "session",
+        "cookie",
+        "bearer",
+        "header",
+        "prefix",
+        "on_expired",
+        "expired_when",
+        "json_equals",
+        "pointer",
+        "field",
+        "values",
+        "then_read",
+        "duration",
+        "users",
+        "login_flows",
+        "at_start",
+        "expect_status",
+        "password_changes",
+        "share",
+        "increase_rate",
+        "think_time",
+        "max_requests_per_second",
+        "crowd",
+        "step",
+        "max_wait",
+        "cancel_share",
+        "cancel_after",
+        "observers",
+        "cache_probes",
+        "session_replay",
+        "max_error_rate",
+        "latency",
+        "fail_on_cache_warnings",
+    ];
+    for key in keys {
+        assert!(
+            readme.contains(&format!("`{key}`")) || readme.contains(&format!("{key} = ")),
+            "scenarios/README.md does not document {key:?}"
+        );
+        assert!(
+            validate::example(&[], key).is_some(),
+            "no example for {key:?} in the error messages"
+        );
+    }
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SHIPPED: &str = include_str!("../../scenarios/caf-2021-nir-migration.toml");
+    const TOKENS: [&str; 16] = [
+        "",
+        "\"",
+        "'",
+        "[",
+        "]]",
+        "{",
+        "}",
+        "=",
+        "\n",
+        "0",
+        "-1",
+        "1e400",
+        "{{",
+        "}}",
+        "é",
+        "[[phase]]\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Any edit of a valid scenario gives a scenario or located errors, never a panic.
+        #[test]
+        fn any_edit_of_a_scenario_is_judged_without_panicking(
+            at in 0usize..4000,
+            cut in 0usize..40,
+            token in 0usize..16,
+            base in prop::bool::ANY,
+        ) {
+            let text = if base { SHIPPED } else { MINIMAL };
+            let mut start = at % text.len();
+            while !text.is_char_boundary(start) { start -= 1; }
+            let mut end = (start + cut).min(text.len());
+            while !text.is_char_boundary(end) { end -= 1; }
+            let edited = format!("{}{}{}", &text[..start], TOKENS[token], &text[end..]);
+            if let Err(errors) = Scenario::parse(&edited, "fuzz.toml") {
+                prop_assert!(!errors.is_empty());
+                for error in errors.iter() {
+                    prop_assert!(!error.help().is_empty(), "{error}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Scenario files, whole: every shipped scenario validates, and every bad scenario under
+//! `tests/scenarios/bad/` is refused with the message its first line announces.
+//!
+//! A bad case starts with `# expect: :LINE:COLUMN: message; help`: the error must read
+//! `<path of the file>:LINE:COLUMN: message; help` (file, line, what is wrong and what to write
+//! instead, in one line), and it must be the file's only error (no cascade from one mistake).
+
+use crossleak::scenario::{Endpoint, Scenario};
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tomls(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_scenario_validates() {
+    let files = tomls(&root().join("scenarios"));
+    assert!(!files.is_empty(), "no scenario under scenarios/");
+    for file in files {
+        if let Err(errors) = Scenario::load(&file) {
+            panic!("{} does not validate:\n{errors}", file.display());
+        }
+    }
+}
+
+#[test]
+fn the_caf_scenario_switches_the_nir_login_on_at_the_cut_over() {
+    let s = Scenario::load(root().join("scenarios/caf-2021-nir-migration.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let Endpoint::Embedded { faults, nir_login } = &s.target.endpoint else {
+        panic!("the CAF scenario runs against the embedded portal");
+    };
+    assert_eq!(
+        faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
+        ["nir-lookup"]
+    );
+    assert!(!nir_login, "the NIR login must start switched off");
+    let names: Vec<&str> = s.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["legacy", "cut-over"]);
+    assert_eq!(s.phases[0].share_of("nir"), 0.0);
+    let cut_over = &s.phases[1];
+    assert_eq!(cut_over.share_of("nir"), 0.5);
+    assert_eq!(cut_over.at_start[0].request.path.as_str(), "/admin/connexion-nir");
+    assert!(cut_over.password_changes.is_some());
+}
+
+#[test]
+fn every_good_test_scenario_validates() {
+    for file in tomls(&root().join("tests/scenarios/good")) {
+        if let Err(errors) = Scenario::load(&file) {
+            panic!("{} does not validate:\n{errors}", file.display());
+        }
+    }
+}
+
+#[test]
+fn every_bad_scenario_is_refused_with_its_announced_message() {
+    let files = tomls(&root().join("tests/scenarios/bad"));
+    assert!(files.len() >= 20, "only {} bad cases", files.len());
+    let mut failures = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable case");
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{}: first line must be `# expect: :LINE:COL: …`", file.display()));
+        let wanted = format!("{}{expected}", file.display());
+        match Scenario::load(&file) {
+            Ok(_) => failures.push(format!("{}: accepted, expected {expected}", file.display())),
+            Err(errors) if errors.len() != 1 || errors.errors[0].to_string() != wanted => {
+                failures.push(format!("{}:\n  expected {wanted}\n  got      {}", file.display(), errors.to_string().replace('\n', "\n           ")));
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_readme_example_for_your_own_portal_validates() {
+    let readme = std::fs::read_to_string(root().join("scenarios/README.md")).expect("README");
+    let section = readme
+        .split("## A complete file for your own portal")
+        .nth(1)
+        .expect("the README has a complete example");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml block");
+    if let Err(errors) = Scenario::parse(example, "scenarios/README.md") {
+        panic!("the README example does not validate:\n{errors}");
+    }
+}
