@@ -2,7 +2,7 @@
 //! `findings.jsonl` and flushed the moment it is first seen, so an interrupted run keeps its evidence.
 //! Repeats (same kind, page, viewer and foreign owners) are counted, not written again.
 
-use super::{Finding, FindingKind};
+use super::{AccountRef, Finding, FindingKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
@@ -157,12 +157,24 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
             .by_kind
             .entry(finding.kind.name().to_owned())
             .or_default() += 1;
-        for foreign in &finding.foreign {
+        // Exposed: every other owner whose data was served, and for a stale session the owner
+        // whose file stays open to whoever holds the old token.
+        let stale = (finding.kind == FindingKind::StaleSession)
+            .then_some(finding.viewer.as_ref())
+            .flatten()
+            .map(|viewer| (viewer, "session_token"));
+        let exposures: Vec<(&AccountRef, &str)> = finding
+            .foreign
+            .iter()
+            .map(|f| (&f.account, f.field.as_str()))
+            .chain(stale)
+            .collect();
+        for (account, field) in &exposures {
             let entry = affected
-                .entry(foreign.account.owner)
+                .entry(account.owner)
                 .or_insert_with(|| AffectedAccount {
-                    owner: foreign.account.owner,
-                    numero_allocataire: foreign.account.numero_allocataire.clone(),
+                    owner: account.owner,
+                    numero_allocataire: account.numero_allocataire.clone(),
                     first_seen: finding.at.clone(),
                     ..AffectedAccount::default()
                 });
@@ -172,14 +184,13 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
                 }
                 None => entry.seen_by_observer = true,
             }
-            entry.fields.insert(foreign.field.clone());
+            entry.fields.insert((*field).to_owned());
             entry.phases.insert(finding.phase.clone());
             entry.last_seen = finding.at.clone();
         }
-        for owner in finding
-            .foreign
+        for owner in exposures
             .iter()
-            .map(|f| f.account.owner)
+            .map(|(account, _)| account.owner)
             .collect::<BTreeSet<_>>()
         {
             if let Some(entry) = affected.get_mut(&owner) {
