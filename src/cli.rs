@@ -35,6 +35,25 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a scenario file against its target (or the embedded portal it names).
     Run(RunArgs),
+    /// Work on run folders already written.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the run folders of several shards into one; exits with the merged status's code.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The run folders the shards wrote (each holds summary.json and findings.jsonl).
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Where the merged summary.json and findings.jsonl go.
+    #[arg(long, default_value = "reports/merged")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -209,6 +228,33 @@ pub async fn run(cli: Cli) -> Status {
         Command::Portal(args) => serve_portal(args).await,
         Command::Check(args) => check(&args),
         Command::Run(args) => run_file(args).await,
+        Command::Report(ReportCommand::Merge(args)) => merge(&args),
+    }
+}
+
+fn merge(args: &MergeArgs) -> Status {
+    match crate::report::merge(&args.runs, &args.out) {
+        Ok(merged) => {
+            println!(
+                "merged {} run(s) into {}: {} — {} violation(s), {} affected account(s)",
+                args.runs.len(),
+                args.out.display(),
+                merged["status"].as_str().unwrap_or("?"),
+                merged["violations"],
+                merged["affected_accounts"].as_array().map_or(0, Vec::len)
+            );
+            match merged["status"].as_str() {
+                Some("violations") => Status::Violations,
+                Some("interrupted") => Status::Interrupted,
+                Some("unreachable") => Status::Unreachable,
+                Some("inconclusive") => Status::Inconclusive,
+                _ => Status::Clean,
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Status::UsageError
+        }
     }
 }
 

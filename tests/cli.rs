@@ -56,3 +56,47 @@ fn list_faults_names_each_mechanism_and_incident() {
     assert!(stdout.contains("shared-cache"), "{stdout}");
     assert!(stdout.contains("Steam"), "{stdout}");
 }
+
+#[test]
+fn a_non_loopback_target_is_refused_before_anything_is_sent() {
+    let reports = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml");
+    // Nothing listens there and nothing may be sent: the refusal comes from the URL text alone.
+    let out = crossleak(&[
+        "run",
+        scenario,
+        "--target",
+        "http://10.255.0.1:8080",
+        "--report-dir",
+        reports.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(reports.path()).unwrap().count(),
+        0,
+        "a run folder was made"
+    );
+}
+
+#[test]
+fn check_names_the_file_line_and_fix_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.toml");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"))
+        .unwrap()
+        .replace("increase_rate = 150", "increase_rat = 150");
+    std::fs::write(&path, text).unwrap();
+    let out = crossleak(&["check", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("typo.toml:"), "{stderr}");
+    assert!(stderr.contains("increase_rate"), "{stderr}");
+    let ok = crossleak(&[
+        "check",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.toml"),
+    ]);
+    assert_eq!(ok.status.code(), Some(0));
+}

@@ -1,6 +1,7 @@
 //! Reports: views over one run's findings and figures — `summary.json`, `junit.xml`, `report.html`,
 //! `evidence.har`, `affected.csv` and a table in the terminal. Reads what the run collected; never sends a request.
 
+mod merge;
 mod affected;
 mod console;
 mod har;
@@ -10,6 +11,7 @@ mod summary;
 mod timeline;
 
 pub use affected::{cross_writes, write_affected_csv, CrossWrite};
+pub use merge::{merge, MergeError};
 pub use console::{print_summary, Progress};
 pub use har::har;
 pub use html::html;
