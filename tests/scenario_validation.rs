@@ -24,8 +24,9 @@ fn tomls(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn every_shipped_scenario_validates() {
-    let files = tomls(&root().join("scenarios"));
+    let mut files = tomls(&root().join("scenarios"));
     assert!(!files.is_empty(), "no scenario under scenarios/");
+    files.extend(tomls(&root().join("scenarios/faults")));
     for file in files {
         if let Err(errors) = Scenario::load(&file) {
             panic!("{} does not validate:\n{errors}", file.display());
