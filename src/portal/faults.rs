@@ -81,9 +81,9 @@ impl Fault {
             }
             Fault::RequestStateRace => {
                 "the auth layer writes the signed-in owner into one request-context object shared \
-                 by all requests instead of a per-request one, and the personal handlers read it \
-                 again after awaiting the payments ledger (10 ms by default), so any two personal \
-                 reads in flight at once make the earlier one render the later one's file"
+                 by all requests instead of a per-request one, and the /mon-compte and /api/dossier \
+                 handlers read it again after awaiting the payments ledger (10 ms by default), so \
+                 two such reads in flight at once make the earlier one render the later one's file"
             }
             Fault::DirtyPooledConnection => {
                 "the pool of sockets to the payments ledger takes back a connection whose query was \

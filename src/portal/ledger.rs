@@ -13,10 +13,9 @@
 //! request on it sends its query and reads the *previous* query's reply — another beneficiary's
 //! statement — and leaves its own for the one after, until the connection breaks.
 
-use super::accounts::Accounts;
+use super::accounts::{Accounts, Identity};
 use crate::population::OwnerId;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -52,6 +51,21 @@ pub struct StatementLine {
 }
 
 impl Statement {
+    fn of(identity: &Identity) -> Self {
+        Self {
+            numero_allocataire: identity.numero_allocataire.as_str().to_owned(),
+            paiements: identity
+                .payments
+                .iter()
+                .map(|payment| StatementLine {
+                    date: payment.date.clone(),
+                    libelle: payment.label.clone(),
+                    montant_centimes: payment.amount_cents,
+                })
+                .collect(),
+        }
+    }
+
     /// Reads a ledger reply; an `{"error":…}` reply or anything else is a [`LedgerError::Reply`].
     pub fn parse(reply: &str) -> Result<Self, LedgerError> {
         serde_json::from_str(reply).map_err(|_| LedgerError::Reply {
@@ -89,8 +103,8 @@ impl Drop for Server {
 
 /// The ledger's data (served by its own server task) and the portal's pool of connections to it.
 pub struct Ledger {
-    /// One JSON line per owner, newline included: what the server answers.
-    records: Arc<HashMap<OwnerId, Arc<str>>>,
+    /// Where the server reads the payments from.
+    accounts: Arc<Accounts>,
     latency: Duration,
     /// `dirty-pooled-connection`: take back connections whose reply was never read.
     return_unread: bool,
@@ -101,30 +115,10 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(accounts: &Accounts, latency: Duration, return_unread: bool) -> Self {
-        let records = accounts
-            .identities()
-            .map(|(owner, identity)| {
-                let statement = Statement {
-                    numero_allocataire: identity.numero_allocataire.as_str().to_owned(),
-                    paiements: identity
-                        .payments
-                        .iter()
-                        .map(|payment| StatementLine {
-                            date: payment.date.clone(),
-                            libelle: payment.label.clone(),
-                            montant_centimes: payment.amount_cents,
-                        })
-                        .collect(),
-                };
-                let mut line = serde_json::to_string(&statement)
-                    .expect("a statement of strings and integers serialises");
-                line.push('\n');
-                (owner, Arc::from(line))
-            })
-            .collect();
+    /// A ledger serving the payments of `accounts` (read when a query comes, never copied).
+    pub fn new(accounts: Arc<Accounts>, latency: Duration, return_unread: bool) -> Self {
         Self {
-            records: Arc::new(records),
+            accounts,
             latency,
             return_unread,
             server: OnceCell::new(),
@@ -137,7 +131,7 @@ impl Ledger {
     pub async fn statement(&self, owner: OwnerId) -> Result<Arc<str>, LedgerError> {
         let server = self
             .server
-            .get_or_try_init(|| serve(Arc::clone(&self.records), self.latency))
+            .get_or_try_init(|| serve(Arc::clone(&self.accounts), self.latency))
             .await
             .map_err(LedgerError::Start)?;
         let mut checkout = self.checkout(server.addr).await?;
@@ -246,10 +240,7 @@ impl Drop for Checkout<'_> {
 }
 
 /// Binds 127.0.0.1:0 and answers queries on a spawned task until the [`Server`] is dropped.
-async fn serve(
-    records: Arc<HashMap<OwnerId, Arc<str>>>,
-    latency: Duration,
-) -> std::io::Result<Server> {
+async fn serve(accounts: Arc<Accounts>, latency: Duration) -> std::io::Result<Server> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
@@ -260,7 +251,7 @@ async fn serve(
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
-                        connections.spawn(answer(stream, Arc::clone(&records), latency));
+                        connections.spawn(answer(stream, Arc::clone(&accounts), latency));
                     }
                     // Out of descriptors, most likely: wait for connections to close.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -273,19 +264,23 @@ async fn serve(
 }
 
 /// Answers one connection's queries in order until the client closes it.
-async fn answer(stream: TcpStream, records: Arc<HashMap<OwnerId, Arc<str>>>, latency: Duration) {
+async fn answer(stream: TcpStream, accounts: Arc<Accounts>, latency: Duration) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        let reply = match line
+        let owner = line
             .strip_prefix("GET ")
-            .and_then(|owner| owner.trim().parse::<OwnerId>().ok())
-        {
-            Some(owner) => records
-                .get(&owner)
-                .cloned()
-                .unwrap_or_else(|| Arc::from(UNKNOWN_OWNER)),
-            None => Arc::from(BAD_QUERY),
+            .and_then(|owner| owner.trim().parse::<OwnerId>().ok());
+        let reply = match owner.map(|owner| accounts.get(owner)) {
+            Some(Some(account)) => {
+                let statement = Statement::of(&account.identity);
+                let mut line = serde_json::to_string(&statement)
+                    .expect("a statement of strings and integers serialises");
+                line.push('\n');
+                line
+            }
+            Some(None) => UNKNOWN_OWNER.to_owned(),
+            None => BAD_QUERY.to_owned(),
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -307,8 +302,8 @@ mod tests {
             .iter()
             .map(|p| p.numero_allocataire.as_str().to_owned())
             .collect();
-        let accounts = Accounts::new(people).expect("accounts");
-        (Ledger::new(&accounts, latency, return_unread), numeros)
+        let accounts = Arc::new(Accounts::new(people).expect("accounts"));
+        (Ledger::new(accounts, latency, return_unread), numeros)
     }
 
     async fn numero_of(ledger: &Ledger, owner: OwnerId) -> String {

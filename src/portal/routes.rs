@@ -37,7 +37,7 @@ const NIR_LOGIN_CLOSED: &str =
 
 /// Everything the handlers share; each part locks only what it touches.
 struct Portal {
-    accounts: Accounts,
+    accounts: Arc<Accounts>,
     sessions: Sessions,
     /// The payments every personal read shows, over pooled sockets.
     ledger: Ledger,
@@ -60,12 +60,12 @@ type Shared = State<Arc<Portal>>;
 /// The whole portal as an axum router, for in-process use; [`super::start`] serves it.
 pub fn router(accounts: Vec<Beneficiary>, config: PortalConfig) -> Result<Router, PortalError> {
     config.validate()?;
-    let accounts = Accounts::new(accounts)?;
+    let accounts = Arc::new(Accounts::new(accounts)?);
     let forgets_cache_control =
         config.has(Fault::MissingCacheControl) || config.has(Fault::DefaultCdnCache);
     let portal = Arc::new(Portal {
         ledger: Ledger::new(
-            &accounts,
+            Arc::clone(&accounts),
             config.ledger_latency,
             config.has(Fault::DirtyPooledConnection),
         ),

@@ -121,7 +121,10 @@ async fn with_dirty_pooled_connection_requests_cancelled_at_5_ms_leak_statements
     )
     .await;
     assert!(cancelled > 0, "no request was cancelled");
-    assert!(misdirected > 0, "{cancelled} cancellations, no misdirected read");
+    assert!(
+        misdirected > 0,
+        "{cancelled} cancellations, no misdirected read"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,11 @@ async fn with_default_cdn_cache_the_first_readers_pages_are_served_to_everyone()
     for path in PERSONAL {
         let first = get(&browsers[0], format!("{base}{path}")).await;
         assert_eq!(first.status(), StatusCode::OK, "{path}");
-        assert_eq!(header(&first, "cache-control"), None, "{path}: forgot the header");
+        assert_eq!(
+            header(&first, "cache-control"),
+            None,
+            "{path}: forgot the header"
+        );
         assert_eq!(header(&first, "x-cache"), Some("MISS"), "{path}");
         assert!(owners_in(&first.text().await.expect("body"), &people).contains(&a.id));
         for reader in [&browsers[1], &browser()] {
@@ -109,7 +113,10 @@ async fn without_cache_deception_suffixed_paths_are_404_and_nothing_is_cached() 
     }
     for path in PERSONAL {
         let response = get(&client, format!("{base}{path}")).await;
-        assert_eq!(header(&response, "cache-control"), Some("private, no-store"));
+        assert_eq!(
+            header(&response, "cache-control"),
+            Some("private, no-store")
+        );
         assert_eq!(header(&response, "x-cache"), None);
     }
     portal.shutdown().await;
@@ -141,10 +148,20 @@ async fn with_missing_cache_control_the_header_is_gone_and_each_reader_still_get
 #[tokio::test]
 async fn every_fault_at_once_starts_and_serves_a_lone_user_their_file() {
     let people = fixtures::beneficiaries();
-    let portal = serve(&people, PortalConfig::with_faults(Fault::all().iter().copied())).await;
+    let portal = serve(
+        &people,
+        PortalConfig::with_faults(Fault::all().iter().copied()),
+    )
+    .await;
     let client = browser();
     let person = &people[3];
-    let login = login_nir(&client, &portal, person.nir.body().as_str(), &person.password).await;
+    let login = login_nir(
+        &client,
+        &portal,
+        person.nir.body().as_str(),
+        &person.password,
+    )
+    .await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER);
     for path in PERSONAL {
         let response = get(&client, format!("{}{path}", portal.base_url())).await;

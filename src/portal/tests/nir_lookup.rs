@@ -13,7 +13,13 @@ async fn nir_login_opens(
     people: &[Beneficiary],
 ) -> Vec<OwnerId> {
     let client = browser();
-    let login = login_nir(&client, portal, person.nir.body().as_str(), &person.password).await;
+    let login = login_nir(
+        &client,
+        portal,
+        person.nir.body().as_str(),
+        &person.password,
+    )
+    .await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER, "owner {}", person.id);
     let body = get(&client, format!("{}/api/dossier", portal.base_url()))
         .await
@@ -36,15 +42,30 @@ async fn with_nir_lookup_a_provisional_user_opens_the_first_account_of_their_blo
     let legacy = browser();
     signed_in(&legacy, &portal, second).await;
     let own = get(&legacy, format!("{}/api/dossier", portal.base_url())).await;
-    assert_eq!(owners_in(&own.text().await.expect("body"), &people), [second.id]);
+    assert_eq!(
+        owners_in(&own.text().await.expect("body"), &people),
+        [second.id]
+    );
     assert_eq!(nir_login_opens(&portal, first, &people).await, [first.id]);
     // Changed passwords never go through activation.
     let (changed, other_changed) = (&people[1], &people[61]);
     assert_eq!(changed.password_state, PasswordState::Changed);
-    assert_eq!(nir_login_opens(&portal, other_changed, &people).await, [other_changed.id]);
-    assert_eq!(nir_login_opens(&portal, changed, &people).await, [changed.id]);
+    assert_eq!(
+        nir_login_opens(&portal, other_changed, &people).await,
+        [other_changed.id]
+    );
+    assert_eq!(
+        nir_login_opens(&portal, changed, &people).await,
+        [changed.id]
+    );
     // Someone else's password still fails: the check is on the typed NIR's account.
-    let wrong = login_nir(&browser(), &portal, second.nir.body().as_str(), &first.password).await;
+    let wrong = login_nir(
+        &browser(),
+        &portal,
+        second.nir.body().as_str(),
+        &first.password,
+    )
+    .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     portal.shutdown().await;
 }
@@ -59,7 +80,10 @@ async fn with_nir_lookup_the_victim_changing_their_password_leaves_the_block() {
     let changed = post(
         &client,
         format!("{}/mon-compte/mot-de-passe", portal.base_url()),
-        &[("ancien", &first.password), ("nouveau", "un-nouveau-secret")],
+        &[
+            ("ancien", &first.password),
+            ("nouveau", "un-nouveau-secret"),
+        ],
     )
     .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
@@ -112,6 +136,9 @@ async fn misdirected_nir_logins(config: PortalConfig) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_default_generated_population_triggers_nir_lookup_and_the_correct_portal_does_not() {
     let faulty = misdirected_nir_logins(with(&[Fault::NirLookup])).await;
-    assert!(faulty >= 5, "only {faulty} of 150 NIR users were misdirected");
+    assert!(
+        faulty >= 5,
+        "only {faulty} of 150 NIR users were misdirected"
+    );
     assert_eq!(misdirected_nir_logins(PortalConfig::default()).await, 0);
 }

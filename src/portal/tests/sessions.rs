@@ -62,8 +62,14 @@ async fn crowd_logins(config: PortalConfig) -> (usize, usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_weak_session_id_a_crowd_of_logins_shares_tokens_and_files() {
     let (shared, misdirected) = crowd_logins(with(&[Fault::WeakSessionId])).await;
-    assert!(shared > 0, "no two logins of {ROUNDS} crowds fell in one millisecond");
-    assert!(misdirected > 0, "{shared} shared tokens but no misdirected read");
+    assert!(
+        shared > 0,
+        "no two logins of {ROUNDS} crowds fell in one millisecond"
+    );
+    assert!(
+        misdirected > 0,
+        "{shared} shared tokens but no misdirected read"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +92,10 @@ async fn replay_after_logout_and_password_change(config: PortalConfig) -> (Statu
     let changed = post(
         &phone,
         format!("{base}/mon-compte/mot-de-passe"),
-        &[("ancien", &person.password), ("nouveau", "un-nouveau-secret")],
+        &[
+            ("ancien", &person.password),
+            ("nouveau", "un-nouveau-secret"),
+        ],
     )
     .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
@@ -120,5 +129,8 @@ async fn with_stale_session_cookies_survive_logout_and_password_change() {
 #[tokio::test]
 async fn without_stale_session_logout_and_password_change_end_the_old_sessions() {
     let statuses = replay_after_logout_and_password_change(PortalConfig::default()).await;
-    assert_eq!(statuses, (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        statuses,
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
 }

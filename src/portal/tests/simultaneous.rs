@@ -40,7 +40,10 @@ async fn with_simultaneous_access_readers_spaced_beyond_a_bucket_get_their_own()
         tokio::time::sleep(BUCKET * 2).await;
         let response = get(client, format!("{}/api/paiements", portal.base_url())).await;
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(header(&response, "cache-control"), Some("private, no-store"));
+        assert_eq!(
+            header(&response, "cache-control"),
+            Some("private, no-store")
+        );
         let statement: serde_json::Value = response.json().await.expect("json");
         assert_eq!(
             statement["numero_allocataire"],
