@@ -1,15 +1,15 @@
 //! crossleak: many simulated beneficiaries at once, and every response checked for whose data it carries.
 //! The library holds every part; `main.rs` only parses arguments and maps the outcome to an exit code.
 
+pub mod cli;
 pub mod findings;
 pub mod fuzzing;
 pub mod identifiers;
+pub mod load;
 pub mod oracle;
 pub mod outcome;
 pub mod population;
 pub mod portal;
-pub mod cli;
-pub mod load;
 pub mod report;
 pub mod run;
 pub mod scenario;

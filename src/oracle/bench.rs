@@ -1,8 +1,12 @@
-//! Rough cost measurements of the oracle (build time, index bytes per owner, scan throughput)
-//! over a synthetic population of realistic CAF values. Ignored by default; run with
-//! `cargo test --release --lib oracle::bench -- --ignored --nocapture`. Prints; no file I/O.
+//! Cost measurements of the oracle (build time, index bytes per owner, scan throughput) over a
+//! synthetic population of realistic CAF values, side by side with the reference Aho-Corasick
+//! automaton the oracle used before its hash index. Ignored by default; run with
+//! `cargo test --release --lib oracle::bench -- --ignored --nocapture --test-threads 1`.
+//! Prints; no file I/O. The criterion benchmarks (`benches/oracle.rs`) measure the index alone
+//! on the demo portal's pages.
 
 use super::index::MatcherKind;
+use super::scan::ScanCounts;
 use super::{Oracle, OracleBuilder, OwnerId};
 use aho_corasick::AhoCorasickKind;
 use std::hint::black_box;
@@ -154,9 +158,13 @@ struct Measured {
     build_seconds: f64,
 }
 
-fn build(owners: u64, kind: MatcherKind) -> Measured {
+/// Adds `owners` synthetic owners to a builder, timing it.
+fn add(owners: u64, keep_reference: bool) -> (OracleBuilder, f64) {
     let started = Instant::now();
     let mut builder = OracleBuilder::new();
+    if !keep_reference {
+        builder = builder.without_reference();
+    }
     for i in 0..owners {
         for (field, value) in values(i) {
             let field = builder.field(field);
@@ -165,7 +173,12 @@ fn build(owners: u64, kind: MatcherKind) -> Measured {
                 .expect("synthetic values are unique");
         }
     }
-    let add_seconds = started.elapsed().as_secs_f64();
+    (builder, started.elapsed().as_secs_f64())
+}
+
+/// The reference automaton of `kind` over `owners` synthetic owners.
+fn build(owners: u64, kind: MatcherKind) -> Measured {
+    let (builder, add_seconds) = add(owners, true);
     let started = Instant::now();
     let oracle = builder
         .build_with(kind)
@@ -177,44 +190,90 @@ fn build(owners: u64, kind: MatcherKind) -> Measured {
     }
 }
 
-/// Scans `page` repeatedly for about half a second; returns GiB/s and the sightings of one scan.
-fn throughput(oracle: &Oracle, page: &[u8]) -> (f64, usize) {
-    let sightings = oracle.scan(page).len();
+/// The oracle's hash index over `owners` synthetic owners.
+fn build_index(owners: u64) -> Measured {
+    let (builder, add_seconds) = add(owners, false);
+    let started = Instant::now();
+    let oracle = builder.build().expect("synthetic population builds");
+    Measured {
+        oracle,
+        add_seconds,
+        build_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Scans `pages` in turn for about half a second; returns GiB/s.
+fn throughput(oracle: &Oracle, pages: &[Vec<u8>]) -> f64 {
     let mut bytes = 0usize;
     let started = Instant::now();
     while started.elapsed().as_secs_f64() < 0.5 {
-        for _ in 0..100 {
+        for page in pages {
             black_box(oracle.scan(black_box(page)));
             bytes += page.len();
         }
     }
-    (
-        bytes as f64 / started.elapsed().as_secs_f64() / (1u64 << 30) as f64,
-        sightings,
-    )
+    bytes as f64 / started.elapsed().as_secs_f64() / (1u64 << 30) as f64
 }
 
-fn report(owners: u64, label: &str, kind: MatcherKind) {
-    let m = build(owners, kind);
+/// The 2 KB pages of 256 owners spread over `0..owners`.
+fn pages(owners: u64) -> Vec<Vec<u8>> {
+    let step = (owners / 256).max(1);
+    (0..owners)
+        .step_by(step as usize)
+        .take(256)
+        .map(page)
+        .collect()
+}
+
+fn report(owners: u64, label: &str, m: &Measured, pages: &[Vec<u8>]) {
     let oracle = &m.oracle;
-    let own = page(owners / 2);
-    let (own_gibs, own_hits) = throughput(oracle, &own);
-    let markup: Vec<u8> = own
+    let gibs = throughput(oracle, pages);
+    let sightings: usize = pages.iter().map(|p| oracle.scan(p).len()).sum();
+    let markup: Vec<Vec<u8>> = pages
         .iter()
-        .map(|&b| if b.is_ascii_digit() { b'x' } else { b })
+        .map(|p| {
+            p.iter()
+                .map(|&b| if b.is_ascii_digit() { b'x' } else { b })
+                .collect()
+        })
         .collect();
-    let (markup_gibs, _) = throughput(oracle, &markup);
+    let markup_gibs = throughput(oracle, &markup);
     eprintln!(
-        "{owners:>7} owners, {:>8} patterns, {label:<22} ({:?}): add {:.2} s + build {:.2} s, \
-         {:.1} MB = {} B/owner; 2 KB page ({own_hits} sightings) {own_gibs:.2} GiB/s, \
-         digit-free page {markup_gibs:.2} GiB/s",
+        "{owners:>9} owners, {:>9} values, {label:<24}: add {:.2} s + build {:.2} s, \
+         {:.1} MB = {} B/owner; 2 KB pages ({:.1} sightings each) {gibs:.2} GiB/s, \
+         digit-free pages {markup_gibs:.2} GiB/s",
         oracle.patterns(),
-        oracle.matcher_kind(),
         m.add_seconds,
         m.build_seconds,
         oracle.memory_bytes() as f64 / 1e6,
         oracle.memory_bytes() / owners as usize,
+        sightings as f64 / pages.len() as f64,
     );
+    if let Some(index) = oracle.value_index() {
+        let mut total = ScanCounts::default();
+        for page in pages {
+            let c = index.counts(page);
+            total.candidates += c.candidates;
+            total.starts += c.starts;
+            total.spans += c.spans;
+            total.hits += c.hits;
+        }
+        let per_page = |n: usize| n as f64 / pages.len() as f64;
+        let (start_load, span_load) = index.filter_loads();
+        eprintln!(
+            "{:>9} per 2 KB page: {:.0} candidate starts, {:.1} past the start filter \
+             ({:.1}% of its bits set), {:.1} spans looked up ({:.1}% of the span filter's bits \
+             set), {:.1} found; {} ambiguous records",
+            "",
+            per_page(total.candidates),
+            per_page(total.starts),
+            100.0 * start_load,
+            per_page(total.spans),
+            100.0 * span_load,
+            per_page(total.hits),
+            index.table().ambiguous_records(),
+        );
+    }
 }
 
 #[test]
@@ -232,37 +291,48 @@ fn synthetic_page_carries_its_owners_values_only() {
 }
 
 #[test]
-#[ignore = "measurement: run in release with --ignored --nocapture"]
-fn measure_build_and_scan_100k_owners_12_patterns() {
-    let kind = |kind, prefilter| MatcherKind {
-        kind: Some(kind),
-        prefilter,
-    };
-    for owners in [8, 2_000, 100_000] {
-        report(owners, "default", MatcherKind::default());
-        report(
-            owners,
-            "contiguous, no prefilter",
-            kind(AhoCorasickKind::ContiguousNFA, false),
-        );
-        report(
-            owners,
-            "noncontiguous",
-            kind(AhoCorasickKind::NoncontiguousNFA, true),
-        );
-        if owners <= 2_000 {
-            report(owners, "dfa", kind(AhoCorasickKind::DFA, true));
-            report(
-                owners,
-                "dfa, no prefilter",
-                kind(AhoCorasickKind::DFA, false),
-            );
-        }
+fn synthetic_pages_give_the_index_and_the_automaton_the_same_sightings() {
+    let index = build_index(300).oracle;
+    let automaton = build(300, MatcherKind::default()).oracle;
+    for page in pages(300) {
+        let sightings = index.scan(&page);
+        assert!(sightings.len() >= 7, "{sightings:?}");
+        assert_eq!(sightings, automaton.scan(&page));
     }
 }
 
-/// The case-insensitivity choice: aho-corasick's `ascii_case_insensitive` automaton against a
-/// case-sensitive one over lowercased values (what the oracle builds, lowercasing each haystack).
+/// The hash index against the automaton it replaced, on one population and the same pages;
+/// then the index alone at a million owners.
+#[test]
+#[ignore = "measurement: run in release with --ignored --nocapture"]
+fn measure_build_and_scan_100k_owners_12_patterns() {
+    for owners in [1_000, 100_000] {
+        let pages = pages(owners);
+        report(owners, "hash index", &build_index(owners), &pages);
+        report(
+            owners,
+            "automaton (default)",
+            &build(owners, MatcherKind::default()),
+            &pages,
+        );
+        if owners <= 2_000 {
+            let kind = MatcherKind {
+                kind: Some(AhoCorasickKind::DFA),
+                prefilter: true,
+            };
+            report(owners, "automaton (dfa)", &build(owners, kind), &pages);
+        }
+    }
+    report(
+        1_000_000,
+        "hash index",
+        &build_index(1_000_000),
+        &pages(1_000_000),
+    );
+}
+
+/// The case-insensitivity choice of the reference automaton: aho-corasick's
+/// `ascii_case_insensitive` automaton against a case-sensitive one over lowercased values.
 #[test]
 #[ignore = "measurement: run in release with --ignored --nocapture"]
 fn measure_case_insensitive_automaton_build_cost() {

@@ -1,15 +1,27 @@
 //! Collects every owner's identifying values and households, rejects the ones that could not be
 //! attributed (duplicates across owners, too short), and builds the [`Oracle`]. No I/O.
+//!
+//! The builder keeps no value bytes: each value is fingerprinted once as it is added, and its
+//! fingerprint, owner and field are all the index needs. Duplicates are found by fingerprint
+//! (128 bits: two distinct values of a million owners share one with a probability near 2^-82).
 
 use super::error::{mask, OracleError, MIN_VALUE_CHARS};
-use super::index::{Households, MatcherKind, Oracle, PatternTable};
+use super::fingerprint::{Fingerprint, Keys};
+use super::index::{Households, Oracle};
+use super::scan::ValueShapes;
 use super::{FieldId, OwnerId};
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+
+#[cfg(test)]
+use super::index::MatcherKind;
 
 /// The most distinct field names one builder interns (one `u16` value is kept as a marker for
 /// "too many").
 const MAX_FIELDS: usize = u16::MAX as usize;
+
+/// The most distinct values one oracle holds (the reference automaton's limit, kept so both
+/// refuse the same populations).
+const MAX_VALUES: usize = aho_corasick::PatternID::LIMIT;
 
 /// Gathers `(owner, field, value)` triples and households, then [`build`](Self::build)s the
 /// [`Oracle`]. Values are compared ASCII-case-insensitively, as the oracle matches them.
@@ -18,11 +30,73 @@ pub struct OracleBuilder {
     field_names: Vec<String>,
     field_ids: HashMap<String, FieldId>,
     too_many_fields: bool,
-    /// ASCII-lowercased value → its pattern index in `table`.
-    values: HashMap<Box<[u8]>, u32>,
-    table: PatternTable,
+    values: ValueRecords,
+    dedup: Dedup,
     households: Households,
     household_conflict: Option<(OwnerId, u32, u32)>,
+}
+
+/// Every distinct value added, by index in order of first addition: its fingerprint, owner and
+/// first field (further fields of the same owner in `extra_fields`), and what the index's filters
+/// need to know.
+#[derive(Debug)]
+pub(super) struct ValueRecords {
+    pub(super) keys: Keys,
+    pub(super) a: Vec<u64>,
+    pub(super) b: Vec<u64>,
+    pub(super) owners: Vec<OwnerId>,
+    pub(super) fields: Vec<FieldId>,
+    /// Further fields of the same owner that hold the same value (rare: usually empty).
+    pub(super) extra_fields: HashMap<u32, Vec<FieldId>>,
+    pub(super) shapes: ValueShapes,
+    /// The lowercased values, for the reference automaton (tests only).
+    #[cfg(test)]
+    pub(super) bytes: Option<Vec<Box<[u8]>>>,
+}
+
+impl Default for ValueRecords {
+    fn default() -> Self {
+        ValueRecords {
+            keys: Keys::random(),
+            a: Vec::new(),
+            b: Vec::new(),
+            owners: Vec::new(),
+            fields: Vec::new(),
+            extra_fields: HashMap::new(),
+            shapes: ValueShapes::default(),
+            #[cfg(test)]
+            bytes: Some(Vec::new()),
+        }
+    }
+}
+
+impl ValueRecords {
+    fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    fn push(&mut self, fp: Fingerprint, owner: OwnerId, field: FieldId, value: &[u8]) {
+        self.a.push(fp.a);
+        self.b.push(fp.b);
+        self.owners.push(owner);
+        self.fields.push(field);
+        self.shapes.add(value);
+        #[cfg(test)]
+        if let Some(bytes) = &mut self.bytes {
+            bytes.push(value.to_ascii_lowercase().into_boxed_slice());
+        }
+    }
+
+    /// Records that value `index` also stands for `field` of its owner.
+    fn add_field(&mut self, index: u32, field: FieldId) {
+        if self.fields[index as usize] == field {
+            return;
+        }
+        let extra = self.extra_fields.entry(index).or_default();
+        if !extra.contains(&field) {
+            extra.push(field);
+        }
+    }
 }
 
 impl OracleBuilder {
@@ -75,21 +149,26 @@ impl OracleBuilder {
                 value: mask(value),
             });
         }
-        let chars = value.chars().count();
-        if chars < MIN_VALUE_CHARS {
-            return Err(OracleError::ValueTooShort {
-                owner,
-                field: field_name.clone(),
-                value: value.to_owned(),
-                chars,
-            });
+        // Four bytes per character at most: a longer value has enough characters.
+        if value.len() < 4 * MIN_VALUE_CHARS {
+            let chars = value.chars().count();
+            if chars < MIN_VALUE_CHARS {
+                return Err(OracleError::ValueTooShort {
+                    owner,
+                    field: field_name.clone(),
+                    value: value.to_owned(),
+                    chars,
+                });
+            }
         }
 
-        let key = value.as_bytes().to_ascii_lowercase().into_boxed_slice();
-        match self.values.entry(key) {
-            Entry::Occupied(entry) => {
-                let pattern = *entry.get();
-                let (first_owner, first_field) = self.table.primary(pattern);
+        let fp = self.values.keys.fingerprint(value.as_bytes());
+        match self.dedup.find(fp, &self.values) {
+            Ok(index) => {
+                let (first_owner, first_field) = (
+                    self.values.owners[index as usize],
+                    self.values.fields[index as usize],
+                );
                 if first_owner != owner {
                     return Err(OracleError::DuplicateValue {
                         value: mask(value),
@@ -99,11 +178,19 @@ impl OracleBuilder {
                         second_field: field_name.clone(),
                     });
                 }
-                self.table.add_field(pattern, field);
+                self.values.add_field(index, field);
                 Ok(())
             }
-            Entry::Vacant(entry) => {
-                entry.insert(self.table.push(owner, field)?);
+            Err(slot) => {
+                let index = self.values.len();
+                if index >= MAX_VALUES {
+                    return Err(OracleError::TooManyValues {
+                        owner,
+                        max: MAX_VALUES,
+                    });
+                }
+                self.values.push(fp, owner, field, value.as_bytes());
+                self.dedup.insert(slot, fp, index as u32);
                 Ok(())
             }
         }
@@ -120,14 +207,46 @@ impl OracleBuilder {
         }
     }
 
-    /// Builds the matcher over every value added. Fails on an earlier misuse remembered by
-    /// [`field`](Self::field) or [`household`](Self::household), or when the matcher cannot
-    /// be built.
-    pub fn build(self) -> Result<Oracle, OracleError> {
-        self.build_with(MatcherKind::default())
+    /// Builds the index over every value added (on every core for large populations). Fails
+    /// on an earlier misuse remembered by [`field`](Self::field) or
+    /// [`household`](Self::household).
+    pub fn build(mut self) -> Result<Oracle, OracleError> {
+        self.check()?;
+        self.dedup = Dedup::default();
+        #[cfg(test)]
+        {
+            self.values.bytes = None;
+        }
+        Ok(Oracle::new(
+            self.values,
+            self.households,
+            self.field_names,
+            self.field_ids,
+        ))
     }
 
+    /// Builds an oracle with the reference automaton instead of the index (tests and
+    /// measurements).
+    #[cfg(test)]
     pub(super) fn build_with(self, kind: MatcherKind) -> Result<Oracle, OracleError> {
+        self.check()?;
+        Oracle::reference(
+            self.values,
+            kind,
+            self.households,
+            self.field_names,
+            self.field_ids,
+        )
+    }
+
+    /// Stops keeping value bytes for the reference automaton (measurements of the index alone).
+    #[cfg(test)]
+    pub(super) fn without_reference(mut self) -> Self {
+        self.values.bytes = None;
+        self
+    }
+
+    fn check(&self) -> Result<(), OracleError> {
         if self.too_many_fields {
             return Err(OracleError::TooManyFields { max: MAX_FIELDS });
         }
@@ -138,18 +257,60 @@ impl OracleBuilder {
                 second,
             });
         }
-        let mut patterns: Vec<Box<[u8]>> = vec![Box::default(); self.values.len()];
-        for (value, index) in self.values {
-            patterns[index as usize] = value;
+        Ok(())
+    }
+}
+
+/// Open addressing over value indexes, keyed by fingerprint: each slot holds the high half of
+/// lane `a` as a tag and the index + 1 (0: empty), so a probe touches the values' lanes only
+/// when the tag matches. At most 7/8 full.
+#[derive(Debug, Default)]
+struct Dedup {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl Dedup {
+    /// The index of the value with fingerprint `fp`, or the empty slot where it would go.
+    fn find(&mut self, fp: Fingerprint, values: &ValueRecords) -> Result<u32, usize> {
+        if (self.len + 1) * 8 > self.slots.len() * 7 {
+            self.grow(&values.a);
         }
-        Oracle::new(
-            &patterns,
-            kind,
-            self.table,
-            self.households,
-            self.field_names,
-            self.field_ids,
-        )
+        let mask = self.slots.len() - 1;
+        let tag = fp.a >> 32;
+        let mut slot = fp.a as usize & mask;
+        loop {
+            let entry = self.slots[slot];
+            if entry == 0 {
+                return Err(slot);
+            }
+            if entry >> 32 == tag {
+                let index = (entry as u32 - 1) as usize;
+                if values.a[index] == fp.a && values.b[index] == fp.b {
+                    return Ok(index as u32);
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Fills `slot` (from [`find`](Self::find), no insertion since) with value `index`.
+    fn insert(&mut self, slot: usize, fp: Fingerprint, index: u32) {
+        self.slots[slot] = (fp.a >> 32) << 32 | u64::from(index + 1);
+        self.len += 1;
+    }
+
+    fn grow(&mut self, a: &[u64]) {
+        let size = (self.slots.len() * 2).max(1024);
+        self.slots = vec![0; size];
+        let mask = size - 1;
+        for (index, &lane) in a.iter().enumerate() {
+            let mut slot = lane as usize & mask;
+            while self.slots[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = (lane >> 32) << 32 | (index as u64 + 1);
+        }
     }
 }
 

@@ -1,23 +1,28 @@
-//! The built oracle: one Aho-Corasick automaton over every owner's values, the table from a
-//! matched pattern to its owner and fields, and the households. Scans bytes; never does I/O.
+//! The built oracle: the value index (start filter, value table), the field sets and owners its
+//! payloads stand for, and the households. Scans bytes; never does I/O.
 
-use super::error::OracleError;
+use super::builder::ValueRecords;
+use super::scan::ValueIndex;
 use super::{FieldId, Location, OwnerId, Sighting};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, PatternID, StartKind};
 use std::collections::HashMap;
 use std::mem::size_of;
 
-/// Owner → household id, for owners that have one.
+#[cfg(test)]
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, StartKind};
+
+/// Owner → household id, as the builder gathers them.
 pub(super) type Households = HashMap<OwnerId, u32>;
 
-/// Which automaton to build. The default is the one measured fastest at population scale that
-/// still fits in memory (see the module documentation); tests and measurements pick others.
+/// Which reference automaton to build (tests and measurements only): the Aho-Corasick matcher
+/// the oracle used before its hash index, kept to check the index against and to compare costs.
+#[cfg(test)]
 #[derive(Clone, Copy, Debug)]
 pub(super) struct MatcherKind {
     pub(super) kind: Option<AhoCorasickKind>,
     pub(super) prefilter: bool,
 }
 
+#[cfg(test)]
 impl Default for MatcherKind {
     fn default() -> Self {
         MatcherKind {
@@ -27,132 +32,114 @@ impl Default for MatcherKind {
     }
 }
 
-/// Pattern index → owner and field(s). Patterns are indexed in the order they were first added.
-#[derive(Debug, Default)]
-pub(super) struct PatternTable {
-    owners: Vec<OwnerId>,
-    fields: Vec<FieldId>,
-    /// Further fields of the same owner that hold the same value (rare: usually empty).
-    extra_fields: HashMap<u32, Vec<FieldId>>,
-}
-
-impl PatternTable {
-    /// Appends a pattern and returns its index.
-    pub(super) fn push(&mut self, owner: OwnerId, field: FieldId) -> Result<u32, OracleError> {
-        let index = self.owners.len();
-        if index >= PatternID::LIMIT {
-            return Err(OracleError::TooManyValues {
-                owner,
-                max: PatternID::LIMIT,
-            });
-        }
-        self.owners.push(owner);
-        self.fields.push(field);
-        Ok(index as u32)
-    }
-
-    pub(super) fn primary(&self, pattern: u32) -> (OwnerId, FieldId) {
-        let i = pattern as usize;
-        (self.owners[i], self.fields[i])
-    }
-
-    /// Records that `pattern` also stands for `field` of its owner.
-    pub(super) fn add_field(&mut self, pattern: u32, field: FieldId) {
-        if self.fields[pattern as usize] == field {
-            return;
-        }
-        let extra = self.extra_fields.entry(pattern).or_default();
-        if !extra.contains(&field) {
-            extra.push(field);
-        }
-    }
-
-    fn extra(&self, pattern: usize) -> &[FieldId] {
-        if self.extra_fields.is_empty() {
-            return &[];
-        }
-        self.extra_fields
-            .get(&(pattern as u32))
-            .map_or(&[], Vec::as_slice)
-    }
-
-    fn distinct_owners(&self) -> usize {
-        let mut owners = self.owners.clone();
-        owners.sort_unstable();
-        owners.dedup();
-        owners.len()
-    }
-
-    fn shrink_to_fit(&mut self) {
-        self.owners.shrink_to_fit();
-        self.fields.shrink_to_fit();
-    }
-
-    fn memory_bytes(&self) -> usize {
-        self.owners.capacity() * size_of::<OwnerId>()
-            + self.fields.capacity() * size_of::<FieldId>()
-            + self.extra_fields.capacity() * (size_of::<u32>() + size_of::<Vec<FieldId>>() + 1)
-            + self
-                .extra_fields
-                .values()
-                .map(|v| v.capacity() * size_of::<FieldId>())
-                .sum::<usize>()
-    }
-}
-
 /// Every owner's identifying values, ready to scan responses. Built by
 /// [`OracleBuilder`](super::OracleBuilder); immutable and `Sync`, so one oracle serves every
 /// simulated user.
 #[derive(Debug)]
 pub struct Oracle {
-    matcher: AhoCorasick,
-    table: PatternTable,
-    households: Households,
+    matcher: Matcher,
+    /// A payload is `owner | field_set << owner_bits`.
+    owner_bits: u32,
+    field_sets: FieldSets,
+    households: HouseholdTable,
     field_names: Vec<String>,
     field_ids: HashMap<String, FieldId>,
     owners: usize,
+    patterns: usize,
+}
+
+#[derive(Debug)]
+// The reference variant exists in tests only; boxing the index would cost a pointer chase per scan.
+#[allow(clippy::large_enum_variant)]
+enum Matcher {
+    Index(ValueIndex),
+    /// The reference: one Aho-Corasick automaton over the lowercased values, pattern `i`'s
+    /// payload at `payloads[i]`.
+    #[cfg(test)]
+    Automaton {
+        automaton: AhoCorasick,
+        payloads: Vec<u64>,
+    },
 }
 
 impl Oracle {
-    /// `patterns` must be ASCII-lowercase; pattern `i` belongs to `table`'s entry `i`.
+    /// The oracle over `values`: builds the value index (in parallel for large populations).
     pub(super) fn new(
-        patterns: &[Box<[u8]>],
-        kind: MatcherKind,
-        mut table: PatternTable,
-        mut households: Households,
+        values: ValueRecords,
+        households: Households,
         field_names: Vec<String>,
         field_ids: HashMap<String, FieldId>,
-    ) -> Result<Oracle, OracleError> {
-        let matcher = AhoCorasick::builder()
+    ) -> Oracle {
+        let layout = PayloadLayout::new(&values, field_names.len());
+        let matcher = Matcher::Index(ValueIndex::build(
+            values.keys,
+            values.shapes,
+            &values.a,
+            &values.b,
+            |i| layout.payload(&values.owners, &values.fields, i),
+            layout.max_payload,
+        ));
+        Oracle {
+            matcher,
+            owner_bits: layout.owner_bits,
+            owners: distinct(&values.owners),
+            patterns: values.a.len(),
+            field_sets: layout.field_sets,
+            households: HouseholdTable::new(households),
+            field_names,
+            field_ids,
+        }
+    }
+
+    /// The oracle over `values` with the reference automaton instead of the index.
+    #[cfg(test)]
+    pub(super) fn reference(
+        values: ValueRecords,
+        kind: MatcherKind,
+        households: Households,
+        field_names: Vec<String>,
+        field_ids: HashMap<String, FieldId>,
+    ) -> Result<Oracle, super::OracleError> {
+        let layout = PayloadLayout::new(&values, field_names.len());
+        let patterns = values
+            .bytes
+            .as_ref()
+            .expect("the builder kept the values for the reference automaton");
+        let automaton = AhoCorasick::builder()
             // Standard semantics are the only ones that report overlapping matches: every
             // value at every position, so a value inside a longer one is still found.
             .match_kind(MatchKind::Standard)
             .start_kind(StartKind::Unanchored)
-            // Patterns arrive ASCII-lowercased and scans lowercase the haystack: an automaton
-            // built case-insensitively holds both cases of every letter and took about 3.5 times
-            // longer to build (see `bench.rs`).
+            // Patterns are lowercased and scans lowercase the haystack: an automaton built
+            // case-insensitively holds both cases of every letter and builds about 3.5 times
+            // slower.
             .ascii_case_insensitive(false)
             .kind(kind.kind)
             .prefilter(kind.prefilter)
             .build(patterns)
-            .map_err(|source| OracleError::Matcher {
+            .map_err(|source| super::OracleError::Matcher {
                 patterns: patterns.len(),
                 source,
             })?;
-        table.shrink_to_fit();
-        households.shrink_to_fit();
-        let owners = table.distinct_owners();
+        let payloads = (0..values.a.len())
+            .map(|i| layout.payload(&values.owners, &values.fields, i))
+            .collect();
         Ok(Oracle {
-            matcher,
-            table,
-            households,
+            matcher: Matcher::Automaton {
+                automaton,
+                payloads,
+            },
+            owner_bits: layout.owner_bits,
+            owners: distinct(&values.owners),
+            patterns: values.a.len(),
+            field_sets: layout.field_sets,
+            households: HouseholdTable::new(households),
             field_names,
             field_ids,
-            owners,
         })
     }
 
-    /// Every owner's value found in `haystack` (a response body), in one pass of the automaton.
+    /// Every owner's value found in `haystack` (a response body), in one pass.
     ///
     /// A match counts only when the bytes just before and just after it are not ASCII
     /// alphanumeric (or are the haystack's ends). Every occurrence is kept, in order of
@@ -187,23 +174,33 @@ impl Oracle {
         location: impl FnOnce() -> Location,
         out: &mut Vec<Sighting>,
     ) {
-        let lowered = haystack.to_ascii_lowercase();
         let mut found: Vec<(usize, usize, OwnerId, FieldId)> = Vec::new();
-        for m in self.matcher.find_overlapping_iter(&lowered) {
-            let (start, end) = (m.start(), m.end());
-            if !is_delimited(haystack, start, end) {
-                continue;
-            }
-            let pattern = m.pattern().as_usize();
-            let owner = self.table.owners[pattern];
-            found.push((start, end, owner, self.table.fields[pattern]));
-            for &field in self.table.extra(pattern) {
+        let owner_mask = (1u64 << self.owner_bits) - 1;
+        let mut hit = |start: usize, end: usize, payload: u64| {
+            let owner = (payload & owner_mask) as OwnerId;
+            for &field in self.field_sets.get((payload >> self.owner_bits) as usize) {
                 found.push((start, end, owner, field));
+            }
+        };
+        match &self.matcher {
+            Matcher::Index(index) => index.scan(haystack, &mut hit),
+            #[cfg(test)]
+            Matcher::Automaton {
+                automaton,
+                payloads,
+            } => {
+                let lowered = haystack.to_ascii_lowercase();
+                for m in automaton.find_overlapping_iter(&lowered) {
+                    if is_delimited(haystack, m.start(), m.end()) {
+                        hit(m.start(), m.end(), payloads[m.pattern().as_usize()]);
+                    }
+                }
             }
         }
         if found.is_empty() {
             return;
         }
+        // The index reports in this order already; the automaton does not.
         found.sort_unstable();
         let location = location();
         out.extend(
@@ -235,7 +232,7 @@ impl Oracle {
     pub fn same_household(&self, a: OwnerId, b: OwnerId) -> bool {
         a == b
             || matches!(
-                (self.households.get(&a), self.households.get(&b)),
+                (self.households.get(a), self.households.get(b)),
                 (Some(x), Some(y)) if x == y
             )
     }
@@ -245,32 +242,209 @@ impl Oracle {
         self.owners
     }
 
-    /// Distinct values indexed (the automaton's patterns).
+    /// Distinct values indexed.
     pub fn patterns(&self) -> usize {
-        self.table.owners.len()
+        self.patterns
     }
 
-    /// Approximate heap size of the index: automaton, pattern table, households and field names.
+    /// Heap size of the index: value table, start filter, field sets, households and field
+    /// names.
     pub fn memory_bytes(&self) -> usize {
-        self.matcher.memory_usage()
-            + self.table.memory_bytes()
-            + self.households.capacity() * (2 * size_of::<u32>() + 1)
+        let matcher = match &self.matcher {
+            Matcher::Index(index) => index.memory_bytes(),
+            #[cfg(test)]
+            Matcher::Automaton {
+                automaton,
+                payloads,
+            } => automaton.memory_usage() + payloads.capacity() * size_of::<u64>(),
+        };
+        matcher
+            + self.field_sets.memory_bytes()
+            + self.households.memory_bytes()
             + self
                 .field_names
                 .iter()
                 .map(|n| 2 * n.capacity())
                 .sum::<usize>()
+            + self.field_ids.capacity() * (size_of::<String>() + size_of::<FieldId>() + 1)
     }
 
-    /// Which automaton was built (for measurements).
+    /// Which automaton was built (reference oracles only).
     #[cfg(test)]
     pub(super) fn matcher_kind(&self) -> AhoCorasickKind {
-        self.matcher.kind()
+        match &self.matcher {
+            Matcher::Automaton { automaton, .. } => automaton.kind(),
+            Matcher::Index(_) => panic!("this oracle has a hash index, not an automaton"),
+        }
+    }
+
+    /// The value index (for measurements).
+    #[cfg(test)]
+    pub(super) fn value_index(&self) -> Option<&ValueIndex> {
+        match &self.matcher {
+            Matcher::Index(index) => Some(index),
+            Matcher::Automaton { .. } => None,
+        }
+    }
+}
+
+/// How payloads pack an owner and a field set, and the field sets themselves.
+struct PayloadLayout {
+    owner_bits: u32,
+    max_payload: u64,
+    field_sets: FieldSets,
+    /// Values added under more than one field → their field set.
+    multi: HashMap<u32, u32>,
+}
+
+impl PayloadLayout {
+    fn new(values: &ValueRecords, fields: usize) -> PayloadLayout {
+        let max_owner = values.owners.iter().copied().max().unwrap_or(0);
+        let owner_bits = 32 - max_owner.leading_zeros();
+        let mut field_sets = FieldSets::singletons(fields);
+        let mut interned: HashMap<Vec<FieldId>, u32> = HashMap::new();
+        let mut multi = HashMap::new();
+        for (&pattern, extra) in &values.extra_fields {
+            let mut set = extra.clone();
+            set.push(values.fields[pattern as usize]);
+            set.sort_unstable();
+            set.dedup();
+            let id = *interned
+                .entry(set)
+                .or_insert_with_key(|set| field_sets.push(set));
+            multi.insert(pattern, id);
+        }
+        let sets = field_sets.len() as u64;
+        let max_payload = ((1u64 << owner_bits) - 1) | sets.saturating_sub(1) << owner_bits;
+        PayloadLayout {
+            owner_bits,
+            max_payload,
+            field_sets,
+            multi,
+        }
+    }
+
+    fn payload(&self, owners: &[OwnerId], fields: &[FieldId], i: usize) -> u64 {
+        let set = if self.multi.is_empty() {
+            u32::from(fields[i].0)
+        } else {
+            self.multi
+                .get(&(i as u32))
+                .copied()
+                .unwrap_or(u32::from(fields[i].0))
+        };
+        u64::from(owners[i]) | u64::from(set) << self.owner_bits
+    }
+}
+
+/// Sets of fields one value stands for: set `f` is `{f}` for every interned field `f`, then the
+/// sets of values added under several fields of their owner. Each set is sorted.
+#[derive(Debug)]
+struct FieldSets {
+    /// `fields[starts[s]..starts[s + 1]]` is set `s`.
+    starts: Vec<u32>,
+    fields: Vec<FieldId>,
+}
+
+impl FieldSets {
+    fn singletons(fields: usize) -> FieldSets {
+        FieldSets {
+            starts: (0..=fields as u32).collect(),
+            fields: (0..fields as u16).map(FieldId).collect(),
+        }
+    }
+
+    fn push(&mut self, set: &[FieldId]) -> u32 {
+        self.fields.extend_from_slice(set);
+        self.starts.push(self.fields.len() as u32);
+        self.len() as u32 - 1
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn get(&self, set: usize) -> &[FieldId] {
+        &self.fields[self.starts[set] as usize..self.starts[set + 1] as usize]
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.starts.capacity() * size_of::<u32>() + self.fields.capacity() * size_of::<FieldId>()
+    }
+}
+
+/// Owner → household id: a table indexed by owner id when ids are dense (4 bytes and a bit per
+/// owner), else a sorted list.
+#[derive(Debug)]
+enum HouseholdTable {
+    Dense {
+        household: Vec<u32>,
+        present: Vec<u64>,
+    },
+    Sparse(Vec<(OwnerId, u32)>),
+}
+
+impl HouseholdTable {
+    fn new(households: Households) -> HouseholdTable {
+        let max = households.keys().copied().max().unwrap_or(0) as usize;
+        if max < 2 * households.len() + 1024 {
+            let mut household = vec![0u32; max + 1];
+            let mut present = vec![0u64; (max + 1).div_ceil(64)];
+            for (owner, id) in households {
+                household[owner as usize] = id;
+                present[owner as usize / 64] |= 1 << (owner % 64);
+            }
+            HouseholdTable::Dense { household, present }
+        } else {
+            let mut list: Vec<(OwnerId, u32)> = households.into_iter().collect();
+            list.sort_unstable();
+            HouseholdTable::Sparse(list)
+        }
+    }
+
+    fn get(&self, owner: OwnerId) -> Option<u32> {
+        match self {
+            HouseholdTable::Dense { household, present } => {
+                let i = owner as usize;
+                (present.get(i / 64)? >> (i % 64) & 1 == 1).then(|| household[i])
+            }
+            HouseholdTable::Sparse(list) => list
+                .binary_search_by_key(&owner, |&(o, _)| o)
+                .ok()
+                .map(|i| list[i].1),
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        match self {
+            HouseholdTable::Dense { household, present } => {
+                household.capacity() * size_of::<u32>() + present.capacity() * size_of::<u64>()
+            }
+            HouseholdTable::Sparse(list) => list.capacity() * size_of::<(OwnerId, u32)>(),
+        }
+    }
+}
+
+/// Distinct owners in `owners`.
+fn distinct(owners: &[OwnerId]) -> usize {
+    let max = owners.iter().copied().max().unwrap_or(0) as usize;
+    if max < 64 * owners.len() + 4096 {
+        let mut seen = vec![0u64; (max + 1).div_ceil(64)];
+        for &owner in owners {
+            seen[owner as usize / 64] |= 1 << (owner % 64);
+        }
+        seen.iter().map(|w| w.count_ones() as usize).sum()
+    } else {
+        let mut sorted = owners.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sorted.len()
     }
 }
 
 /// The boundary rule: `haystack[start..end]` counts only if the bytes around it are not ASCII
 /// alphanumeric, so a value inside a longer number, word or token is not a sighting.
+#[cfg(test)]
 fn is_delimited(haystack: &[u8], start: usize, end: usize) -> bool {
     (start == 0 || !haystack[start - 1].is_ascii_alphanumeric())
         && (end == haystack.len() || !haystack[end].is_ascii_alphanumeric())

@@ -68,8 +68,11 @@
 
 mod builder;
 mod error;
+mod fingerprint;
 mod index;
+mod scan;
 mod sighting;
+mod table;
 mod verdict;
 
 #[cfg(test)]

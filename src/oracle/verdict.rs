@@ -69,7 +69,7 @@ impl Oracle {
         let own = |s: &&Sighting| Some(s.owner) == viewer;
         let mut foreign: Vec<Sighting> = sightings
             .iter()
-            .filter(|s| viewer.map_or(true, |v| !self.same_household(v, s.owner)))
+            .filter(|s| viewer.is_none_or(|v| !self.same_household(v, s.owner)))
             .cloned()
             .collect();
         if !foreign.is_empty() {

@@ -1,0 +1,575 @@
+//! The scan: one pass over a haystack that stops only where a value may start, filters those
+//! positions through two bitmaps, and looks the few survivors up in the value table. No
+//! allocation beyond what the caller collects; no I/O.
+//!
+//! # Where a value may start
+//!
+//! The boundary rule says a value starts where the previous byte is not ASCII alphanumeric, so
+//! the scan classifies 64 bytes at a time (SSE2 on x86-64) into a mask of alphanumeric bytes and
+//! a mask of the non-alphanumeric bytes some value starts with (`+` of `+33 6 …`), and visits
+//! only the positions of either whose previous byte is not alphanumeric: word starts, mostly.
+//!
+//! # The start filter
+//!
+//! At such a position the scan knows the run of alphanumeric bytes that starts there (up to 64)
+//! and the next four bytes. A value starting there has the same first four bytes (ASCII case
+//! aside) and the same first run: its bytes are the haystack's, and the byte after its first run
+//! is either one of its own delimiters or the boundary after it. A bitmap over a hash of (first
+//! four bytes, first run), 16 bits per distinct pair, rejects nearly every word of markup or
+//! prose while staying in cache: a real population's values share few such pairs (all its NIRs
+//! start with one of a few thousand), so the filter takes a few kilobytes.
+//!
+//! # The span filter
+//!
+//! A position that passes is tried at each length some value with that first run has and at
+//! which the span ends at a boundary (both as bit masks, so lengths that end inside a word cost
+//! nothing). A second bitmap, 12 bits per value, over a hash of (first four bytes, last four
+//! bytes, length, first run) rejects most spans that are no value; the ones left are
+//! fingerprinted and looked up in the [`ValueTable`]. Every delimited occurrence of every value
+//! passes both filters, so it is looked up and found, whatever values overlap or contain one
+//! another.
+
+use super::fingerprint::{folded4, is_word_byte, leading_run, span_hash, start_key, Keys, MAX_RUN};
+use super::table::ValueTable;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::mem::size_of;
+
+/// Start filter bits per distinct (first four bytes, first run) pair.
+const START_BITS_PER_KEY: usize = 16;
+/// Start filter bits per value at most: a population whose values all start differently gets a
+/// filter of this size rather than one the size of the value table.
+const START_BITS_PER_VALUE: usize = 8;
+/// Span filter bits per value: about one span in twelve that is no value gets through.
+const SPAN_BITS_PER_VALUE: usize = 12;
+const MIN_BITS: usize = 512;
+
+/// What the builder learns about the values' shapes as they are added.
+#[derive(Debug, Default)]
+pub(super) struct ValueShapes {
+    /// Distinct [`start_key`]s.
+    starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
+    /// Distinct (first run, length) pairs, as `run << 32 | length`.
+    lengths: HashSet<u64, BuildHasherDefault<MixHasher>>,
+    /// Non-alphanumeric first bytes.
+    starters: [u64; 4],
+    /// Each value's [`span_hash`], in the order added.
+    spans: Vec<u64>,
+}
+
+impl ValueShapes {
+    /// Records a value (at least 5 bytes).
+    pub(super) fn add(&mut self, value: &[u8]) {
+        let run = leading_run(value);
+        let prefix = folded4(value, 0);
+        self.starts.insert(start_key(prefix, run));
+        self.lengths
+            .insert(u64::from(run) << 32 | value.len() as u64);
+        self.spans.push(span_hash(
+            prefix,
+            folded4(value, value.len() - 4),
+            value.len(),
+            run,
+        ));
+        if run == 0 {
+            let first = usize::from(value[0]);
+            self.starters[first / 64] |= 1 << (first % 64);
+        }
+    }
+}
+
+/// The start filter: a power-of-two bitmap over [`start_key`]s, one multiply-shift per lookup.
+#[derive(Debug)]
+struct StartFilter {
+    words: Vec<u64>,
+    shift: u32,
+}
+
+impl StartFilter {
+    fn new(bits: usize, keys: impl IntoIterator<Item = u64>) -> StartFilter {
+        let bits = bits.max(MIN_BITS).next_power_of_two();
+        let mut filter = StartFilter {
+            words: vec![0; bits / 64],
+            shift: 64 - bits.trailing_zeros(),
+        };
+        for key in keys {
+            let bit = filter.bit(key);
+            filter.words[bit / 64] |= 1 << (bit % 64);
+        }
+        filter
+    }
+
+    #[inline(always)]
+    fn bit(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    #[inline(always)]
+    fn contains(&self, key: u64) -> bool {
+        let bit = self.bit(key);
+        self.words[bit / 64] >> (bit % 64) & 1 == 1
+    }
+}
+
+/// The span filter: a bitmap of any number of bits over [`span_hash`]es (a hash picks its bit
+/// by scaling).
+#[derive(Debug)]
+struct SpanFilter {
+    words: Vec<u64>,
+    bits: u64,
+}
+
+impl SpanFilter {
+    fn new(bits: usize, hashes: impl IntoIterator<Item = u64>) -> SpanFilter {
+        let bits = bits.max(MIN_BITS).div_ceil(64) * 64;
+        let mut filter = SpanFilter {
+            words: vec![0; bits / 64],
+            bits: bits as u64,
+        };
+        for hash in hashes {
+            let bit = filter.bit(hash);
+            filter.words[bit / 64] |= 1 << (bit % 64);
+        }
+        filter
+    }
+
+    #[inline(always)]
+    fn bit(&self, hash: u64) -> usize {
+        ((u128::from(hash) * u128::from(self.bits)) >> 64) as usize
+    }
+
+    #[inline(always)]
+    fn contains(&self, hash: u64) -> bool {
+        let bit = self.bit(hash);
+        self.words[bit / 64] >> (bit % 64) & 1 == 1
+    }
+}
+
+/// Share of `words`' bits set.
+#[cfg(test)]
+fn load(words: &[u64]) -> f64 {
+    let set: u32 = words.iter().map(|w| w.count_ones()).sum();
+    f64::from(set) / (words.len() * 64) as f64
+}
+
+/// The non-alphanumeric bytes values start with, as the block classifier wants them.
+#[derive(Clone, Debug)]
+enum Starters {
+    None,
+    /// One to four bytes, compared in SIMD.
+    Few(Vec<u8>),
+    /// More: looked up byte by byte.
+    Table(Box<[bool; 256]>),
+}
+
+/// What a scan reports along the way: hits, and (for measurements) how far each position got.
+pub(super) trait Visitor {
+    fn hit(&mut self, start: usize, end: usize, payload: u64);
+    #[inline(always)]
+    fn candidate(&mut self) {}
+    #[inline(always)]
+    fn start_passed(&mut self) {}
+    #[inline(always)]
+    fn span_passed(&mut self) {}
+}
+
+struct Hits<F>(F);
+
+impl<F: FnMut(usize, usize, u64)> Visitor for Hits<F> {
+    #[inline(always)]
+    fn hit(&mut self, start: usize, end: usize, payload: u64) {
+        (self.0)(start, end, payload)
+    }
+}
+
+/// How far a scan's positions got: candidates, past the start filter, past the span filter
+/// (fingerprinted and looked up), found.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct ScanCounts {
+    pub(super) candidates: usize,
+    pub(super) starts: usize,
+    pub(super) spans: usize,
+    pub(super) hits: usize,
+}
+
+#[cfg(test)]
+impl Visitor for ScanCounts {
+    fn hit(&mut self, _: usize, _: usize, _: u64) {
+        self.hits += 1;
+    }
+    fn candidate(&mut self) {
+        self.candidates += 1;
+    }
+    fn start_passed(&mut self) {
+        self.starts += 1;
+    }
+    fn span_passed(&mut self) {
+        self.spans += 1;
+    }
+}
+
+/// Everything a scan needs: fingerprint keys, both filters, lengths by first run, and the value
+/// table. Immutable once built.
+#[derive(Debug)]
+pub(super) struct ValueIndex {
+    keys: Keys,
+    start_filter: StartFilter,
+    span_filter: SpanFilter,
+    /// By first run (`0..=MAX_RUN`): bit `l` for each length `l` < 64 of a value with that run.
+    short_lengths: Box<[u64]>,
+    /// By first run: the lengths of 64 bytes or more, ascending.
+    long_lengths: Box<[Box<[u32]>]>,
+    /// Bit `r`: some value has first run `r` and 64 bytes or more.
+    long_runs: u128,
+    /// The shortest value's length (`usize::MAX` when there is none).
+    min_len: usize,
+    starters: Starters,
+    table: ValueTable,
+}
+
+impl ValueIndex {
+    /// The index over records `0..a.len()` (fingerprints `(a[i], b[i])` taken with `keys`,
+    /// payloads `payload(i)` ≤ `max_payload`), whose shapes `shapes` describes.
+    pub(super) fn build(
+        keys: Keys,
+        shapes: ValueShapes,
+        a: &[u64],
+        b: &[u64],
+        payload: impl Fn(usize) -> u64 + Sync,
+        max_payload: u64,
+    ) -> ValueIndex {
+        let values = a.len();
+        let start_bits =
+            (shapes.starts.len() * START_BITS_PER_KEY).min(values * START_BITS_PER_VALUE);
+        let start_filter = StartFilter::new(start_bits, shapes.starts.iter().copied());
+        let span_filter =
+            SpanFilter::new(values * SPAN_BITS_PER_VALUE, shapes.spans.iter().copied());
+        drop(shapes.spans);
+        let table = ValueTable::build(a, b, payload, max_payload);
+
+        let mut long_runs = 0u128;
+        let mut short_lengths = vec![0u64; MAX_RUN as usize + 1];
+        let mut long_lengths: Vec<Vec<u32>> = vec![Vec::new(); MAX_RUN as usize + 1];
+        let mut min_len = usize::MAX;
+        for &pair in &shapes.lengths {
+            let (run, len) = ((pair >> 32) as usize, pair as u32);
+            if len < 64 {
+                short_lengths[run] |= 1 << len;
+            } else {
+                long_runs |= 1 << run;
+                long_lengths[run].push(len);
+            }
+            min_len = min_len.min(len as usize);
+        }
+        let long_lengths = long_lengths
+            .into_iter()
+            .map(|mut l| {
+                l.sort_unstable();
+                l.into_boxed_slice()
+            })
+            .collect();
+        let starters: Vec<u8> = (0..=255u8)
+            .filter(|&byte| shapes.starters[usize::from(byte) / 64] >> (byte % 64) & 1 == 1)
+            .collect();
+        let starters = match starters.len() {
+            0 => Starters::None,
+            1..=4 => Starters::Few(starters),
+            _ => {
+                let mut table = Box::new([false; 256]);
+                for byte in starters {
+                    table[usize::from(byte)] = true;
+                }
+                Starters::Table(table)
+            }
+        };
+        ValueIndex {
+            keys,
+            start_filter,
+            span_filter,
+            short_lengths: short_lengths.into_boxed_slice(),
+            long_lengths,
+            long_runs,
+            min_len,
+            starters,
+            table,
+        }
+    }
+
+    /// Calls `hit(start, end, payload)` for every delimited occurrence of every value in
+    /// `haystack`, by increasing `start`, then `end`.
+    pub(super) fn scan(&self, haystack: &[u8], hit: impl FnMut(usize, usize, u64)) {
+        self.visit(haystack, &mut Hits(hit));
+    }
+
+    /// How far the positions of `haystack` get (for measurements).
+    #[cfg(test)]
+    pub(super) fn counts(&self, haystack: &[u8]) -> ScanCounts {
+        let mut counts = ScanCounts::default();
+        self.visit(haystack, &mut counts);
+        counts
+    }
+
+    fn visit(&self, haystack: &[u8], visitor: &mut impl Visitor) {
+        match &self.starters {
+            Starters::None => self.scan_with(haystack, visitor, classify::<0>, &[]),
+            Starters::Few(bytes) => match bytes.len() {
+                1 => self.scan_with(haystack, visitor, classify::<1>, bytes),
+                2 => self.scan_with(haystack, visitor, classify::<2>, bytes),
+                3 => self.scan_with(haystack, visitor, classify::<3>, bytes),
+                _ => self.scan_with(haystack, visitor, classify::<4>, bytes),
+            },
+            Starters::Table(table) => self.scan_with(
+                haystack,
+                visitor,
+                |block: &[u8; 64], _: &[u8]| {
+                    let (alnum, _) = classify::<0>(block, &[]);
+                    let mut starts = 0u64;
+                    for (i, &byte) in block.iter().enumerate() {
+                        starts |= u64::from(table[usize::from(byte)]) << i;
+                    }
+                    (alnum, starts)
+                },
+                &[],
+            ),
+        }
+    }
+
+    /// The scan, with `classify(block, starters)` giving a block's alphanumeric bytes and
+    /// non-alphanumeric starting bytes as masks.
+    #[inline(always)]
+    fn scan_with(
+        &self,
+        haystack: &[u8],
+        visitor: &mut impl Visitor,
+        classify: impl Fn(&[u8; 64], &[u8]) -> (u64, u64),
+        starters: &[u8],
+    ) {
+        let n = haystack.len();
+        if n < self.min_len {
+            return;
+        }
+        let last_start = n - self.min_len;
+        let block = |k: usize| -> (u64, u64) {
+            let base = k * 64;
+            if let Some(bytes) = haystack.get(base..base + 64) {
+                classify(bytes.try_into().expect("64 bytes"), starters)
+            } else if base < n {
+                let mut padded = [0u8; 64];
+                padded[..n - base].copy_from_slice(&haystack[base..]);
+                let valid = (1u64 << (n - base)) - 1;
+                let (alnum, starts) = classify(&padded, starters);
+                (alnum & valid, starts & valid)
+            } else {
+                (0, 0)
+            }
+        };
+        let (mut alnum, mut starts) = block(0);
+        let mut carry = 0u64;
+        let mut base = 0;
+        while base <= last_start {
+            let (next_alnum, next_starts) = block(base / 64 + 1);
+            let preceded = alnum << 1 | carry;
+            let mut candidates = (alnum | starts) & !preceded;
+            if last_start - base < 63 {
+                candidates &= u64::MAX >> (63 - (last_start - base));
+            }
+            // First pass, the hot one: each candidate's first run and four bytes against the
+            // start filter, with as little live state as possible.
+            let mut passed = 0u64;
+            while candidates != 0 {
+                let i = candidates.trailing_zeros();
+                candidates &= candidates - 1;
+                visitor.candidate();
+                let run = (!following(alnum, next_alnum, i)).trailing_zeros();
+                let prefix = folded4(haystack, base + i as usize);
+                passed |= u64::from(self.start_filter.contains(start_key(prefix, run))) << i;
+            }
+            // Second pass, rare: the spans from each position that passed.
+            while passed != 0 {
+                let i = passed.trailing_zeros();
+                passed &= passed - 1;
+                visitor.start_passed();
+                self.try_start(
+                    haystack,
+                    base + i as usize,
+                    following(alnum, next_alnum, i),
+                    visitor,
+                );
+            }
+            carry = alnum >> 63;
+            alnum = next_alnum;
+            starts = next_starts;
+            base += 64;
+        }
+    }
+
+    /// Tries every span from `start` a value may fill: lengths some value with this first run
+    /// has, ending at a boundary. `word` has bit `j` set when byte `start + j` is alphanumeric.
+    #[inline(always)]
+    fn try_start(&self, haystack: &[u8], start: usize, word: u64, visitor: &mut impl Visitor) {
+        let n = haystack.len();
+        // At most 64 (`MAX_RUN`): the trailing zeros of a `u64`.
+        let run = (!word).trailing_zeros();
+        let prefix = folded4(haystack, start);
+        let room = n - start;
+        let within = if room < 64 {
+            u64::MAX >> (63 - room)
+        } else {
+            u64::MAX
+        };
+        let mut lengths = self.short_lengths[run as usize] & !word & within;
+        while lengths != 0 {
+            let len = lengths.trailing_zeros() as usize;
+            lengths &= lengths - 1;
+            self.try_span(haystack, start, len, prefix, run, visitor);
+        }
+        if self.long_runs >> run & 1 == 1 {
+            for &len in self.long_lengths[run as usize].iter() {
+                let end = start + len as usize;
+                if end > n {
+                    break;
+                }
+                if end == n || !is_word_byte(haystack[end]) {
+                    self.try_span(haystack, start, len as usize, prefix, run, visitor);
+                }
+            }
+        }
+    }
+
+    /// Looks `haystack[start..start + len]` up if the span filter lets it through.
+    #[inline(always)]
+    fn try_span(
+        &self,
+        haystack: &[u8],
+        start: usize,
+        len: usize,
+        prefix: u32,
+        run: u32,
+        visitor: &mut impl Visitor,
+    ) {
+        let end = start + len;
+        if !self
+            .span_filter
+            .contains(span_hash(prefix, folded4(haystack, end - 4), len, run))
+        {
+            return;
+        }
+        visitor.span_passed();
+        let fingerprint = self.keys.fingerprint(&haystack[start..end]);
+        if let Some(payload) = self.table.find(fingerprint) {
+            visitor.hit(start, end, payload);
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn table(&self) -> &ValueTable {
+        &self.table
+    }
+
+    /// Share of each filter's bits set (for measurements).
+    #[cfg(test)]
+    pub(super) fn filter_loads(&self) -> (f64, f64) {
+        (
+            load(&self.start_filter.words),
+            load(&self.span_filter.words),
+        )
+    }
+
+    pub(super) fn memory_bytes(&self) -> usize {
+        (self.start_filter.words.capacity() + self.span_filter.words.capacity()) * size_of::<u64>()
+            + self.short_lengths.len() * size_of::<u64>()
+            + self.long_lengths.len() * size_of::<Box<[u32]>>()
+            + self
+                .long_lengths
+                .iter()
+                .map(|l| l.len() * size_of::<u32>())
+                .sum::<usize>()
+            + match &self.starters {
+                Starters::None => 0,
+                Starters::Few(bytes) => bytes.capacity(),
+                Starters::Table(_) => 256,
+            }
+            + self.table.memory_bytes()
+    }
+}
+
+/// The 64 bits of the concatenation `high:low` from bit `i` (< 64): which of the 64 bytes from a
+/// position are alphanumeric, given the masks of its block and the next.
+#[inline(always)]
+fn following(low: u64, high: u64, i: u32) -> u64 {
+    // `high << 1 << (63 - i)` rather than `high << (64 - i)`: no shift by 64 when i is 0.
+    low >> i | high << 1 << (63 - i)
+}
+
+/// Masks of `block`'s ASCII alphanumeric bytes and of its bytes equal to one of the first `N`
+/// of `starters`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn classify<const N: usize>(block: &[u8; 64], starters: &[u8]) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline, and each load reads 16 of the block's 64
+    // bytes.
+    unsafe {
+        let zero = _mm_setzero_si128();
+        let mut alnum = 0u64;
+        let mut starts = 0u64;
+        for j in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * j).cast());
+            let digit = _mm_subs_epu8(_mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8)), _mm_set1_epi8(9));
+            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            let letter = _mm_subs_epu8(
+                _mm_sub_epi8(lower, _mm_set1_epi8(b'a' as i8)),
+                _mm_set1_epi8(25),
+            );
+            let word = _mm_or_si128(_mm_cmpeq_epi8(digit, zero), _mm_cmpeq_epi8(letter, zero));
+            alnum |= u64::from(_mm_movemask_epi8(word) as u16) << (16 * j);
+            if N > 0 {
+                let mut any = zero;
+                for &byte in &starters[..N] {
+                    any = _mm_or_si128(any, _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8)));
+                }
+                starts |= u64::from(_mm_movemask_epi8(any) as u16) << (16 * j);
+            }
+        }
+        (alnum, starts)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn classify<const N: usize>(block: &[u8; 64], starters: &[u8]) -> (u64, u64) {
+    let mut alnum = 0u64;
+    let mut starts = 0u64;
+    for (i, &byte) in block.iter().enumerate() {
+        alnum |= u64::from(is_word_byte(byte)) << i;
+        starts |= u64::from(starters[..N].contains(&byte)) << i;
+    }
+    (alnum, starts)
+}
+
+/// A multiply-xorshift hasher for the builder's sets of small integer keys: far cheaper than
+/// SipHash, and the keys are the builder's own.
+#[derive(Debug, Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0 ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        let x = (self.0 ^ self.0 >> 32).wrapping_mul(0xd6e8_feb8_6659_fd93);
+        x ^ x >> 32
+    }
+}
