@@ -51,7 +51,10 @@ fn the_caf_scenario_switches_the_nir_login_on_at_the_cut_over() {
     assert_eq!(s.phases[0].share_of("nir"), 0.0);
     let cut_over = &s.phases[1];
     assert_eq!(cut_over.share_of("nir"), 0.5);
-    assert_eq!(cut_over.at_start[0].request.path.as_str(), "/admin/connexion-nir");
+    assert_eq!(
+        cut_over.at_start[0].request.path.as_str(),
+        "/admin/connexion-nir"
+    );
     assert!(cut_over.password_changes.is_some());
 }
 
@@ -75,12 +78,21 @@ fn every_bad_scenario_is_refused_with_its_announced_message() {
             .lines()
             .next()
             .and_then(|line| line.strip_prefix("# expect: "))
-            .unwrap_or_else(|| panic!("{}: first line must be `# expect: :LINE:COL: …`", file.display()));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: first line must be `# expect: :LINE:COL: …`",
+                    file.display()
+                )
+            });
         let wanted = format!("{}{expected}", file.display());
         match Scenario::load(&file) {
             Ok(_) => failures.push(format!("{}: accepted, expected {expected}", file.display())),
             Err(errors) if errors.len() != 1 || errors.errors[0].to_string() != wanted => {
-                failures.push(format!("{}:\n  expected {wanted}\n  got      {}", file.display(), errors.to_string().replace('\n', "\n           ")));
+                failures.push(format!(
+                    "{}:\n  expected {wanted}\n  got      {}",
+                    file.display(),
+                    errors.to_string().replace('\n', "\n           ")
+                ));
             }
             Err(_) => {}
         }

@@ -30,10 +30,13 @@ pub enum FindingKind {
     /// A response carrying personal data that a shared cache may store or did serve: a warning
     /// unless the scenario makes it fail the run.
     CacheablePage,
+    /// A login answered 5xx to a (mistyped) identifier: the login parser failed. A warning: it
+    /// exposes no one's data, but the input that broke the parser is in the evidence.
+    ParserFailure,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 7] = [
+    pub const ALL: [FindingKind; 8] = [
         Self::Violation,
         Self::CrossWrite,
         Self::WrongIdentity,
@@ -41,11 +44,15 @@ impl FindingKind {
         Self::StaleSession,
         Self::TokenCollision,
         Self::CacheablePage,
+        Self::ParserFailure,
     ];
 
     /// Whether this kind fails a run (exit 1) on its own; the others are warnings.
     pub fn fails_run(self) -> bool {
-        !matches!(self, Self::LostWrite | Self::CacheablePage)
+        !matches!(
+            self,
+            Self::LostWrite | Self::CacheablePage | Self::ParserFailure
+        )
     }
 
     /// The goose failure tag: constant per check, so goose keeps one error row per page.
@@ -58,6 +65,7 @@ impl FindingKind {
             Self::StaleSession => "crossleak-stale-session",
             Self::TokenCollision => "crossleak-token-collision",
             Self::CacheablePage => "crossleak-cacheable-page",
+            Self::ParserFailure => "crossleak-parser-failure",
         }
     }
 
@@ -70,6 +78,7 @@ impl FindingKind {
             Self::StaleSession => "stale_session",
             Self::TokenCollision => "token_collision",
             Self::CacheablePage => "cacheable_page",
+            Self::ParserFailure => "parser_failure",
         }
     }
 }

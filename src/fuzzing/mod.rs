@@ -1,10 +1,22 @@
 //! The properties the fuzz targets check, as plain library functions: `fuzz/` calls them under
 //! libFuzzer and `cargo test` replays every saved crash input through the same code.
 
+mod inprocess;
+mod login;
+mod mutate;
+pub mod network;
+
+pub use inprocess::{form_decode, form_encode, Answer, InProcessPortal, NoAnswer, Outgoing};
+pub use login::{
+    identifier_collision, Checked, IdentityPair, LoginFailure, LoginFixture, LoginRequest,
+};
+pub use mutate::{designates, normalize, IdentifierKind, Mutation};
+
 use crate::identifiers::{Iban, Nir, NirBody, NirParts, NumeroAllocataire, Place};
 use crate::load::Watchlist;
 use crate::oracle::Location;
 use crate::population::{GenerateOptions, OwnerId, Population};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// `nir_parse`: the login parser never panics on any bytes; whatever it accepts formats back to
@@ -40,7 +52,7 @@ pub fn nir_parse(data: &[u8]) {
 }
 
 /// Raw NIR parts as a fuzzer produces them: any numbers, folded into the valid ranges.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawNirParts {
     pub woman: bool,
     pub year: u8,

@@ -1,21 +1,21 @@
 //! Reports: views over one run's findings and figures — `summary.json`, `junit.xml`, `report.html`,
 //! `evidence.har`, `affected.csv` and a table in the terminal. Reads what the run collected; never sends a request.
 
-mod merge;
 mod affected;
 mod console;
 mod har;
 mod html;
 mod junit;
+mod merge;
 mod summary;
 mod timeline;
 
 pub use affected::{cross_writes, write_affected_csv, CrossWrite};
-pub use merge::{merge, MergeError};
 pub use console::{print_summary, Progress};
 pub use har::har;
 pub use html::html;
 pub use junit::junit;
+pub use merge::{merge, MergeError};
 pub use summary::{
     run_id, CheckCount, CheckOutcome, ExposureWindow, LoginFlowInfo, PhaseSummary, RunFacts,
     ScenarioInfo, Summary, SUMMARY_SCHEMA_VERSION,

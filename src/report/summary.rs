@@ -110,7 +110,11 @@ impl ScenarioInfo {
                         .unwrap_or_default(),
                 })
                 .collect(),
-            pages: site.pages.iter().map(|p| p.request.path.as_str().to_owned()).collect(),
+            pages: site
+                .pages
+                .iter()
+                .map(|p| p.request.path.as_str().to_owned())
+                .collect(),
         }
     }
 }

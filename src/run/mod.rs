@@ -7,6 +7,7 @@ mod scenario_run;
 mod target;
 
 pub use demo::{demo, DemoOptions};
+pub(crate) use scenario_run::allowed;
 pub use scenario_run::{behaviours_of, run_scenario, RunOptions};
 pub use target::{check_target, TargetError};
 
@@ -220,7 +221,11 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
 
 /// Sends a phase's `at_start` actions in order; a refusal stops the run, since the phase would
 /// not test what it says (e.g. the NIR login was never switched on).
-async fn phase_actions(target: &str, phase: &Phase, timeout: Duration) -> Result<(), String> {
+pub(crate) async fn phase_actions(
+    target: &str,
+    phase: &Phase,
+    timeout: Duration,
+) -> Result<(), String> {
     if phase.at_start.is_empty() {
         return Ok(());
     }
@@ -276,7 +281,7 @@ async fn phase_actions(target: &str, phase: &Phase, timeout: Duration) -> Result
 
 /// The target is reachable when something accepts a TCP connection on its host and port; what
 /// it then answers (garbage, 5xx, nothing) is measured by the run as errors.
-async fn reachable(target: &str, timeout: Duration) -> bool {
+pub(crate) async fn reachable(target: &str, timeout: Duration) -> bool {
     let Ok(url) = reqwest::Url::parse(target) else {
         return false;
     };

@@ -159,7 +159,11 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
 }
 
 /// The target URL, checked: loopback, or opted in and (when the scenario lists them) an allowed host.
-fn allowed(scenario: &Scenario, url: &str, allow_remote: bool) -> Result<String, RunError> {
+pub(crate) fn allowed(
+    scenario: &Scenario,
+    url: &str,
+    allow_remote: bool,
+) -> Result<String, RunError> {
     let opted_in = allow_remote || scenario.target.allow_remote;
     let target = check_target(url, opted_in)?;
     let host = reqwest::Url::parse(&target)
