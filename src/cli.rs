@@ -1,6 +1,7 @@
 //! The command line: clap definitions (raw) and `run`, which turns them into typed options and calls
 //! the library. Prints errors once, with their cause, and returns the documented status.
 
+use crate::fuzzing::network::{self, FuzzLoginOptions};
 use crate::load::{Behaviours, CrowdPlan, Shard};
 use crate::outcome::Status;
 use crate::population::{GenerateOptions, Population};
@@ -35,6 +36,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a scenario file against its target (or the embedded portal it names).
     Run(RunArgs),
+    /// Send mistyped identifiers of known beneficiaries through the scenario's login flows and
+    /// flag every login that opens someone else's account (or any account with a wrong password).
+    FuzzLogin(FuzzLoginArgs),
     /// Work on run folders already written.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -91,6 +95,39 @@ pub struct RunArgs {
     #[arg(long)]
     pub reveal: bool,
     /// No live progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FuzzLoginArgs {
+    /// The scenario file (TOML, version = 1): its population, login flows and first page.
+    pub scenario: PathBuf,
+    /// Base URL of the target, instead of the scenario's.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// The longest the fuzzer runs.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// The most login attempts it makes.
+    #[arg(long, default_value_t = 2_000)]
+    pub max_attempts: usize,
+    /// Requests per second at most (a shared staging system may want fewer).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate: f64,
+    /// Picks the beneficiaries and the mutations each gets.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where the run folder is written.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Allow a target that is not a loopback address (it must be yours to test).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Show identifying values unmasked in the evidence (reports say so).
+    #[arg(long)]
+    pub reveal: bool,
+    /// No progress lines.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -228,6 +265,7 @@ pub async fn run(cli: Cli) -> Status {
         Command::Portal(args) => serve_portal(args).await,
         Command::Check(args) => check(&args),
         Command::Run(args) => run_file(args).await,
+        Command::FuzzLogin(args) => fuzz_login(args).await,
         Command::Report(ReportCommand::Merge(args)) => merge(&args),
     }
 }
@@ -301,6 +339,29 @@ async fn run_file(args: RunArgs) -> Status {
         behaviours: None,
     };
     finish(run::run_scenario(scenario, options).await)
+}
+
+async fn fuzz_login(args: FuzzLoginArgs) -> Status {
+    let scenario = match Scenario::load(&args.scenario) {
+        Ok(scenario) => scenario,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Status::UsageError;
+        }
+    };
+    let options = FuzzLoginOptions {
+        command: "fuzz-login".into(),
+        target: args.target,
+        duration: args.duration,
+        max_attempts: args.max_attempts,
+        rate: args.rate,
+        report_root: args.report_dir,
+        allow_remote: args.allow_remote,
+        reveal: args.reveal,
+        quiet: args.quiet,
+        seed: args.seed,
+    };
+    finish(network::fuzz_login(scenario, options).await)
 }
 
 /// Prints a run's table, or its error once; returns the status.
