@@ -20,8 +20,8 @@ mod validate;
 
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
-    Action, Crowd, CrowdStep, Endpoint, Expiry, ExtractFrom, Extraction, JsonEquals, LoadShape,
-    LoginFlow, LoginStep, Method, OnExpired, Page, PasswordChanges, Pattern, Phase,
+    Action, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom, Extraction, JsonEquals,
+    LoadShape, LoginFlow, LoginStep, Method, OnExpired, Page, PasswordChanges, Pattern, Phase,
     RenderedRequest, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
     WrittenValue,
 };
