@@ -39,10 +39,11 @@ const SUMMED: [&str; 9] = [
 /// Maps of counts that add up key by key.
 const SUMMED_MAPS: [&str; 3] = ["findings_by_kind", "errors_by_cause", "logins"];
 /// From the least to the most serious: the merged status is the most serious of the shards'.
-const SEVERITY: [(&str, u64); 5] = [
+const SEVERITY: [(&str, u64); 6] = [
     ("clean", 0),
     ("inconclusive", 4),
     ("unreachable", 3),
+    ("thresholds_failed", 5),
     ("interrupted", 130),
     ("violations", 1),
 ];
@@ -116,6 +117,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Value, MergeError> {
         )),
     );
     object.insert("affected_accounts".into(), affected(&summaries));
+    // Each shard judged its own thresholds on its own load: every result is kept, its shard named.
+    let thresholds: Vec<Value> = summaries
+        .iter()
+        .flat_map(|s| {
+            let run_id = s["run_id"].as_str().unwrap_or_default().to_owned();
+            s["thresholds"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |mut result| {
+                    let detail = result["detail"].as_str().unwrap_or_default();
+                    result["detail"] = Value::from(format!("shard {run_id}: {detail}"));
+                    result
+                })
+        })
+        .collect();
+    object.insert("thresholds".into(), Value::Array(thresholds));
     let evidence: Vec<Value> = summaries
         .iter()
         .flat_map(|s| s["evidence"].as_array().cloned().unwrap_or_default())

@@ -17,9 +17,9 @@ use crate::load::{
 };
 use crate::oracle::OracleError;
 use crate::outcome::Status;
-use crate::population::Population;
 use crate::report::{self, Progress, RunFacts, Sampler, ScenarioInfo, Summary};
-use crate::scenario::{Phase, RenderedBody};
+use crate::population::Population;
+use crate::scenario::{Phase, RenderedBody, Thresholds};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +43,8 @@ pub struct RunSpec {
     /// This runner's slice of the population (the whole of it unless sharded).
     pub shard: Shard,
     pub checks: bool,
+    /// The scenario's `[thresholds]`, judged after the load (none for the demo).
+    pub thresholds: Thresholds,
     pub masking: Masking,
     /// The run writes `<report_root>/<run-id>/`.
     pub report_root: PathBuf,
@@ -198,8 +200,14 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         interrupted_by,
     };
     let mut summary = Summary::from_facts(facts);
+    if goose.is_some() {
+        summary.judge_thresholds(&spec.thresholds);
+    }
     if let Some(reason) = aborted {
-        if summary.status != Status::Violations && summary.status != Status::Interrupted {
+        if !matches!(
+            summary.status,
+            Status::Violations | Status::Interrupted | Status::ThresholdsFailed
+        ) {
             summary.status = Status::Inconclusive;
             summary.exit_code = Status::Inconclusive.exit_code();
             summary.reason = reason;

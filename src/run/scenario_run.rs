@@ -143,6 +143,7 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
         behaviours,
         shard: options.shard,
         checks: options.checks,
+        thresholds: scenario.thresholds.clone(),
         masking: if options.reveal {
             Masking::Revealed
         } else {
