@@ -20,8 +20,7 @@ pub use site::{demo_scenario, fields, Site, DEMO_SCENARIO};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
-use crate::population::Population;
-use crate::scenario::{Method, Phase};
+use crate::scenario::{Method, Owners, Phase};
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use std::path::PathBuf;
@@ -103,7 +102,8 @@ impl Behaviours {
 /// Everything a simulated user reads while it runs; shared, never mutated but for counters.
 pub struct LoadContext {
     pub site: Site,
-    pub population: Arc<Population>,
+    /// Who the users are: crossleak's beneficiaries or owners read from a staging export.
+    pub population: Arc<dyn Owners>,
     pub watch: Arc<Watchlist>,
     pub sink: FindingSink,
     pub counters: Counters,
@@ -132,7 +132,7 @@ pub struct LoadContext {
 /// What `LoadContext::new` needs beside the site and the population.
 pub struct LoadSetup {
     pub site: Site,
-    pub population: Arc<Population>,
+    pub population: Arc<dyn Owners>,
     pub watch: Arc<Watchlist>,
     pub sink: FindingSink,
     pub masking: Masking,

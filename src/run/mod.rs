@@ -18,8 +18,7 @@ use crate::load::{
 use crate::oracle::OracleError;
 use crate::outcome::Status;
 use crate::report::{self, Progress, RunFacts, Sampler, ScenarioInfo, Summary};
-use crate::population::Population;
-use crate::scenario::{Phase, RenderedBody, Thresholds};
+use crate::scenario::{Owners, Phase, RenderedBody, Thresholds};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +30,8 @@ pub struct RunSpec {
     pub target: String,
     pub faults: Vec<String>,
     pub seed: Option<u64>,
-    pub population: Arc<Population>,
+    /// Who the users are: crossleak's beneficiaries, or owners read from a staging export.
+    pub population: Arc<dyn Owners>,
     /// The scenario's name, and its file when it came from one.
     pub scenario: (String, Option<String>),
     pub site: Site,
@@ -106,7 +106,13 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
             owners.len()
         )));
     }
-    let watch = Arc::new(Watchlist::build(&spec.population)?);
+    let written: Vec<String> = spec
+        .site
+        .writes
+        .iter()
+        .flat_map(|w| w.values.iter().map(|v| v.field.clone()))
+        .collect();
+    let watch = Arc::new(Watchlist::of(spec.population.as_ref(), &written)?);
     let (collector, sink) = Collector::start(&dir.join("findings.jsonl"))?;
     let started_at = chrono::Utc::now();
     let plain_http = spec.target.starts_with("http://");
