@@ -278,6 +278,34 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_threshold_outranks_clean_and_inconclusive_but_not_violations() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            root.path().join("a"),
+            root.path().join("b"),
+            root.path().join("c"),
+        );
+        shard(&a, "inconclusive", 0, 7, 1, "2026-01-01T00:00:02Z");
+        shard(&b, "thresholds_failed", 0, 7, 1, "2026-01-01T00:00:02Z");
+        let mut summary: Value =
+            serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap())
+                .unwrap();
+        summary["thresholds"] = json!([{"threshold": "latency", "rule": "p95 < 1ms",
+            "unit": "ms", "limit": 1.0, "measured": 3.5, "passed": false, "detail": "slow"}]);
+        std::fs::write(b.join("summary.json"), summary.to_string()).unwrap();
+        let merged = merge(&[a.clone(), b.clone()], &root.path().join("m1")).unwrap();
+        assert_eq!(
+            (merged["status"].as_str(), merged["exit_code"].as_u64()),
+            (Some("thresholds_failed"), Some(5))
+        );
+        assert_eq!(merged["thresholds"].as_array().unwrap().len(), 1);
+        assert_eq!(merged["thresholds"][0]["detail"], "shard b: slow");
+        shard(&c, "violations", 1, 7, 1, "2026-01-01T00:00:02Z");
+        let merged = merge(&[b, c], &root.path().join("m2")).unwrap();
+        assert_eq!(merged["status"], "violations");
+    }
+
+    #[test]
     fn a_folder_without_a_summary_is_a_clear_error() {
         let root = tempfile::tempdir().unwrap();
         let error = merge(&[root.path().join("nope")], &root.path().join("out")).unwrap_err();
