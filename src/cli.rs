@@ -19,7 +19,7 @@ use std::time::Duration;
     name = "crossleak",
     version,
     about = "Session-isolation load tester: many beneficiaries at once, every response checked for whose data it carries.",
-    after_help = "Exit codes: 0 clean, 1 violations found, 2 usage or configuration error, 3 target unreachable, 4 inconclusive (nothing proved), 130 interrupted (reports still written)."
+    after_help = "Exit codes: 0 clean, 1 violations found, 2 usage or configuration error, 3 target unreachable, 4 inconclusive (nothing proved), 5 a scenario threshold failed, 130 interrupted (reports still written)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -286,6 +286,7 @@ fn merge(args: &MergeArgs) -> Status {
                 Some("interrupted") => Status::Interrupted,
                 Some("unreachable") => Status::Unreachable,
                 Some("inconclusive") => Status::Inconclusive,
+                Some("thresholds_failed") => Status::ThresholdsFailed,
                 _ => Status::Clean,
             }
         }

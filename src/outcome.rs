@@ -1,6 +1,6 @@
 //! The outcome of a command and its documented exit code, the contract with CI.
 //! 0 clean, 1 isolation failures found, 2 usage or configuration error, 3 target unreachable, 4 inconclusive,
-//! 130 interrupted (Ctrl-C or SIGTERM: the reports hold what was seen until then).
+//! 5 a scenario threshold failed (error rate, latency, cache warnings), 130 interrupted (Ctrl-C or SIGTERM: the reports hold what was seen until then).
 
 use serde::Serialize;
 
@@ -17,6 +17,9 @@ pub enum Status {
     Unreachable,
     /// The run proved nothing: no response checked, or most users never logged in.
     Inconclusive,
+    /// No isolation failure, but a scenario `[thresholds]` rule failed: the error rate, a
+    /// latency, or cache warnings with `fail_on_cache_warnings`.
+    ThresholdsFailed,
     /// The run was cut short by Ctrl-C (SIGINT) or SIGTERM; the reports hold what was seen until
     /// then. Findings already seen are real; the absence of others proves nothing.
     Interrupted,
@@ -30,6 +33,7 @@ impl Status {
             Self::UsageError => 2,
             Self::Unreachable => 3,
             Self::Inconclusive => 4,
+            Self::ThresholdsFailed => 5,
             // 128 + SIGINT, the shell's convention for a command stopped by Ctrl-C.
             Self::Interrupted => 130,
         }
@@ -42,6 +46,7 @@ impl Status {
             Self::UsageError => "USAGE ERROR",
             Self::Unreachable => "UNREACHABLE",
             Self::Inconclusive => "INCONCLUSIVE",
+            Self::ThresholdsFailed => "THRESHOLDS FAILED",
             Self::Interrupted => "INTERRUPTED",
         }
     }
@@ -59,11 +64,12 @@ mod tests {
             Status::UsageError,
             Status::Unreachable,
             Status::Inconclusive,
+            Status::ThresholdsFailed,
             Status::Interrupted,
         ]
         .iter()
         .map(|s| s.exit_code())
         .collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 130]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 130]);
     }
 }

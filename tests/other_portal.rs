@@ -17,18 +17,62 @@ use crossleak::population::{Beneficiary, GenerateOptions, Population};
 use crossleak::run::{self, RunOptions};
 use crossleak::scenario::Scenario;
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// An account as this portal stores it: its own field names, nothing of crossleak's model.
+#[derive(Clone, Debug)]
+struct Account {
+    number: String,
+    login: String,
+    password: String,
+    email: String,
+    phone: String,
+    name: String,
+    iban: String,
+    /// Accounts with the same household key share a file and see each other's contacts.
+    household: String,
+}
+
+impl Account {
+    fn of(b: &Beneficiary) -> Account {
+        Account {
+            number: b.numero_allocataire.as_str().to_owned(),
+            login: b.numero_allocataire.as_str().to_owned(),
+            password: b.password.clone(),
+            email: b.email.clone(),
+            phone: b.phone.clone(),
+            name: b.last_name.clone(),
+            iban: b.iban.clone(),
+            household: b.household.to_string(),
+        }
+    }
+}
+
+/// How this portal goes wrong, if it does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    None,
+    /// An API gateway cache in front of GET /v2/me, keyed by path alone.
+    GatewayCache,
+    /// The password is checked against the account the login names, but the session is opened
+    /// on the first account whose login has the same first name (`alice.` of `alice.durand`):
+    /// a lookup through a non-unique key, as in the CAF's 2021 cut-over.
+    FirstNameLookup,
+}
+
 struct Staging {
-    accounts: Vec<Mutex<Beneficiary>>,
+    accounts: Vec<Mutex<Account>>,
     by_login: HashMap<String, usize>,
-    households: HashMap<u32, Vec<usize>>,
+    /// Login's first name (before the dot) to the first account that has it.
+    by_first_name: HashMap<String, usize>,
+    households: HashMap<String, Vec<usize>>,
     csrf: Mutex<HashSet<String>>,
     sessions: Mutex<HashMap<String, usize>>,
-    /// The leaking mode: a gateway cache in front of GET /v2/me, keyed by path alone.
-    gateway_cache: Option<Mutex<Option<(Instant, Value)>>>,
+    fault: Fault,
+    gateway_cache: Mutex<Option<(Instant, Value)>>,
 }
 
 type Shared = State<Arc<Staging>>;
@@ -37,6 +81,10 @@ fn token() -> String {
     (0..32)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect()
+}
+
+fn first_name(login: &str) -> &str {
+    login.split('.').next().unwrap_or(login)
 }
 
 async fn form(State(s): Shared) -> Response {
@@ -67,8 +115,12 @@ async fn session(State(s): Shared, headers: HeaderMap, Json(body): Json<Value>) 
         .unwrap_or_default();
     match s.by_login.get(login) {
         Some(&id) if s.accounts[id].lock().unwrap().password == secret => {
+            let opened = match s.fault {
+                Fault::FirstNameLookup => s.by_first_name[first_name(login)],
+                _ => id,
+            };
             let token = token();
-            s.sessions.lock().unwrap().insert(token.clone(), id);
+            s.sessions.lock().unwrap().insert(token.clone(), opened);
             Json(json!({"session": {"token": token, "expires_in": 900}})).into_response()
         }
         _ => (StatusCode::UNAUTHORIZED, Json(json!({"error": "login"}))).into_response(),
@@ -88,11 +140,11 @@ fn profile(s: &Staging, id: usize) -> Value {
         .filter(|other| **other != id)
         .map(|other| {
             let partner = s.accounts[*other].lock().unwrap();
-            json!({"email": partner.email, "number": partner.numero_allocataire.as_str()})
+            json!({"email": partner.email, "number": partner.number})
         })
         .collect();
     json!({
-        "client": {"number": me.numero_allocataire.as_str(), "email": me.email, "name": me.last_name},
+        "client": {"number": me.number, "email": me.email, "phone": me.phone, "name": me.name},
         "household": household,
         "bank": {"iban": me.iban},
     })
@@ -102,8 +154,8 @@ async fn me(State(s): Shared, headers: HeaderMap) -> Response {
     let Some(id) = bearer(&s, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "session"}))).into_response();
     };
-    if let Some(cache) = &s.gateway_cache {
-        let mut cache = cache.lock().unwrap();
+    if s.fault == Fault::GatewayCache {
+        let mut cache = s.gateway_cache.lock().unwrap();
         if let Some((at, body)) = cache.as_ref() {
             if at.elapsed() < Duration::from_millis(300) {
                 return Json(body.clone()).into_response();
@@ -127,28 +179,28 @@ async fn bank(State(s): Shared, headers: HeaderMap, Json(body): Json<Value>) -> 
     Json(json!({"ok": true})).into_response()
 }
 
-async fn serve(population: &Population, leaking: bool) -> String {
-    let mut households: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (id, b) in population.beneficiaries.iter().enumerate() {
-        households.entry(b.household).or_default().push(id);
+async fn serve(accounts: Vec<Account>, fault: Fault) -> String {
+    let mut households: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_first_name = HashMap::new();
+    for (id, a) in accounts.iter().enumerate() {
+        households.entry(a.household.clone()).or_default().push(id);
+        by_first_name
+            .entry(first_name(&a.login).to_owned())
+            .or_insert(id);
     }
     let staging = Arc::new(Staging {
-        accounts: population
-            .beneficiaries
-            .iter()
-            .cloned()
-            .map(Mutex::new)
-            .collect(),
-        by_login: population
-            .beneficiaries
+        by_login: accounts
             .iter()
             .enumerate()
-            .map(|(id, b)| (b.numero_allocataire.as_str().to_owned(), id))
+            .map(|(id, a)| (a.login.clone(), id))
             .collect(),
+        by_first_name,
+        accounts: accounts.into_iter().map(Mutex::new).collect(),
         households,
         csrf: Mutex::default(),
         sessions: Mutex::default(),
-        gateway_cache: leaking.then(Mutex::default),
+        fault,
+        gateway_cache: Mutex::default(),
     });
     let app = Router::new()
         .route("/auth/form", get(form))
@@ -225,6 +277,22 @@ think_time = "0ms..20ms"
     Scenario::parse(&text, "tests/other_portal.rs").unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn options() -> RunOptions {
+    RunOptions {
+        command: "run".into(),
+        target: None,
+        duration: None,
+        users: None,
+        report_root: tempfile::tempdir().unwrap().keep(),
+        shard: Shard::whole(),
+        allow_remote: false,
+        checks: true,
+        reveal: false,
+        quiet: true,
+        behaviours: None,
+    }
+}
+
 async fn run_against(leaking: bool) -> run::RunResult {
     let _one = ONE_ATTACK_AT_A_TIME.lock().await;
     // The staging database holds the very population the scenario generates.
@@ -235,22 +303,14 @@ async fn run_against(leaking: bool) -> run::RunResult {
         ..GenerateOptions::default()
     })
     .unwrap();
-    let base_url = serve(&served, leaking).await;
-    let reports = tempfile::tempdir().unwrap();
-    let options = RunOptions {
-        command: "run".into(),
-        target: None,
-        duration: None,
-        users: None,
-        report_root: reports.keep(),
-        shard: Shard::whole(),
-        allow_remote: false,
-        checks: true,
-        reveal: false,
-        quiet: true,
-        behaviours: None,
+    let accounts = served.beneficiaries.iter().map(Account::of).collect();
+    let fault = if leaking {
+        Fault::GatewayCache
+    } else {
+        Fault::None
     };
-    run::run_scenario(scenario(&base_url), options)
+    let base_url = serve(accounts, fault).await;
+    run::run_scenario(scenario(&base_url), options())
         .await
         .unwrap()
 }
@@ -281,5 +341,256 @@ async fn a_gateway_cache_on_the_profile_is_caught() {
     let summary = &result.summary;
     assert_eq!(summary.status, Status::Violations, "{}", summary.reason);
     assert!(!summary.affected_accounts.is_empty());
+    assert!(summary.evidence.iter().any(|f| f.request.name == "profile"));
+}
+
+// ----- A staging export in this portal's own shape, read through [population.columns] -----
+
+/// The staging database: `(client number, web login, password, household)`. Two first names are
+/// shared across households (alice, emma) and one within a household (david): under the
+/// first-name lookup, alice.durand is given alice.martin's file and emma.blanc emma.roux's,
+/// while david.lefevre is given david.petit's, his own household's.
+const STAGING: [(&str, &str, &str, &str); 12] = [
+    ("C-2000001", "alice.martin", "Provisoire-1!", "F-01"),
+    ("C-2000002", "bruno.martin", "Provisoire-2!", "F-01"),
+    ("C-2000003", "chloe.durand", "Provisoire-3!", ""),
+    ("C-2000004", "alice.durand", "Provisoire-4!", ""),
+    ("C-2000005", "david.petit", "Provisoire-5!", "F-02"),
+    ("C-2000006", "david.lefevre", "Provisoire-6!", "F-02"),
+    ("C-2000007", "emma.roux", "Provisoire-7!", ""),
+    ("C-2000008", "farid.benali", "Provisoire-8!", ""),
+    ("C-2000009", "emma.blanc", "Provisoire-9!", ""),
+    ("C-2000010", "gael.morel", "Provisoire-10!", "F-03"),
+    ("C-2000011", "hana.morel", "Provisoire-11!", "F-03"),
+    ("C-2000012", "ines.garnier", "Provisoire-12!", ""),
+];
+
+/// The portal's accounts, and the export its staging database would give: the same people under
+/// the export's own column names, plus a spare IBAN per client for the test's writes.
+fn staging() -> Vec<(Account, String)> {
+    STAGING
+        .iter()
+        .enumerate()
+        .map(|(i, (number, login, password, household))| {
+            let account = Account {
+                number: (*number).to_owned(),
+                login: (*login).to_owned(),
+                password: (*password).to_owned(),
+                email: format!("{login}@exemple.test"),
+                phone: format!("01990010{:02}", i + 1),
+                name: login.split('.').nth(1).unwrap_or_default().to_uppercase(),
+                iban: format!("FR76300010079400000{:08}", 1000 + i),
+                household: if household.is_empty() {
+                    format!("alone-{i}")
+                } else {
+                    (*household).to_owned()
+                },
+            };
+            let spare = format!("FR76300010079400000{:08}", 9000 + i);
+            (account, spare)
+        })
+        .collect()
+}
+
+/// Writes the export as CSV or JSON Lines, with this portal's column names.
+fn write_export(dir: &Path, jsonl: bool) -> &'static str {
+    let mut text = String::new();
+    if !jsonl {
+        text.push_str("num_client,identifiant_web,mdp,courriel,telephone,iban_secours,foyer\n");
+    }
+    for ((account, spare), (_, _, _, household)) in staging().iter().zip(STAGING) {
+        if jsonl {
+            text.push_str(
+                &json!({
+                    "num_client": account.number, "identifiant_web": account.login,
+                    "mdp": account.password, "courriel": account.email,
+                    "telephone": account.phone, "iban_secours": spare, "foyer": household,
+                })
+                .to_string(),
+            );
+            text.push('\n');
+        } else {
+            text.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                account.number,
+                account.login,
+                account.password,
+                account.email,
+                account.phone,
+                spare,
+                household
+            ));
+        }
+    }
+    let name = if jsonl { "export.jsonl" } else { "export.csv" };
+    std::fs::write(dir.join(name), text).unwrap();
+    name
+}
+
+/// The scenario as a user would write it beside the export: the mapping, a CSS selector for the
+/// CSRF token, the mapped login in the JSON body, must_show and a write of mapped values.
+fn mapped_scenario(dir: &Path, base_url: &str, export: &str) -> Scenario {
+    let format = if export.ends_with(".jsonl") {
+        "jsonl"
+    } else {
+        "csv"
+    };
+    let text = format!(
+        r#"
+version = 1
+name = "staging export, column-mapped"
+
+[target]
+base_url = "{base_url}"
+request_timeout = "5s"
+
+[population]
+file = "{export}"
+format = "{format}"
+
+[population.columns]
+identifiers = {{ client = "num_client", login = "identifiant_web" }}
+password = "mdp"
+watch = {{ email = "courriel", phone = "telephone", spare_iban = "iban_secours" }}
+household = "foyer"
+
+[[login_flow]]
+name = "web"
+session = {{ bearer = {{ json_pointer = "/session/token" }} }}
+
+[[login_flow.steps]]
+method = "GET"
+path = "/auth/form"
+extract = [{{ name = "csrf", css = 'meta[name="csrf"]', attribute = "content" }}]
+
+[[login_flow.steps]]
+method = "POST"
+path = "/auth/session"
+headers = {{ "X-CSRF" = "{{{{csrf}}}}" }}
+json = {{ user = {{ login = "{{{{login}}}}" }}, secret = "{{{{password}}}}" }}
+
+[login_flow.success]
+status = [200]
+body_contains = "token"
+
+[[page]]
+name = "profile"
+path = "/v2/me"
+must_show = ["client", "email", "phone"]
+json_equals = [{{ pointer = "/client/number", field = "client" }}]
+
+[[write]]
+name = "bank details"
+method = "PUT"
+path = "/v2/me/bank"
+json = {{ iban = "{{{{value}}}}" }}
+values = ["spare_iban"]
+then_read = ["/v2/me"]
+
+[[phase]]
+name = "steady"
+duration = "3s"
+users = 12
+login_flows = {{ web = 1 }}
+
+[load]
+increase_rate = 12
+think_time = "0ms..20ms"
+"#
+    );
+    let path = dir.join("staging.toml");
+    std::fs::write(&path, text).unwrap();
+    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn run_mapped(fault: Fault, jsonl: bool) -> run::RunResult {
+    let _one = ONE_ATTACK_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let export = write_export(dir.path(), jsonl);
+    let accounts = staging().into_iter().map(|(a, _)| a).collect();
+    let base_url = serve(accounts, fault).await;
+    run::run_scenario(mapped_scenario(dir.path(), &base_url, export), options())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_mapped_export_logs_in_and_passes_on_the_correct_portal() {
+    let result = run_mapped(Fault::None, true).await;
+    let summary = &result.summary;
+    assert_eq!(
+        summary.status,
+        Status::Clean,
+        "{}: {:?}",
+        summary.reason,
+        summary.evidence
+    );
+    assert_eq!(summary.population, 12);
+    assert_eq!(
+        summary.logins.failed, 0,
+        "the mapped credentials and the CSS-extracted token log in"
+    );
+    assert!(summary.logins.succeeded >= 12);
+    // Household members' contacts are on each other's profiles: allowed, never a finding. (This
+    // portal sends no Cache-Control, so the header audit warns: a warning, not an isolation one.)
+    let not_cache: Vec<(&String, &u64)> = summary
+        .findings_by_kind
+        .iter()
+        .filter(|(kind, n)| *kind != "cacheable_page" && **n > 0)
+        .collect();
+    assert!(not_cache.is_empty(), "{not_cache:?}");
+    assert_eq!(summary.violations, 0);
+    assert!(
+        summary.checked_responses > 30,
+        "{}",
+        summary.checked_responses
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_name_lookup_leak_is_caught_with_the_right_accounts_from_the_export() {
+    let result = run_mapped(Fault::FirstNameLookup, false).await;
+    let summary = &result.summary;
+    assert_eq!(summary.status, Status::Violations, "{}", summary.reason);
+    // Whose identity was shown to someone else: alice.martin's file (with her household
+    // partner bruno.martin's contacts) to alice.durand, emma.roux's to emma.blanc. david.petit's
+    // file went to david.lefevre, his own household: not a leak.
+    let identity_exposed: BTreeMap<u32, Vec<u32>> = summary
+        .affected_accounts
+        .iter()
+        .filter(|a| a.fields.iter().any(|f| f != "spare_iban"))
+        .map(|a| (a.owner, a.seen_by.iter().copied().collect()))
+        .collect();
+    assert_eq!(
+        identity_exposed,
+        BTreeMap::from([(0, vec![3]), (1, vec![3]), (6, vec![8])]),
+        "{:?}",
+        summary.affected_accounts
+    );
+    // Accounts are named by their first mapped identifier, masked.
+    let alice = summary
+        .affected_accounts
+        .iter()
+        .find(|a| a.owner == 0)
+        .unwrap();
+    assert_ne!(alice.numero_allocataire, "C-2000001");
+    assert!(
+        alice.numero_allocataire.starts_with("C-"),
+        "{}",
+        alice.numero_allocataire
+    );
+    // Any other exposure is a write the misdirected users made into the file they were given.
+    for account in &summary.affected_accounts {
+        if !identity_exposed.contains_key(&account.owner) {
+            assert!([3, 8].contains(&account.owner), "{account:?}");
+            assert_eq!(account.fields.iter().collect::<Vec<_>>(), ["spare_iban"]);
+        }
+    }
+    for write in &summary.cross_writes {
+        assert!(
+            [(0, 3), (6, 8)].contains(&(write.file_owner, write.written_by)),
+            "{write:?}"
+        );
+    }
     assert!(summary.evidence.iter().any(|f| f.request.name == "profile"));
 }

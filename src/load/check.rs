@@ -6,7 +6,8 @@ use crate::findings::{
     AccountRef, Finding, FindingKind, ForeignValue, Masking, RequestEvidence, ResponseEvidence,
 };
 use crate::oracle::{Location, Sighting, Verdict};
-use crate::population::{Field, OwnerId, Population};
+use crate::population::OwnerId;
+use crate::scenario::Owners;
 use reqwest::header::HeaderMap;
 use std::collections::BTreeMap;
 
@@ -39,7 +40,8 @@ pub struct Exchange<'a> {
 /// Who asked, and how evidence is written.
 pub struct CheckContext<'a> {
     pub watch: &'a Watchlist,
-    pub population: &'a Population,
+    /// Who the owners are: how evidence names their accounts.
+    pub population: &'a dyn Owners,
     pub masking: Masking,
     pub phase: &'a str,
     pub user: usize,
@@ -48,12 +50,13 @@ pub struct CheckContext<'a> {
 
 /// Checks one exchange made under `viewer`'s session (`None`: the anonymous observer, who must
 /// never see anyone's data). `must_show` applies only when the response is the page that was
-/// asked for (a 2xx, not redirected elsewhere). Returns every finding, the cache audit included.
-pub fn check(
+/// asked for (a 2xx, not redirected elsewhere); it names fields (`Field`s or field names).
+/// Returns every finding, the cache audit included.
+pub fn check<F: AsRef<str>>(
     ctx: &CheckContext<'_>,
     viewer: Option<OwnerId>,
     exchange: &Exchange<'_>,
-    must_show: &[Field],
+    must_show: &[F],
 ) -> Vec<Finding> {
     let headers: Vec<(&str, &[u8])> = exchange
         .headers
@@ -73,8 +76,10 @@ pub fn check(
             foreign,
             own_present,
         } => {
-            let written = ctx.watch.id(Field::WrittenIban);
-            let cross_write = own_present && foreign.iter().all(|s| Some(s.field) == written);
+            let cross_write = own_present
+                && foreign
+                    .iter()
+                    .all(|s| ctx.watch.is_cross_write_field(s.field));
             let (kind, detail) = if cross_write {
                 (
                     FindingKind::CrossWrite,
@@ -111,8 +116,7 @@ pub fn check(
         }
         Verdict::WrongIdentity { missing } => {
             // Only a just-written value is missing: the user's own page, stale.
-            let written = ctx.watch.ids(&[Field::Iban, Field::WrittenIban]);
-            let (kind, detail) = if missing.iter().all(|f| written.contains(f)) {
+            let (kind, detail) = if missing.iter().all(|f| ctx.watch.is_lost_write_field(*f)) {
                 (
                     FindingKind::LostWrite,
                     "the user's own page does not show the value the user just wrote",
@@ -177,8 +181,8 @@ pub fn session_finding(ctx: &CheckContext<'_>, event: SessionEvent<'_>) -> Findi
         owner,
         numero_allocataire: ctx
             .population
-            .get(owner)
-            .map(|b| ctx.masking.apply(b.numero_allocataire.as_str()))
+            .reference(owner)
+            .map(|r| ctx.masking.apply(r))
             .unwrap_or_default(),
     };
     Finding {
@@ -245,8 +249,8 @@ pub fn json_mismatch(
         owner,
         numero_allocataire: ctx
             .population
-            .get(owner)
-            .map(|b| ctx.masking.apply(b.numero_allocataire.as_str()))
+            .reference(owner)
+            .map(|r| ctx.masking.apply(r))
             .unwrap_or_default(),
     };
     Some(Finding {
@@ -343,8 +347,8 @@ fn finding(
         owner,
         numero_allocataire: ctx
             .population
-            .get(owner)
-            .map(|b| ctx.masking.apply(b.numero_allocataire.as_str()))
+            .reference(owner)
+            .map(|r| ctx.masking.apply(r))
             .unwrap_or_default(),
     };
     let foreign_values = foreign
@@ -474,6 +478,7 @@ fn excerpt(masking: Masking, body: &[u8], sightings: &[Sighting], foreign: &[Sig
 mod tests {
     use super::tests_support::{page_of, world};
     use super::*;
+    use crate::population::{Field, Population};
     use reqwest::header::{HeaderValue, CACHE_CONTROL, SET_COOKIE};
 
     fn run_check(
@@ -826,7 +831,7 @@ mod audit_tests {
 #[cfg(test)]
 mod tests_support {
     use super::*;
-    use crate::population::GenerateOptions;
+    use crate::population::{Field, GenerateOptions, Population};
 
     pub fn world() -> (Population, Watchlist) {
         let population = Population::generate(&GenerateOptions {

@@ -4,14 +4,13 @@
 
 use super::check::{check, json_mismatch, session_finding, CheckContext, Exchange, SessionEvent};
 use super::counters::ErrorCause;
-use super::site::fields;
 use super::tokens::cookie_value;
 use super::LoadContext;
 use crate::findings::FindingKind;
-use crate::population::{Beneficiary, Field, OwnerId};
+use crate::population::OwnerId;
 use crate::scenario::{
-    beneficiary_value, LoginFlow, Method, Phase, RenderedBody, RenderedRequest, Request,
-    SessionCarrier, Success,
+    LoginFlow, Method, Owners, Phase, RenderedBody, RenderedRequest, Request, SessionCarrier,
+    Success,
 };
 use goose::goose::GooseMethod;
 use goose::prelude::*;
@@ -163,8 +162,8 @@ async fn visitor(
         bearer: None,
         password: ctx
             .population
-            .get(owner)
-            .map(|b| b.password.clone())
+            .value(owner, "password")
+            .map(Cow::into_owned)
             .unwrap_or_default(),
         logged_in: false,
         logins: 0,
@@ -186,7 +185,7 @@ fn save(user: &mut GooseUser, visitor: Visitor) {
 fn check_context<'a>(ctx: &'a LoadContext, user: &GooseUser, phase: &'a str) -> CheckContext<'a> {
     CheckContext {
         watch: &ctx.watch,
-        population: &ctx.population,
+        population: ctx.population.as_ref(),
         masking: ctx.masking,
         phase,
         user: user.weighted_users_index,
@@ -194,10 +193,31 @@ fn check_context<'a>(ctx: &'a LoadContext, user: &GooseUser, phase: &'a str) -> 
     }
 }
 
-/// Renders `request` for `visitor`: extra values first, then `password`, then the beneficiary's.
+/// One owner of the population, as its user's requests see it: its variables.
+#[derive(Clone, Copy)]
+struct Own<'a> {
+    owners: &'a dyn Owners,
+    id: OwnerId,
+}
+
+impl<'a> Own<'a> {
+    /// The owner a user plays, when the population has it.
+    fn of(ctx: &'a LoadContext, id: OwnerId) -> Option<Own<'a>> {
+        ((id as usize) < ctx.population.len()).then_some(Own {
+            owners: ctx.population.as_ref(),
+            id,
+        })
+    }
+
+    fn value(&self, variable: &str) -> Option<String> {
+        self.owners.value(self.id, variable).map(Cow::into_owned)
+    }
+}
+
+/// Renders `request` for `visitor`: extra values first, then `password`, then the owner's.
 fn render(
     request: &Request,
-    beneficiary: &Beneficiary,
+    own: Own<'_>,
     password: &str,
     extra: &[(String, String)],
 ) -> Option<RenderedRequest> {
@@ -208,7 +228,7 @@ fn render(
         if name == "password" {
             return Some(Cow::Owned(password.to_owned()));
         }
-        beneficiary_value(beneficiary, name).map(Cow::Owned)
+        own.owners.value(own.id, name)
     };
     request.render(&values).ok()
 }
@@ -280,13 +300,12 @@ async fn run_login_steps(
     ctx: &LoadContext,
     visitor: &Visitor,
     flow: &LoginFlow,
-    beneficiary: &Beneficiary,
+    own: Own<'_>,
 ) -> Result<Option<Landing>, Box<TransactionError>> {
     let mut extracted: Vec<(String, String)> = Vec::new();
     let mut last = None;
     for (index, step) in flow.steps.iter().enumerate() {
-        let Some(rendered) = render(&step.request, beneficiary, &visitor.password, &extracted)
-        else {
+        let Some(rendered) = render(&step.request, own, &visitor.password, &extracted) else {
             return Ok(None);
         };
         let final_step = index + 1 == flow.steps.len();
@@ -300,7 +319,7 @@ async fn run_login_steps(
             flow.name
         );
         let must_show = if final_step {
-            fields(&flow.success.must_show)
+            flow.success.must_show.clone()
         } else {
             Vec::new()
         };
@@ -359,13 +378,13 @@ async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transa
     if visitor.logged_in {
         return Ok(());
     }
-    let (Some(beneficiary), Some(flow)) = (
-        ctx.population.get(visitor.owner),
+    let (Some(own), Some(flow)) = (
+        Own::of(&ctx, visitor.owner),
         ctx.site.flows.get(visitor.flow),
     ) else {
         return Ok(());
     };
-    let landing = run_login_steps(user, &ctx, &visitor, flow, beneficiary).await?;
+    let landing = run_login_steps(user, &ctx, &visitor, flow, own).await?;
     match landing {
         Some(landing) if meets(&flow.success, &landing) => {
             ctx.counters
@@ -420,12 +439,12 @@ async fn read_as(
     visitor: &mut Visitor,
     request: &Request,
     name: &str,
-    must_show: &[Field],
+    must_show: &[String],
 ) -> Result<Option<Landing>, Box<TransactionError>> {
-    let Some(beneficiary) = ctx.population.get(visitor.owner) else {
+    let Some(own) = Own::of(ctx, visitor.owner) else {
         return Ok(None);
     };
-    let Some(rendered) = render(request, beneficiary, &visitor.password, &[]) else {
+    let Some(rendered) = render(request, own, &visitor.password, &[]) else {
         return Ok(None);
     };
     let expect = rendered
@@ -469,7 +488,7 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
         cancel_one(user, &ctx, &visitor, &page.request).await;
     }
     ctx.crowd(1 + index).await;
-    let must_show = fields(&page.must_show);
+    let must_show = page.must_show.clone();
     let landing = read_as(
         user,
         &ctx,
@@ -479,13 +498,13 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
         &must_show,
     )
     .await?;
-    if let (Some(landing), Some(beneficiary)) = (landing, ctx.population.get(visitor.owner)) {
+    if let (Some(landing), Some(own)) = (landing, Own::of(&ctx, visitor.owner)) {
         if landing.own_page && !page.json_equals.is_empty() {
             let expected: Vec<(String, String, String)> = page
                 .json_equals
                 .iter()
                 .filter_map(|rule| {
-                    let value = beneficiary_value(beneficiary, &rule.variable)?;
+                    let value = own.value(&rule.variable)?;
                     Some((rule.pointer.clone(), value, rule.variable.clone()))
                 })
                 .collect();
@@ -509,10 +528,10 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
 /// Sends a request and gives up on it `cancel_after` later, as an impatient client or a proxy
 /// timeout does: the server may be mid-way through it. Not a goose request, not an error.
 async fn cancel_one(user: &mut GooseUser, ctx: &LoadContext, visitor: &Visitor, request: &Request) {
-    let Some(beneficiary) = ctx.population.get(visitor.owner) else {
+    let Some(own) = Own::of(ctx, visitor.owner) else {
         return;
     };
-    let Some(rendered) = render(request, beneficiary, &visitor.password, &[]) else {
+    let Some(rendered) = render(request, own, &visitor.password, &[]) else {
         return;
     };
     let Ok(url) = user.build_url(&rendered.path) else {
@@ -531,10 +550,8 @@ async fn cancel_one(user: &mut GooseUser, ctx: &LoadContext, visitor: &Visitor, 
 async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx).await?;
-    let (Some(write), Some(beneficiary)) = (
-        ctx.site.writes.get(index),
-        ctx.population.get(visitor.owner),
-    ) else {
+    let (Some(write), Some(own)) = (ctx.site.writes.get(index), Own::of(&ctx, visitor.owner))
+    else {
         return Ok(());
     };
     if !visitor.logged_in || write.values.is_empty() {
@@ -542,11 +559,11 @@ async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> Tra
     }
     // Each write is a value unique to this user: its own values, in turn.
     let written = &write.values[visitor.write_turns[index] % write.values.len()];
-    let Some(value) = beneficiary_value(beneficiary, &written.variable) else {
+    let Some(value) = own.value(&written.variable) else {
         return Ok(());
     };
     let extra = [("value".to_owned(), value)];
-    let Some(rendered) = render(&write.request, beneficiary, &visitor.password, &extra) else {
+    let Some(rendered) = render(&write.request, own, &visitor.password, &extra) else {
         return Ok(());
     };
     let name = format!(
@@ -589,9 +606,9 @@ async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> Tra
         .site
         .flows
         .get(visitor.flow)
-        .map(|f| fields(&f.success.must_show))
+        .map(|f| f.success.must_show.clone())
         .unwrap_or_default();
-    must_show.extend(fields(std::slice::from_ref(&written.field)));
+    must_show.push(written.field.clone());
     for path in &write.then_read {
         let request = Request {
             method: Method::Get,
@@ -610,17 +627,17 @@ async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> Tra
 async fn log_out_and_replay(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx).await?;
-    let (Some(logout), Some(token), Some(beneficiary)) = (
+    let (Some(logout), Some(token), Some(own)) = (
         &ctx.site.logout,
         session_token(&ctx, &visitor, user),
-        ctx.population.get(visitor.owner),
+        Own::of(&ctx, visitor.owner),
     ) else {
         return Ok(());
     };
     if !visitor.logged_in {
         return Ok(());
     }
-    let Some(rendered) = render(logout, beneficiary, &visitor.password, &[]) else {
+    let Some(rendered) = render(logout, own, &visitor.password, &[]) else {
         return Ok(());
     };
     let name = format!("{} {}", logout.method.as_str(), logout.path.as_str());
@@ -652,9 +669,9 @@ async fn change_password(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transac
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx).await?;
     let phase = Arc::clone(&visitor.phase);
-    let (Some(change), Some(beneficiary), Some(flow)) = (
+    let (Some(change), Some(own), Some(flow)) = (
         &phase.password_changes,
-        ctx.population.get(visitor.owner),
+        Own::of(&ctx, visitor.owner),
         ctx.site.flows.get(visitor.flow),
     ) else {
         return Ok(());
@@ -664,7 +681,7 @@ async fn change_password(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transac
         return Ok(());
     }
     let device_token = if ctx.behaviours.session_reuse {
-        second_device_login(user, &ctx, &visitor, flow, beneficiary).await
+        second_device_login(user, &ctx, &visitor, flow, own).await
     } else {
         None
     };
@@ -676,13 +693,14 @@ async fn change_password(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transac
             .unwrap_or("");
         register_token(&ctx, user, &visitor, token, via);
     }
+    // Unique to the owner and the moment, and shaped like the passwords portals ask for.
     let new_password = format!(
         "Crossleak-{}-{}!",
-        beneficiary.numero_allocataire,
+        visitor.owner,
         ctx.started.elapsed().as_millis()
     );
     let extra = [("new_password".to_owned(), new_password.clone())];
-    let Some(rendered) = render(&change.request, beneficiary, &visitor.password, &extra) else {
+    let Some(rendered) = render(&change.request, own, &visitor.password, &extra) else {
         return Ok(());
     };
     let name = format!(
@@ -698,7 +716,7 @@ async fn change_password(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transac
             rendered,
             name: &name,
             expect_path: change.success.landing_path.as_deref(),
-            must_show: &fields(&change.success.must_show),
+            must_show: &change.success.must_show,
             token: None,
             refusal_expected: false,
         },
@@ -731,7 +749,7 @@ async fn second_device_login(
     ctx: &LoadContext,
     visitor: &Visitor,
     flow: &LoginFlow,
-    beneficiary: &Beneficiary,
+    own: Own<'_>,
 ) -> Option<String> {
     let jar = Arc::new(Jar::default());
     let client = ctx
@@ -742,7 +760,7 @@ async fn second_device_login(
     let mut extracted: Vec<(String, String)> = Vec::new();
     let mut last_body = Vec::new();
     for step in &flow.steps {
-        let rendered = render(&step.request, beneficiary, &visitor.password, &extracted)?;
+        let rendered = render(&step.request, own, &visitor.password, &extracted)?;
         let response = send(&client, user, &rendered, None).await.ok()?;
         ctx.counters.request();
         let headers = response.headers().clone();
@@ -807,14 +825,14 @@ async fn replay(
     token: &str,
     when: &str,
 ) -> TransactionResult {
-    let (Some(page), Some(flow), Some(beneficiary)) = (
+    let (Some(page), Some(flow), Some(own)) = (
         ctx.site.pages.first(),
         ctx.site.flows.get(visitor.flow),
-        ctx.population.get(visitor.owner),
+        Own::of(ctx, visitor.owner),
     ) else {
         return Ok(());
     };
-    let Some(rendered) = render(&page.request, beneficiary, &visitor.password, &[]) else {
+    let Some(rendered) = render(&page.request, own, &visitor.password, &[]) else {
         return Ok(());
     };
     let expect = rendered.path.clone();
@@ -828,7 +846,7 @@ async fn replay(
             rendered,
             name: &name,
             expect_path: Some(&expect),
-            must_show: &fields(&page.must_show),
+            must_show: &page.must_show,
             token: Some(token_header(flow, token)),
             refusal_expected: true,
         },
@@ -922,7 +940,7 @@ struct Outgoing<'a> {
     name: &'a str,
     /// The page a correct answer lands on; `must_show` is checked only there.
     expect_path: Option<&'a str>,
-    must_show: &'a [Field],
+    must_show: &'a [String],
     /// A replayed session token: `(header, value)`, sent instead of the jar's or bearer's.
     token: Option<(String, String)>,
     /// A refusal (4xx) is a correct answer here (observer, probe, replayed token): not a failure.

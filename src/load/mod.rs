@@ -5,6 +5,7 @@ mod check;
 mod counters;
 mod crowd;
 mod journey;
+mod latency;
 mod shard;
 mod site;
 mod tokens;
@@ -13,13 +14,13 @@ mod watch;
 pub use check::{cache_audit, check, CheckContext, Exchange};
 pub use counters::{Counters, CountersSnapshot, ErrorCause};
 pub use crowd::{CrowdPlan, Gate};
+pub use latency::ResponseTimes;
 pub use shard::{Shard, ShardError};
 pub use site::{demo_scenario, fields, Site, DEMO_SCENARIO};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
-use crate::population::Population;
-use crate::scenario::{Method, Phase};
+use crate::scenario::{Method, Owners, Phase};
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use std::path::PathBuf;
@@ -101,7 +102,8 @@ impl Behaviours {
 /// Everything a simulated user reads while it runs; shared, never mutated but for counters.
 pub struct LoadContext {
     pub site: Site,
-    pub population: Arc<Population>,
+    /// Who the users are: crossleak's beneficiaries or owners read from a staging export.
+    pub population: Arc<dyn Owners>,
     pub watch: Arc<Watchlist>,
     pub sink: FindingSink,
     pub counters: Counters,
@@ -130,7 +132,7 @@ pub struct LoadContext {
 /// What `LoadContext::new` needs beside the site and the population.
 pub struct LoadSetup {
     pub site: Site,
-    pub population: Arc<Population>,
+    pub population: Arc<dyn Owners>,
     pub watch: Arc<Watchlist>,
     pub sink: FindingSink,
     pub masking: Masking,
@@ -262,6 +264,12 @@ pub struct PageFigures {
     pub failures: u64,
     pub mean_ms: f64,
     pub max_ms: u64,
+    /// `METHOD name`, as goose keys the row; not written to reports.
+    #[serde(skip)]
+    pub key: String,
+    /// Every response time of the row, for the latency thresholds; not written to reports.
+    #[serde(skip)]
+    pub times: ResponseTimes,
 }
 
 impl GooseFigures {
@@ -279,6 +287,7 @@ impl GooseFigures {
                     mine.requests = total;
                     mine.failures += page.failures;
                     mine.max_ms = mine.max_ms.max(page.max_ms);
+                    mine.times.merge(&page.times);
                 }
                 None => self.pages.push(page),
             }
@@ -289,6 +298,21 @@ impl GooseFigures {
         self.duration_secs += other.duration_secs;
         self.users = self.users.max(other.users);
         self
+    }
+
+    /// The response times of the rows named `request` (a row's name, or `METHOD name`), or of
+    /// every row together; `None` when no row has that name.
+    pub fn times(&self, request: Option<&str>) -> Option<ResponseTimes> {
+        let mut all = ResponseTimes::default();
+        let mut found = false;
+        for page in &self.pages {
+            let named = request.is_none_or(|wanted| page.name == wanted || page.key == wanted);
+            if named {
+                all.merge(&page.times);
+                found = true;
+            }
+        }
+        found.then_some(all)
     }
 }
 
@@ -352,6 +376,8 @@ fn figures(metrics: &goose::metrics::GooseMetrics) -> GooseFigures {
                     0.0
                 },
                 max_ms: timing.maximum_time_us / 1000,
+                key: format!("{} {}", aggregate.method, aggregate.path),
+                times: ResponseTimes::from_goose(timing),
             }
         })
         .collect();

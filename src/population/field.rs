@@ -51,6 +51,13 @@ impl fmt::Display for Field {
     }
 }
 
+/// A field is named where a name is expected (`must_show`, the oracle's field names).
+impl AsRef<str> for Field {
+    fn as_ref(&self) -> &str {
+        self.name()
+    }
+}
+
 impl FromStr for Field {
     type Err = PopulationError;
 

@@ -141,6 +141,21 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     if affected.len() > 10 {
         println!("    … and {} more in summary.json", affected.len() - 10);
     }
+    for result in &summary.thresholds {
+        let measured = result.measured.map_or_else(
+            || "not measured".to_owned(),
+            |v| super::thresholds::measure(v, result.unit),
+        );
+        row(
+            "threshold",
+            format!(
+                "{} {} — limit {}, measured {measured}",
+                if result.passed { "passed" } else { "FAILED" },
+                result.rule,
+                super::thresholds::measure(result.limit, result.unit),
+            ),
+        );
+    }
     row("reports", dir.display().to_string());
     row("open", dir.join(super::HTML).display().to_string());
     println!(

@@ -3,6 +3,7 @@
 //! The charts are SVG drawn here, so they show even where scripts are blocked; the script only adds
 //! a hover read-out and the evidence filter. Every value from the run is HTML-escaped.
 
+use super::thresholds::measure;
 use super::{
     escape, foreign_label, header, viewer_label, CheckOutcome, PhaseSpan, Summary, Timeline,
     HEADERS_THAT_MATTER,
@@ -42,6 +43,7 @@ pub fn html(
     timeline_section(&mut page, timeline);
     phases_section(&mut page, summary);
     checks_section(&mut page, summary);
+    thresholds_section(&mut page, summary);
     accounts_section(&mut page, summary);
     cross_writes_section(&mut page, summary);
     evidence_section(&mut page, recorded);
@@ -63,6 +65,7 @@ fn status_key(status: Status) -> &'static str {
         Status::UsageError => "usage_error",
         Status::Unreachable => "unreachable",
         Status::Inconclusive => "inconclusive",
+        Status::ThresholdsFailed => "thresholds_failed",
         Status::Interrupted => "interrupted",
     }
 }
@@ -477,6 +480,34 @@ fn checks_section(page: &mut String, summary: &Summary) {
     page.push_str("</tbody>\n</table>\n</section>\n");
 }
 
+/// The scenario's thresholds, each with its limit and the measured value; absent when it set none.
+fn thresholds_section(page: &mut String, summary: &Summary) {
+    if summary.thresholds.is_empty() {
+        return;
+    }
+    page.push_str("<section id=\"thresholds\">\n<h2>Thresholds</h2>\n<table>\n<thead><tr><th>threshold</th><th>rule</th><th class=\"n\">limit</th><th class=\"n\">measured</th><th>outcome</th><th>detail</th></tr></thead>\n<tbody>\n");
+    for result in &summary.thresholds {
+        let (class, outcome) = if result.passed {
+            ("passed", "passed")
+        } else {
+            ("failed", "failed")
+        };
+        let measured = result
+            .measured
+            .map_or_else(|| "not measured".to_owned(), |v| measure(v, result.unit));
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"o-{class}\">{outcome}</td><td>{}</td></tr>",
+            escape(result.threshold),
+            escape(&result.rule),
+            escape(&measure(result.limit, result.unit)),
+            escape(&measured),
+            escape(&result.detail)
+        );
+    }
+    page.push_str("</tbody>\n</table>\n</section>\n");
+}
+
 fn accounts_section(page: &mut String, summary: &Summary) {
     let accounts = &summary.affected_accounts;
     let _ = writeln!(
@@ -728,7 +759,7 @@ h2 .count{font-weight:400;color:var(--muted)}
 h4{margin:12px 0 4px;font-size:13px;color:var(--muted)}
 .status{padding:10px 12px;border-radius:6px;border-left:6px solid;margin:8px 0}
 .s-clean{background:#f0fdf4;border-color:var(--ok)}.s-violations{background:#fef2f2;border-color:var(--bad)}
-.s-inconclusive,.s-interrupted{background:#fffbeb;border-color:var(--warn)}.s-unreachable,.s-usage_error{background:#f1f5f9;border-color:#64748b}
+.s-inconclusive,.s-interrupted,.s-thresholds_failed{background:#fffbeb;border-color:var(--warn)}.s-unreachable,.s-usage_error{background:#f1f5f9;border-color:#64748b}
 .notice{padding:8px 12px;border-radius:6px;margin:8px 0}
 .notice.masked{background:#f1f5f9}.notice.revealed{background:#fee2e2;border:2px solid var(--bad)}
 .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:6px 16px;margin:12px 0}

@@ -1,6 +1,7 @@
 //! `junit.xml`: one test suite per phase, one test case per check (each finding kind, and the
 //! request errors), failures carrying the first evidence. Read by GitLab, Jenkins and GitHub reporters.
 
+use super::thresholds::{measure, ThresholdResult};
 use super::{describe, escape, evidence_text, PhaseSummary, Summary};
 use crate::findings::{Finding, FindingKind};
 use crate::outcome::Status;
@@ -152,7 +153,36 @@ fn cases(summary: &Summary, phase: &PhaseSummary, recorded: &[Finding], last: bo
         .map(|kind| check_case(summary, phase, recorded, *kind))
         .collect();
     cases.push(errors_case(summary, phase, last));
+    if last {
+        cases.extend(summary.thresholds.iter().map(threshold_case));
+    }
     cases
+}
+
+/// A scenario threshold, judged on the whole run: a case in the last phase's suite, failed when
+/// the measure broke the limit (or could not be taken).
+fn threshold_case(result: &ThresholdResult) -> Case {
+    let measured = result
+        .measured
+        .map_or_else(|| "not measured".to_owned(), |v| measure(v, result.unit));
+    let text = format!(
+        "{}: limit {}, measured {measured}; {}",
+        result.threshold,
+        measure(result.limit, result.unit),
+        result.detail
+    );
+    Case {
+        name: format!("threshold: {}", result.rule),
+        verdict: if result.passed {
+            Verdict::Passed
+        } else {
+            Verdict::Failed {
+                kind: "threshold".to_owned(),
+                message: format!("{} failed: measured {measured}", result.rule),
+            }
+        },
+        text,
+    }
 }
 
 fn check_case(

@@ -39,10 +39,11 @@ const SUMMED: [&str; 9] = [
 /// Maps of counts that add up key by key.
 const SUMMED_MAPS: [&str; 3] = ["findings_by_kind", "errors_by_cause", "logins"];
 /// From the least to the most serious: the merged status is the most serious of the shards'.
-const SEVERITY: [(&str, u64); 5] = [
+const SEVERITY: [(&str, u64); 6] = [
     ("clean", 0),
     ("inconclusive", 4),
     ("unreachable", 3),
+    ("thresholds_failed", 5),
     ("interrupted", 130),
     ("violations", 1),
 ];
@@ -116,6 +117,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Value, MergeError> {
         )),
     );
     object.insert("affected_accounts".into(), affected(&summaries));
+    // Each shard judged its own thresholds on its own load: every result is kept, its shard named.
+    let thresholds: Vec<Value> = summaries
+        .iter()
+        .flat_map(|s| {
+            let run_id = s["run_id"].as_str().unwrap_or_default().to_owned();
+            s["thresholds"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |mut result| {
+                    let detail = result["detail"].as_str().unwrap_or_default();
+                    result["detail"] = Value::from(format!("shard {run_id}: {detail}"));
+                    result
+                })
+        })
+        .collect();
+    object.insert("thresholds".into(), Value::Array(thresholds));
     let evidence: Vec<Value> = summaries
         .iter()
         .flat_map(|s| s["evidence"].as_array().cloned().unwrap_or_default())
@@ -256,6 +275,34 @@ mod tests {
         assert_eq!(accounts[0]["last_seen"], "2026-01-01T00:00:02Z");
         let lines = std::fs::read_to_string(out.join("findings.jsonl")).unwrap();
         assert_eq!(lines.lines().count(), 2);
+    }
+
+    #[test]
+    fn a_failed_threshold_outranks_clean_and_inconclusive_but_not_violations() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            root.path().join("a"),
+            root.path().join("b"),
+            root.path().join("c"),
+        );
+        shard(&a, "inconclusive", 0, 7, 1, "2026-01-01T00:00:02Z");
+        shard(&b, "thresholds_failed", 0, 7, 1, "2026-01-01T00:00:02Z");
+        let mut summary: Value =
+            serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap())
+                .unwrap();
+        summary["thresholds"] = json!([{"threshold": "latency", "rule": "p95 < 1ms",
+            "unit": "ms", "limit": 1.0, "measured": 3.5, "passed": false, "detail": "slow"}]);
+        std::fs::write(b.join("summary.json"), summary.to_string()).unwrap();
+        let merged = merge(&[a.clone(), b.clone()], &root.path().join("m1")).unwrap();
+        assert_eq!(
+            (merged["status"].as_str(), merged["exit_code"].as_u64()),
+            (Some("thresholds_failed"), Some(5))
+        );
+        assert_eq!(merged["thresholds"].as_array().unwrap().len(), 1);
+        assert_eq!(merged["thresholds"][0]["detail"], "shard b: slow");
+        shard(&c, "violations", 1, 7, 1, "2026-01-01T00:00:02Z");
+        let merged = merge(&[b, c], &root.path().join("m2")).unwrap();
+        assert_eq!(merged["status"], "violations");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod html;
 mod junit;
 mod merge;
 mod summary;
+mod thresholds;
 mod timeline;
 
 pub use affected::{cross_writes, write_affected_csv, CrossWrite};
@@ -20,6 +21,7 @@ pub use summary::{
     run_id, CheckCount, CheckOutcome, ExposureWindow, LoginFlowInfo, PhaseSummary, RunFacts,
     ScenarioInfo, Summary, SUMMARY_SCHEMA_VERSION,
 };
+pub use thresholds::{evaluate as evaluate_thresholds, Measured, ThresholdResult};
 pub use timeline::{PhaseFigures, PhaseSpan, Rate, Sample, Sampler, Timeline};
 
 use crate::findings::Finding;

@@ -2,16 +2,19 @@
 //! Its shape is a contract (see `schemas/summary.schema.json`); fields are added, never renamed.
 
 use super::affected::{cross_writes, CrossWrite};
+use super::thresholds::{self, ThresholdResult};
 use super::timeline::Timeline;
 use crate::findings::{AffectedAccount, Finding, FindingKind, FindingsSummary};
 use crate::load::{CountersSnapshot, GooseFigures, Site};
 use crate::outcome::Status;
+use crate::scenario::Thresholds;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+/// 2: `thresholds` and the `thresholds_failed` status (exit 5).
+pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
 
 /// A run identifier that sorts by time: `20261123T101500Z-3f9a`.
 pub fn run_id() -> String {
@@ -72,6 +75,9 @@ pub struct Summary {
     pub cross_writes: Vec<CrossWrite>,
     /// The first findings in full; `findings.jsonl` has all of them.
     pub evidence: Vec<Finding>,
+    /// Each `[thresholds]` rule of the scenario with its limit and the measured value; empty
+    /// when it sets none or no load ran.
+    pub thresholds: Vec<ThresholdResult>,
     pub goose: GooseFigures,
     pub files: BTreeMap<String, String>,
 }
@@ -311,8 +317,34 @@ impl Summary {
             exposure,
             cross_writes,
             evidence: facts.findings.evidence,
+            thresholds: Vec::new(),
             goose: facts.goose,
             files,
+        }
+    }
+
+    /// Judges the scenario's `[thresholds]` on this run's figures (call it only when a load
+    /// ran). A failed threshold fails a run that is otherwise clean or inconclusive (exit 5): it
+    /// is a verdict on what was measured even when the isolation checks proved little. Violations
+    /// and an interruption keep their status; the results are listed either way.
+    pub fn judge_thresholds(&mut self, rules: &Thresholds) {
+        self.thresholds = thresholds::evaluate(
+            rules,
+            thresholds::Measured {
+                goose: Some(&self.goose),
+                requests: self.requests,
+                errors: self.errors,
+                cache_warnings: self.count(FindingKind::CacheablePage),
+            },
+        );
+        let Some(failed) = thresholds::failed_line(&self.thresholds) else {
+            return;
+        };
+        if matches!(self.status, Status::Clean | Status::Inconclusive) {
+            self.status = Status::ThresholdsFailed;
+            self.exit_code = Status::ThresholdsFailed.exit_code();
+            self.reason =
+                format!("no isolation failure, but a scenario threshold failed: {failed}");
         }
     }
 

@@ -17,9 +17,8 @@ use crate::load::{
 };
 use crate::oracle::OracleError;
 use crate::outcome::Status;
-use crate::population::Population;
 use crate::report::{self, Progress, RunFacts, Sampler, ScenarioInfo, Summary};
-use crate::scenario::{Phase, RenderedBody};
+use crate::scenario::{Owners, Phase, RenderedBody, Thresholds};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +30,8 @@ pub struct RunSpec {
     pub target: String,
     pub faults: Vec<String>,
     pub seed: Option<u64>,
-    pub population: Arc<Population>,
+    /// Who the users are: crossleak's beneficiaries, or owners read from a staging export.
+    pub population: Arc<dyn Owners>,
     /// The scenario's name, and its file when it came from one.
     pub scenario: (String, Option<String>),
     pub site: Site,
@@ -43,6 +43,8 @@ pub struct RunSpec {
     /// This runner's slice of the population (the whole of it unless sharded).
     pub shard: Shard,
     pub checks: bool,
+    /// The scenario's `[thresholds]`, judged after the load (none for the demo).
+    pub thresholds: Thresholds,
     pub masking: Masking,
     /// The run writes `<report_root>/<run-id>/`.
     pub report_root: PathBuf,
@@ -104,7 +106,13 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
             owners.len()
         )));
     }
-    let watch = Arc::new(Watchlist::build(&spec.population)?);
+    let written: Vec<String> = spec
+        .site
+        .writes
+        .iter()
+        .flat_map(|w| w.values.iter().map(|v| v.field.clone()))
+        .collect();
+    let watch = Arc::new(Watchlist::of(spec.population.as_ref(), &written)?);
     let (collector, sink) = Collector::start(&dir.join("findings.jsonl"))?;
     let started_at = chrono::Utc::now();
     let plain_http = spec.target.starts_with("http://");
@@ -198,8 +206,14 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         interrupted_by,
     };
     let mut summary = Summary::from_facts(facts);
+    if goose.is_some() {
+        summary.judge_thresholds(&spec.thresholds);
+    }
     if let Some(reason) = aborted {
-        if summary.status != Status::Violations && summary.status != Status::Interrupted {
+        if !matches!(
+            summary.status,
+            Status::Violations | Status::Interrupted | Status::ThresholdsFailed
+        ) {
             summary.status = Status::Inconclusive;
             summary.exit_code = Status::Inconclusive.exit_code();
             summary.reason = reason;

@@ -5,7 +5,7 @@ use super::{check_target, execute, RunError, RunResult, RunSpec};
 use crate::findings::Masking;
 use crate::load::{Behaviours, CrowdPlan, LoadPlan, Shard, Site};
 use crate::portal::{self, PortalConfig};
-use crate::scenario::{CrowdStep, Endpoint, LoadedPopulation, Scenario};
+use crate::scenario::{CrowdStep, Endpoint, Scenario};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,19 +52,10 @@ pub fn behaviours_of(scenario: &Scenario) -> Behaviours {
 }
 
 pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<RunResult, RunError> {
-    let population = match scenario
+    let population = scenario
         .population
         .read()
-        .map_err(|e| RunError::Usage(e.to_string()))?
-    {
-        LoadedPopulation::Beneficiaries(population) => population,
-        LoadedPopulation::Watched(_) => {
-            return Err(RunError::Usage(format!(
-                "{}: a population read through [population.columns] validates, but runs need it in crossleak's own format for now: export it with `crossleak portal --export` or write it as crossleak CSV/JSON Lines",
-                scenario.file.display()
-            )))
-        }
-    };
+        .map_err(|e| RunError::Usage(e.to_string()))?;
     let mut phases = scenario.phases.clone();
     if let Some(total) = options.duration {
         let planned = scenario.duration().as_secs_f64().max(0.001);
@@ -96,13 +87,19 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
             None,
         ),
         (None, Endpoint::Embedded { faults, nir_login }) => {
+            let Some(beneficiaries) = population.beneficiaries() else {
+                return Err(RunError::Usage(format!(
+                    "{}: the embedded demo portal serves crossleak's own beneficiaries, not a staging export read through [population.columns]: use [population] generate, or set [target] base_url to the portal the export comes from",
+                    scenario.file.display()
+                )));
+            };
             let config = PortalConfig {
                 faults: faults.clone(),
                 nir_login: *nir_login,
                 ..PortalConfig::default()
             };
             let portal = portal::start(
-                population.beneficiaries.clone(),
+                beneficiaries.beneficiaries.clone(),
                 config,
                 SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             )
@@ -143,6 +140,7 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
         behaviours,
         shard: options.shard,
         checks: options.checks,
+        thresholds: scenario.thresholds.clone(),
         masking: if options.reveal {
             Masking::Revealed
         } else {

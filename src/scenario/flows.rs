@@ -555,9 +555,19 @@ impl Validator<'_> {
                 }
             },
         };
+        if let Some(attribute) = &e.attribute {
+            if e.css.is_none() {
+                self.at(
+                    attribute.span(),
+                    ErrorKind::InvalidValue,
+                    format!("extract {name:?} in {what} names an attribute but no CSS selector"),
+                    "attribute goes with css, as in css = 'meta[name=\"csrf\"]', attribute = \"content\"",
+                );
+                return None;
+            }
+        }
         if let Some(css) = &e.css {
-            self.at(css.span(), ErrorKind::InvalidValue, format!("CSS selectors are not supported (extract {name:?} in {what})"), "use a regex with one capture group, as in regex = 'name=\"csrf\" value=\"([^\"]+)\"'");
-            return None;
+            return self.css_extraction(e, css, name, from, what);
         }
         let pattern = match (&e.regex, &e.json_pointer) {
             (Some(r), None) => match regex::Regex::new(r.get_ref()) {
@@ -603,8 +613,8 @@ impl Validator<'_> {
                 self.at(
                     raw.span(),
                     ErrorKind::MissingKey,
-                    format!("extract {name:?} in {what} says neither regex nor json_pointer"),
-                    "add regex = 'value=\"([^\"]+)\"' (HTML) or json_pointer = \"/csrf\" (JSON)",
+                    format!("extract {name:?} in {what} says neither regex, json_pointer nor css"),
+                    "add css = 'input[name=\"csrf\"]' with attribute = \"value\" (HTML), regex = 'value=\"([^\"]+)\"' or json_pointer = \"/csrf\" (JSON)",
                 );
                 None
             }
@@ -614,6 +624,69 @@ impl Validator<'_> {
             from: from?,
             pattern: pattern?,
         })
+    }
+
+    /// `css = "…"` with an optional `attribute`: the selector is parsed now, so a typo is a
+    /// file:line error rather than a login that never finds its token.
+    fn css_extraction(
+        &mut self,
+        e: &RawExtract,
+        css: &Text,
+        name: String,
+        from: Option<ExtractFrom>,
+        what: &str,
+    ) -> Option<Extraction> {
+        let other = e.regex.as_ref().or(e.json_pointer.as_ref());
+        if let Some(other) = other {
+            self.at(
+                other.span(),
+                ErrorKind::Conflict,
+                format!("extract {name:?} in {what} has both css and a regex or json_pointer"),
+                "keep one of them",
+            );
+            return None;
+        }
+        if let Some(ExtractFrom::Header(header)) = &from {
+            self.at(
+                css.span(),
+                ErrorKind::InvalidValue,
+                format!(
+                    "extract {name:?} in {what} applies a CSS selector to the header {header:?}"
+                ),
+                "a CSS selector reads an HTML body: drop from, or use a regex for a header",
+            );
+            return None;
+        }
+        let attribute = match &e.attribute {
+            Some(a) if a.get_ref().trim().is_empty() => {
+                self.at(
+                    a.span(),
+                    ErrorKind::InvalidValue,
+                    format!("extract {name:?} in {what} has an empty attribute name"),
+                    "name the attribute, as in attribute = \"value\", or leave it out to take the element's text",
+                );
+                return None;
+            }
+            Some(a) => Some(a.get_ref().trim().to_ascii_lowercase()),
+            None => None,
+        };
+        let source = css.get_ref().trim();
+        match CssPattern::parse(source, attribute) {
+            Ok(pattern) => Some(Extraction {
+                name,
+                from: from?,
+                pattern: Pattern::Css(pattern),
+            }),
+            Err(problem) => {
+                self.at(
+                    css.span(),
+                    ErrorKind::InvalidValue,
+                    format!("the CSS selector {source:?} of {name:?} in {what} does not parse: {problem}"),
+                    "write a CSS selector such as 'input[name=\"_csrf\"]' or 'meta[name=csrf]', quoting attribute values that are not plain words",
+                );
+                None
+            }
+        }
     }
 
     fn pointer(&mut self, raw: &Text, what: &str) -> Option<String> {

@@ -20,14 +20,14 @@ mod validate;
 
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
-    Action, Crowd, CrowdStep, Endpoint, Expiry, ExtractFrom, Extraction, JsonEquals, LoadShape,
-    LoginFlow, LoginStep, Method, OnExpired, Page, PasswordChanges, Pattern, Phase,
+    Action, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom, Extraction, JsonEquals,
+    LoadShape, LoginFlow, LoginStep, Method, OnExpired, Page, PasswordChanges, Pattern, Phase,
     RenderedRequest, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
     WrittenValue,
 };
 pub use population::{
-    beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, PopulationSource, Variable,
-    WatchedPopulation, BENEFICIARY_VARIABLES,
+    beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,
+    Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
 };
 pub use template::{Body, JsonTemplate, MissingValue, RenderedBody, Template};
 pub use threshold::{Comparison, LatencyMetric, LatencyThreshold, METRICS};

@@ -212,6 +212,50 @@ pub enum Pattern {
     Regex(regex::Regex),
     /// An RFC 6901 pointer into a JSON body (`serde_json::Value::pointer`).
     JsonPointer(String),
+    /// The first element of an HTML body that a CSS selector matches: one of its attributes, or
+    /// its text (trimmed) when no attribute is named.
+    Css(CssPattern),
+}
+
+/// A CSS selector checked when the scenario was validated, and what to take from the element.
+#[derive(Clone, Debug)]
+pub struct CssPattern {
+    /// The selector as the scenario wrote it, for messages and equality.
+    pub source: String,
+    pub selector: scraper::Selector,
+    /// `Some("content")`: the attribute's value; `None`: the element's text.
+    pub attribute: Option<String>,
+}
+
+impl CssPattern {
+    /// Parses `source`; the error is the parser's own message.
+    pub fn parse(source: &str, attribute: Option<String>) -> Result<CssPattern, String> {
+        let selector = scraper::Selector::parse(source).map_err(|e| {
+            // scraper's messages are sentences ("Token was not expected"): one clause here.
+            let text = e.to_string();
+            let mut chars = text.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_lowercase().chain(chars).collect()
+            })
+        })?;
+        Ok(CssPattern {
+            source: source.to_owned(),
+            selector,
+            attribute,
+        })
+    }
+
+    /// The value in an HTML document: `None` when no element matches, the element has no such
+    /// attribute, or its text is empty.
+    pub fn extract(&self, html: &str) -> Option<String> {
+        let document = scraper::Html::parse_document(html);
+        let element = document.select(&self.selector).next()?;
+        let value = match &self.attribute {
+            Some(name) => element.value().attr(name)?.to_owned(),
+            None => element.text().collect::<String>().trim().to_owned(),
+        };
+        (!value.is_empty()).then_some(value)
+    }
 }
 
 impl PartialEq for Pattern {
@@ -219,6 +263,9 @@ impl PartialEq for Pattern {
         match (self, other) {
             (Pattern::Regex(a), Pattern::Regex(b)) => a.as_str() == b.as_str(),
             (Pattern::JsonPointer(a), Pattern::JsonPointer(b)) => a == b,
+            (Pattern::Css(a), Pattern::Css(b)) => {
+                a.source == b.source && a.attribute == b.attribute
+            }
             _ => false,
         }
     }
@@ -241,6 +288,7 @@ impl Pattern {
                     other => Some(other.to_string()),
                 }
             }
+            Pattern::Css(css) => css.extract(text),
         }
     }
 }

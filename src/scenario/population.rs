@@ -2,7 +2,8 @@
 //! reader for a staging export in the portal's own shape (any columns, mapped by the scenario).
 
 use super::error::{suggestion, ErrorKind, ScenarioError};
-use crate::population::{Beneficiary, GenerateOptions, OwnerId, Population};
+use crate::population::{Beneficiary, Field, GenerateOptions, OwnerId, Population};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -109,6 +110,161 @@ pub fn beneficiary_value(b: &Beneficiary, variable: &str) -> Option<String> {
         "password" => b.password.clone(),
         _ => return None,
     })
+}
+
+/// What a run needs to know of each owner, whatever the population's source: the values its
+/// requests send, the values the oracle watches for, its household, how reports name it.
+/// crossleak's beneficiaries and a staging export read through `[population.columns]` both
+/// answer it, so the load, the oracle's watch list and the checks never depend on either.
+pub trait Owners: Send + Sync {
+    /// Owners are `0..len`.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The owner's value of a template variable (`numero_allocataire`, a mapped `email_login`,
+    /// `password` as on file); `None` for a name the population does not offer.
+    fn value(&self, owner: OwnerId, variable: &str) -> Option<Cow<'_, str>>;
+
+    /// The account reference reports show (masked by default): the numéro allocataire of a
+    /// beneficiary, the first mapped identifier of an exported owner.
+    fn reference(&self, owner: OwnerId) -> Option<&str>;
+
+    /// Owners with the same household number may see each other's data.
+    fn household(&self, owner: OwnerId) -> u32;
+
+    /// Every identifying value of the owner the oracle watches for, as `(field, value)`.
+    fn watched(&self, owner: OwnerId) -> Vec<(&str, Cow<'_, str>)>;
+
+    /// Which watched fields a run's writes put into files, given the fields the scenario's
+    /// `[[write]]` values name: another owner's value of one of these in a user's own file is a
+    /// cross-write, and one missing from it right after the write is a lost write.
+    fn written_fields(&self, named_by_writes: &[String]) -> WrittenFields {
+        WrittenFields {
+            cross_write: named_by_writes.to_vec(),
+            lost_write: named_by_writes.to_vec(),
+        }
+    }
+}
+
+/// See [`Owners::written_fields`]: oracle field names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WrittenFields {
+    pub cross_write: Vec<String>,
+    pub lost_write: Vec<String>,
+}
+
+impl Owners for Population {
+    fn len(&self) -> usize {
+        self.beneficiaries.len()
+    }
+
+    fn value(&self, owner: OwnerId, variable: &str) -> Option<Cow<'_, str>> {
+        beneficiary_value(self.get(owner)?, variable).map(Cow::Owned)
+    }
+
+    fn reference(&self, owner: OwnerId) -> Option<&str> {
+        Some(self.get(owner)?.numero_allocataire.as_str())
+    }
+
+    fn household(&self, owner: OwnerId) -> u32 {
+        self.get(owner).map_or(owner, |b| b.household)
+    }
+
+    fn watched(&self, owner: OwnerId) -> Vec<(&str, Cow<'_, str>)> {
+        self.get(owner).map_or_else(Vec::new, |b| {
+            b.identifying_values()
+                .into_iter()
+                .map(|(field, value)| (field.name(), Cow::Owned(value)))
+                .collect()
+        })
+    }
+
+    /// A beneficiary's writes put its spare IBAN (`written_iban`), which no file holds before,
+    /// so only that field makes a cross-write; a write may also put the original IBAN back, so
+    /// both may be missing right after one.
+    fn written_fields(&self, _named_by_writes: &[String]) -> WrittenFields {
+        WrittenFields {
+            cross_write: vec![Field::WrittenIban.name().to_owned()],
+            lost_write: vec![
+                Field::Iban.name().to_owned(),
+                Field::WrittenIban.name().to_owned(),
+            ],
+        }
+    }
+}
+
+impl Owners for WatchedPopulation {
+    fn len(&self) -> usize {
+        self.owners.len()
+    }
+
+    fn value(&self, owner: OwnerId, variable: &str) -> Option<Cow<'_, str>> {
+        self.get(owner)?.value(variable).map(Cow::Borrowed)
+    }
+
+    fn reference(&self, owner: OwnerId) -> Option<&str> {
+        // Identifiers come first and none is empty.
+        self.get(owner)?.values.first().map(|(_, v)| v.as_str())
+    }
+
+    fn household(&self, owner: OwnerId) -> u32 {
+        self.get(owner).map_or(owner, |o| o.household)
+    }
+
+    fn watched(&self, owner: OwnerId) -> Vec<(&str, Cow<'_, str>)> {
+        self.get(owner).map_or_else(Vec::new, |o| {
+            o.values
+                .iter()
+                .map(|(field, value)| (field.as_str(), Cow::Borrowed(value.as_str())))
+                .collect()
+        })
+    }
+}
+
+impl Owners for LoadedPopulation {
+    fn len(&self) -> usize {
+        self.owners().len()
+    }
+
+    fn value(&self, owner: OwnerId, variable: &str) -> Option<Cow<'_, str>> {
+        self.owners().value(owner, variable)
+    }
+
+    fn reference(&self, owner: OwnerId) -> Option<&str> {
+        self.owners().reference(owner)
+    }
+
+    fn household(&self, owner: OwnerId) -> u32 {
+        self.owners().household(owner)
+    }
+
+    fn watched(&self, owner: OwnerId) -> Vec<(&str, Cow<'_, str>)> {
+        self.owners().watched(owner)
+    }
+
+    fn written_fields(&self, named_by_writes: &[String]) -> WrittenFields {
+        self.owners().written_fields(named_by_writes)
+    }
+}
+
+impl LoadedPopulation {
+    fn owners(&self) -> &dyn Owners {
+        match self {
+            LoadedPopulation::Beneficiaries(population) => population,
+            LoadedPopulation::Watched(population) => population,
+        }
+    }
+
+    /// crossleak's own beneficiaries, which the embedded demo portal can serve.
+    pub fn beneficiaries(&self) -> Option<&Population> {
+        match self {
+            LoadedPopulation::Beneficiaries(population) => Some(population),
+            LoadedPopulation::Watched(_) => None,
+        }
+    }
 }
 
 impl PopulationSource {
@@ -521,6 +677,54 @@ mod tests {
             missing_column("courriels", &header).as_deref(),
             Some("did you mean \"courriel\"?")
         );
+    }
+
+    #[test]
+    fn mapped_owners_answer_like_beneficiaries() {
+        let file = export("identifiant,mdp,courriel,foyer\nAB-10001,pw1,a@x.test,F1\nAB-10002,pw2,b@x.test,F1\nAB-10003,pw3,,\n");
+        let owners = LoadedPopulation::Watched(
+            read_mapped(file.path(), FileFormat::Csv, &columns()).unwrap(),
+        );
+        assert_eq!(owners.len(), 3);
+        assert_eq!(owners.value(1, "login").as_deref(), Some("AB-10002"));
+        assert_eq!(owners.value(1, "password").as_deref(), Some("pw2"));
+        assert_eq!(owners.value(1, "nope"), None);
+        assert_eq!(owners.reference(2), Some("AB-10003"));
+        assert_eq!(
+            [
+                owners.household(0),
+                owners.household(1),
+                owners.household(2)
+            ],
+            [0, 0, 2]
+        );
+        let watched: Vec<(&str, String)> = owners
+            .watched(0)
+            .into_iter()
+            .map(|(f, v)| (f, v.into_owned()))
+            .collect();
+        assert_eq!(
+            watched,
+            [
+                ("login", "AB-10001".to_owned()),
+                ("email", "a@x.test".to_owned())
+            ]
+        );
+        assert_eq!(owners.watched(2).len(), 1, "an empty cell is not watched");
+        let written = owners.written_fields(&["email".to_owned()]);
+        assert_eq!(written.cross_write, ["email"]);
+        assert!(owners.beneficiaries().is_none());
+    }
+
+    #[test]
+    fn beneficiaries_answer_through_the_same_interface() {
+        let b = crate::population::tests::sample();
+        let population = Population::new(vec![b.clone()]).unwrap();
+        let owners: &dyn Owners = &population;
+        assert_eq!(owners.reference(0), Some(b.numero_allocataire.as_str()));
+        assert_eq!(owners.value(0, "nir13").unwrap().len(), 13);
+        assert!(owners.watched(0).iter().any(|(f, _)| *f == "written_iban"));
+        assert_eq!(owners.written_fields(&[]).cross_write, ["written_iban"]);
     }
 
     #[test]

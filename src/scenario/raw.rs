@@ -115,8 +115,9 @@ pub(crate) struct RawExtract {
     pub from: Option<Text>,
     pub regex: Option<Text>,
     pub json_pointer: Option<Text>,
-    /// Refused with a pointer to `regex`: named so the error can say so.
+    /// A CSS selector for an HTML body; the element's `attribute`, or its text.
     pub css: Option<Text>,
+    pub attribute: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

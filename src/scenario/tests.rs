@@ -241,17 +241,88 @@ extract = [{ name = "csrf", regex = 'csrf=(\w+)' }]"#,
     assert!(error.to_string().contains("{{csrf}}"), "{error}");
 }
 
+fn with_extract(extract: &str) -> String {
+    MINIMAL.replace(
+        r#"path = "/login"
+form"#,
+        &format!(
+            r#"path = "/login"
+extract = [{extract}]
+form"#
+        ),
+    )
+}
+
 #[test]
-fn css_selectors_are_refused_with_a_regex_to_write_instead() {
-    let text = MINIMAL.replace(
-        r#"path = "/login"
-form"#,
-        r#"path = "/login"
-extract = [{ name = "csrf", css = "input[name=csrf]" }]
-form"#,
+fn a_css_selector_takes_an_attribute_or_the_text_of_the_first_match() {
+    let s = parse(&with_extract(
+        r#"{ name = "csrf", css = 'input[name="_csrf"]', attribute = "value" }, { name = "title", css = "form > h1.title" }"#,
+    ))
+    .unwrap();
+    let extract = &s.login_flows[0].steps[0].extract;
+    let page = r#"<!doctype html><html><body><form>
+        <h1 class="title">  Connexion  </h1>
+        <input type="hidden" name="_csrf" value="t0k3n-1">
+        <input type="hidden" name="_csrf" value="second">
+        </form></body></html>"#;
+    assert_eq!(extract[0].pattern.extract(page).as_deref(), Some("t0k3n-1"));
+    assert_eq!(
+        extract[1].pattern.extract(page).as_deref(),
+        Some("Connexion")
     );
-    let error = only_error(&text);
-    assert!(error.help().contains("regex ="), "{error}");
+    // No match, no such attribute, or empty text: no value (the login then fails, counted).
+    assert_eq!(extract[0].pattern.extract("<p>maintenance</p>"), None);
+    assert_eq!(extract[0].pattern.extract(r#"<input name="_csrf">"#), None);
+    assert_eq!(
+        extract[1]
+            .pattern
+            .extract("<form><h1 class=title> </h1></form>"),
+        None
+    );
+    // Not HTML at all: the parser recovers and finds nothing.
+    assert_eq!(extract[0].pattern.extract("{\"csrf\": \"x\"}"), None);
+}
+
+#[test]
+fn a_css_selector_reads_meta_tags_in_the_head() {
+    let pattern = CssPattern::parse("meta[name=csrf]", Some("content".into())).unwrap();
+    let page = r#"<html><head><meta name="csrf" content="abc123"></head><body></body></html>"#;
+    assert_eq!(pattern.extract(page).as_deref(), Some("abc123"));
+}
+
+#[test]
+fn a_css_selector_that_does_not_parse_is_refused_with_an_example() {
+    let error = only_error(&with_extract(
+        r#"{ name = "csrf", css = "input[name=csrf]]", attribute = "value" }"#,
+    ));
+    assert_eq!(error.kind(), ErrorKind::InvalidValue);
+    assert!(error.to_string().contains("does not parse"), "{error}");
+    assert!(error.help().contains("input[name="), "{error}");
+}
+
+#[test]
+fn css_goes_alone_on_a_body_and_attribute_goes_with_css() {
+    for (extract, fragment) in [
+        (
+            r#"{ name = "csrf", css = "input", regex = 'x' }"#,
+            "both css and",
+        ),
+        (
+            r#"{ name = "csrf", from = "header:X-Csrf", css = "input" }"#,
+            "header",
+        ),
+        (
+            r#"{ name = "csrf", regex = 'x', attribute = "value" }"#,
+            "no CSS selector",
+        ),
+        (
+            r#"{ name = "csrf", css = "input", attribute = " " }"#,
+            "empty attribute",
+        ),
+    ] {
+        let error = only_error(&with_extract(extract));
+        assert!(error.to_string().contains(fragment), "{extract}: {error}");
+    }
 }
 
 #[test]

@@ -1498,7 +1498,8 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "max_error_rate" => "max_error_rate = 0.01",
             "latency" => "latency = [\"p95 < 500ms\"]",
             "fail_on_cache_warnings" => "fail_on_cache_warnings = true",
-            "css" => "regex = '...' (CSS selectors are not supported)",
+            "css" => "css = 'input[name=\"_csrf\"]'",
+            "attribute" => "attribute = \"value\"",
             _ => return None,
         }
         .to_owned(),

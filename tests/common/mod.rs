@@ -60,6 +60,7 @@ pub fn spec(
         behaviours: Behaviours::default(),
         shard: Shard::whole(),
         checks: true,
+        thresholds: Default::default(),
         masking: Masking::Masked,
         report_root: reports.to_owned(),
         quiet: true,
