@@ -14,7 +14,7 @@
 //! statement — and leaves its own for the one after, until the connection breaks.
 
 use super::accounts::{Accounts, Identity};
-use crate::population::OwnerId;
+use crate::population::{OwnerId, Payment};
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -291,9 +291,76 @@ async fn answer(stream: TcpStream, accounts: Arc<Accounts>, latency: Duration) {
     }
 }
 
+/// `payments` lengthened to `lines` lines (never shortened): the same benefits, each repeated
+/// a month earlier than the last, as an old file's long history. Dates stay `YYYY-MM-DD`.
+pub(super) fn lengthen(payments: Vec<Payment>, lines: usize) -> Vec<Payment> {
+    let Some(earliest) = payments.iter().map(|p| p.date.as_str()).min() else {
+        return payments;
+    };
+    // Months since year 0 of the earliest payment, and its day.
+    let (months, day) = match (
+        earliest.get(0..4).and_then(|y| y.parse::<i64>().ok()),
+        earliest.get(5..7).and_then(|m| m.parse::<i64>().ok()),
+        earliest.get(8..10),
+    ) {
+        (Some(year), Some(month), Some(day)) => (year * 12 + month - 1, day.to_owned()),
+        _ => return payments,
+    };
+    let own = payments.len();
+    let mut lines_out = payments;
+    for k in own..lines {
+        let model = &lines_out[k % own];
+        let month = months - (k / own) as i64;
+        let date = format!(
+            "{:04}-{:02}-{day}",
+            month.div_euclid(12),
+            month.rem_euclid(12) + 1
+        );
+        let (label, amount_cents) = (model.label.clone(), model.amount_cents);
+        lines_out.push(Payment {
+            date,
+            label,
+            amount_cents,
+        });
+    }
+    lines_out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lengthened_history_repeats_the_benefits_month_by_month_back_in_time() {
+        let own = vec![
+            Payment {
+                date: "2026-02-05".into(),
+                label: "Allocations familiales".into(),
+                amount_cents: 14_000,
+            },
+            Payment {
+                date: "2026-03-05".into(),
+                label: "Aide au logement".into(),
+                amount_cents: 25_000,
+            },
+        ];
+        let long = lengthen(own.clone(), 7);
+        assert_eq!(long.len(), 7);
+        assert_eq!(long[..2], own[..]);
+        let dates: Vec<&str> = long[2..].iter().map(|p| p.date.as_str()).collect();
+        assert_eq!(
+            dates,
+            [
+                "2026-01-05",
+                "2026-01-05",
+                "2025-12-05",
+                "2025-12-05",
+                "2025-11-05"
+            ]
+        );
+        assert_eq!(long[3].label, "Aide au logement");
+        assert_eq!(lengthen(own.clone(), 1), own, "never shortened");
+    }
     use crate::portal::tests::fixtures;
 
     fn ledger(latency: Duration, return_unread: bool) -> (Ledger, Vec<String>) {
