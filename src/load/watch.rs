@@ -2,7 +2,7 @@
 //! the oracle's field ids. Built once per run, before any request.
 
 use crate::oracle::{FieldId, Oracle, OracleBuilder, OracleError};
-use crate::population::{Field, Population};
+use crate::population::{Field, OwnerId, Population};
 
 /// The oracle over every identifying value of a population.
 pub struct Watchlist {
@@ -11,23 +11,53 @@ pub struct Watchlist {
 }
 
 impl Watchlist {
+    /// Indexes every beneficiary's identifying values. One thread renders the values while this
+    /// one adds them to the index, so a large population takes about the time of the adding.
     pub fn build(population: &Population) -> Result<Self, OracleError> {
+        /// Beneficiaries rendered per message between the two threads.
+        const CHUNK: usize = 2048;
+        type Rendered = Vec<(OwnerId, u32, Vec<(Field, String)>)>;
         let mut builder = OracleBuilder::new();
+        let per_beneficiary = population
+            .beneficiaries
+            .first()
+            .map_or(0, |b| b.identifying_values().len());
+        builder.reserve(per_beneficiary * population.len());
         let mut ids: Vec<(Field, FieldId)> = Vec::new();
-        for beneficiary in &population.beneficiaries {
-            for (field, value) in beneficiary.identifying_values() {
-                let id = match ids.iter().find(|(f, _)| *f == field) {
-                    Some((_, id)) => *id,
-                    None => {
-                        let id = builder.field(field.name());
-                        ids.push((field, id));
-                        id
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Rendered>(4);
+            scope.spawn(move || {
+                for chunk in population.beneficiaries.chunks(CHUNK) {
+                    let rendered = chunk
+                        .iter()
+                        .map(|b| (b.id, b.household, b.identifying_values()))
+                        .collect();
+                    if send.send(rendered).is_err() {
+                        return; // the indexing thread stopped on an error
                     }
-                };
-                builder.add(beneficiary.id, id, &value)?;
+                }
+            });
+            for rendered in receive {
+                let mut batch: Vec<(OwnerId, FieldId, &str)> = Vec::new();
+                for (owner, household, values) in &rendered {
+                    batch.clear();
+                    for (field, value) in values {
+                        let id = match ids.iter().find(|(f, _)| f == field) {
+                            Some((_, id)) => *id,
+                            None => {
+                                let id = builder.field(field.name());
+                                ids.push((*field, id));
+                                id
+                            }
+                        };
+                        batch.push((*owner, id, value));
+                    }
+                    builder.add_batch(&batch)?;
+                    builder.household(*owner, *household);
+                }
             }
-            builder.household(beneficiary.id, beneficiary.household);
-        }
+            Ok::<(), OracleError>(())
+        })?;
         Ok(Self {
             oracle: builder.build()?,
             ids,
