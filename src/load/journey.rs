@@ -151,6 +151,7 @@ async fn visitor(
     user.set_client_builder(ctx.client_builder().cookie_provider(Arc::clone(&jar)))
         .await
         .map_err(Box::new)?;
+    ctx.counters.user_started(ctx.started.elapsed());
     let number = user.weighted_users_index;
     let owner = ctx.owner_of(number);
     let phase = ctx.phase();
