@@ -5,7 +5,7 @@ use super::accounts::{same_secret, Accounts, PasswordChangeError};
 use super::activation::Activation;
 use super::cache::{self, Rule};
 use super::dossier::Dossier;
-use super::ledger::{self, Ledger, LedgerError, Statement};
+use super::ledger::{Ledger, LedgerError, Statement};
 use super::memo::{self, TimeBucketMemo};
 use super::session::{SessionPolicy, SessionToken, Sessions};
 use super::viewer::{CurrentUser, RequestContexts};
@@ -60,16 +60,6 @@ type Shared = State<Arc<Portal>>;
 /// The whole portal as an axum router, for in-process use; [`super::start`] serves it.
 pub fn router(accounts: Vec<Beneficiary>, config: PortalConfig) -> Result<Router, PortalError> {
     config.validate()?;
-    let accounts = match config.payment_history {
-        0 => accounts,
-        lines => accounts
-            .into_iter()
-            .map(|mut b| {
-                b.payments = ledger::lengthen(b.payments, lines);
-                b
-            })
-            .collect(),
-    };
     let accounts = Arc::new(Accounts::new(accounts)?);
     let forgets_cache_control =
         config.has(Fault::MissingCacheControl) || config.has(Fault::DefaultCdnCache);
@@ -77,6 +67,7 @@ pub fn router(accounts: Vec<Beneficiary>, config: PortalConfig) -> Result<Router
         ledger: Ledger::new(
             Arc::clone(&accounts),
             config.ledger_latency,
+            config.payment_history,
             config.has(Fault::DirtyPooledConnection),
         ),
         activation: config
