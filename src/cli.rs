@@ -240,6 +240,10 @@ pub struct PortalArgs {
     /// Write the population as JSON Lines to this file (to seed crossleak or a staging database).
     #[arg(long, value_name = "FILE")]
     pub export: Option<PathBuf>,
+    /// Payment lines on each file's statement (0: each beneficiary's own three); 2000 make the
+    /// account page about 200 KB, for benchmarks with long pages.
+    #[arg(long, value_name = "LINES", default_value_t = 0)]
+    pub payment_history: usize,
     /// List the faults, with their mechanism and the incident each models, and exit.
     #[arg(long)]
     pub list_faults: bool,
@@ -447,6 +451,7 @@ async fn serve_portal(args: PortalArgs) -> Status {
     }
     let config = PortalConfig {
         faults: args.faults.clone(),
+        payment_history: args.payment_history,
         ..PortalConfig::default()
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));

@@ -285,6 +285,11 @@ pub fn json_mismatch(
 /// Why a response carrying personal data may be (or was) stored by a shared cache; `None` when
 /// its headers keep every shared cache away.
 pub fn cache_audit(headers: &HeaderMap) -> Option<String> {
+    // Every personal page goes through here: answer the usual case (private or no-store, no sign
+    // of a cache) without allocating.
+    if keeps_shared_caches_away(headers) {
+        return None;
+    }
     let text = |name: &str| -> Vec<String> {
         headers
             .get_all(name)
@@ -330,6 +335,34 @@ pub fn cache_audit(headers: &HeaderMap) -> Option<String> {
     } else {
         Some(reasons.join("; "))
     }
+}
+
+/// Whether `Cache-Control` says `private` or `no-store` and no header says a cache served the
+/// response (`Age` above 0, a hit in `X-Cache`, `CF-Cache-Status` or `X-Cache-Status`): the case
+/// in which [`cache_audit`] finds nothing.
+fn keeps_shared_caches_away(headers: &HeaderMap) -> bool {
+    let private = headers.get_all("cache-control").iter().any(|value| {
+        value.as_bytes().split(|&b| b == b',').any(|directive| {
+            // As the full audit reads it: trimmed, then up to any `=`.
+            let trimmed = directive.trim_ascii();
+            let name = trimmed.split(|&b| b == b'=').next().unwrap_or_default();
+            name.eq_ignore_ascii_case(b"private") || name.eq_ignore_ascii_case(b"no-store")
+        })
+    });
+    let aged = headers
+        .get("age")
+        .is_some_and(|age| age.as_bytes().trim_ascii().iter().any(|&b| b != b'0'));
+    let hit = ["x-cache", "cf-cache-status", "x-cache-status"]
+        .iter()
+        .any(|name| {
+            headers.get_all(*name).iter().any(|value| {
+                value
+                    .as_bytes()
+                    .windows(3)
+                    .any(|w| w.eq_ignore_ascii_case(b"hit"))
+            })
+        });
+    private && !aged && !hit
 }
 
 #[allow(clippy::too_many_arguments)]

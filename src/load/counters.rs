@@ -53,7 +53,6 @@ impl ErrorCause {
     }
 }
 
-#[derive(Default)]
 pub struct Counters {
     requests: AtomicU64,
     checked: AtomicU64,
@@ -65,6 +64,10 @@ pub struct Counters {
     cancelled: AtomicU64,
     replays: AtomicU64,
     errors: [AtomicU64; ErrorCause::ALL.len()],
+    users_started: AtomicU64,
+    /// Microseconds from the run's start to the first and to the last user's start.
+    first_start_us: AtomicU64,
+    last_start_us: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -84,6 +87,40 @@ pub struct CountersSnapshot {
     pub replays: u64,
     pub errors: u64,
     pub errors_by_cause: BTreeMap<String, u64>,
+    /// Simulated users that started: built their own client and took their identity.
+    pub users_started: u64,
+    /// Microseconds from the first user's start to the last one's.
+    pub users_start_us: u64,
+}
+
+impl CountersSnapshot {
+    /// Users started per second, from the first start to the last (0 with fewer than two).
+    pub fn users_started_per_second(&self) -> f64 {
+        if self.users_started < 2 || self.users_start_us == 0 {
+            return 0.0;
+        }
+        (self.users_started - 1) as f64 * 1e6 / self.users_start_us as f64
+    }
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            requests: AtomicU64::default(),
+            checked: AtomicU64::default(),
+            logins: AtomicU64::default(),
+            login_failures: AtomicU64::default(),
+            relogins: AtomicU64::default(),
+            sessions_lost: AtomicU64::default(),
+            truncated_bodies: AtomicU64::default(),
+            cancelled: AtomicU64::default(),
+            replays: AtomicU64::default(),
+            errors: Default::default(),
+            users_started: AtomicU64::default(),
+            first_start_us: AtomicU64::new(u64::MAX),
+            last_start_us: AtomicU64::default(),
+        }
+    }
 }
 
 fn bump(counter: &AtomicU64) {
@@ -121,6 +158,13 @@ impl Counters {
     pub fn error(&self, cause: ErrorCause) {
         bump(&self.errors[cause as usize]);
     }
+    /// A user started, `since_start` after the run began.
+    pub fn user_started(&self, since_start: std::time::Duration) {
+        bump(&self.users_started);
+        let us = since_start.as_micros() as u64;
+        self.first_start_us.fetch_min(us, Ordering::Relaxed);
+        self.last_start_us.fetch_max(us, Ordering::Relaxed);
+    }
 
     pub fn snapshot(&self) -> CountersSnapshot {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -140,6 +184,8 @@ impl Counters {
             replays: load(&self.replays),
             errors: errors_by_cause.values().sum(),
             errors_by_cause,
+            users_started: load(&self.users_started),
+            users_start_us: load(&self.last_start_us).saturating_sub(load(&self.first_start_us)),
         }
     }
 }
@@ -161,5 +207,17 @@ mod tests {
         assert_eq!(snap.errors_by_cause["timeout"], 2);
         assert_eq!(snap.errors_by_cause["server_error"], 1);
         assert_eq!((snap.logins, snap.relogins), (2, 1));
+    }
+
+    #[test]
+    fn users_started_per_second_spans_the_first_start_to_the_last() {
+        let counters = Counters::default();
+        assert_eq!(counters.snapshot().users_started_per_second(), 0.0);
+        for ms in [200, 700, 1200] {
+            counters.user_started(std::time::Duration::from_millis(ms));
+        }
+        let snap = counters.snapshot();
+        assert_eq!(snap.users_started, 3);
+        assert!((snap.users_started_per_second() - 2.0).abs() < 1e-9);
     }
 }

@@ -118,6 +118,8 @@ pub struct LoadContext {
     pub think_time: Option<(Duration, Duration)>,
     /// Whether the target is plain HTTP, so a user's client needs no TLS roots.
     pub plain_http: bool,
+    /// The TLS configuration every user's client starts from (see [`shared_tls`]).
+    tls: rustls::ClientConfig,
     pub behaviours: Behaviours,
     /// One crowd gate per step: the login, then each page.
     gates: Vec<Gate>,
@@ -185,6 +187,7 @@ impl LoadContext {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             think_time: setup.think_time,
             plain_http: setup.plain_http,
+            tls: shared_tls(setup.plain_http)?,
             behaviours: setup.behaviours,
             gates,
             tokens: tokens::TokenRegistry::default(),
@@ -229,21 +232,49 @@ impl LoadContext {
         reads % every == 0
     }
 
-    /// One user's own client: its own cookie jar and connection pool.
+    /// One user's own client: its own cookie jar and connection pool, and a copy of the shared
+    /// TLS configuration.
     fn client_builder(&self) -> reqwest::ClientBuilder {
-        let builder = reqwest::Client::builder()
+        reqwest::Client::builder()
             .timeout(self.request_timeout)
             .connect_timeout(self.request_timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("crossleak/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        if self.plain_http {
-            // Loading the platform's root certificates costs ~100 KB and ~3 ms per client;
-            // a plain-HTTP target never needs them.
-            builder.tls_certs_only(Vec::new())
-        } else {
-            builder
-        }
+            .no_proxy()
+            .tls_backend_preconfigured(self.tls.clone())
     }
+}
+
+/// The TLS configuration each user's client copies, built once per run.
+///
+/// Left to itself, reqwest builds one per client: the platform's root certificates (about
+/// 100 KB and 3 ms per client) and a TLS session cache of 256 entries (about 15 KB per client,
+/// even for a plain-HTTP target). Here the certificate verifier is built once and shared (the
+/// roots are read-only), a plain-HTTP target gets none, and session resumption is off, so no
+/// user's TLS session is ever offered by another and a user's connections stay its own. A user
+/// keeps its connection alive, so it pays one full handshake per connection, as a new browser
+/// would.
+fn shared_tls(plain_http: bool) -> Result<rustls::ClientConfig, LoadError> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| LoadError::Tls(e.to_string()))?;
+    let mut config = if plain_http {
+        builder
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth()
+    } else {
+        let verifier = rustls_platform_verifier::Verifier::new(provider)
+            .map_err(|e| LoadError::Tls(e.to_string()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(config)
 }
 
 /// What goose measured, reduced to what crossleak reports.
@@ -322,6 +353,10 @@ pub enum LoadError {
     Goose(#[from] GooseError),
     #[error(transparent)]
     Shard(#[from] ShardError),
+    #[error(
+        "cannot set up TLS for the users' clients: {0}; check the platform's certificate store"
+    )]
+    Tls(String),
 }
 
 /// Runs the load against `base_url` and returns goose's figures when every user has stopped.

@@ -5,6 +5,7 @@
 use crate::oracle::{FieldId, Oracle, OracleBuilder, OracleError};
 use crate::population::{OwnerId, Population};
 use crate::scenario::Owners;
+use std::borrow::Cow;
 
 /// The oracle over every identifying value of a population.
 pub struct Watchlist {
@@ -23,24 +24,58 @@ impl Watchlist {
         Self::of(population, &[])
     }
 
-    /// The watch list of any owners; `written` are the fields the scenario's writes name.
+    /// The watch list of any owners; `written` are the fields the scenario's writes name. One
+    /// thread renders the values while this one adds them to the index, so a large population
+    /// takes about the time of the adding.
     pub fn of(owners: &dyn Owners, written: &[String]) -> Result<Self, OracleError> {
+        /// Owners rendered per message between the two threads.
+        const CHUNK: u32 = 2048;
+        type Rendered<'a> = Vec<(OwnerId, u32, Vec<(&'a str, Cow<'a, str>)>)>;
         let mut builder = OracleBuilder::new();
+        let count = owners.len() as OwnerId;
+        let per_owner = if count == 0 {
+            0
+        } else {
+            owners.watched(0).len()
+        };
+        builder.reserve(per_owner * owners.len());
         let mut ids: Vec<(String, FieldId)> = Vec::new();
-        for owner in 0..owners.len() as OwnerId {
-            for (field, value) in owners.watched(owner) {
-                let id = match ids.iter().find(|(f, _)| f == field) {
-                    Some((_, id)) => *id,
-                    None => {
-                        let id = builder.field(field);
-                        ids.push((field.to_owned(), id));
-                        id
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Rendered<'_>>(4);
+            scope.spawn(move || {
+                let mut first = 0;
+                while first < count {
+                    let last = first.saturating_add(CHUNK).min(count);
+                    let rendered = (first..last)
+                        .map(|o| (o, owners.household(o), owners.watched(o)))
+                        .collect();
+                    if send.send(rendered).is_err() {
+                        return; // the indexing thread stopped on an error
                     }
-                };
-                builder.add(owner, id, &value)?;
+                    first = last;
+                }
+            });
+            for rendered in receive {
+                let mut batch: Vec<(OwnerId, FieldId, &str)> = Vec::new();
+                for (owner, household, values) in &rendered {
+                    batch.clear();
+                    for (field, value) in values {
+                        let id = match ids.iter().find(|(f, _)| f == field) {
+                            Some((_, id)) => *id,
+                            None => {
+                                let id = builder.field(field);
+                                ids.push(((*field).to_owned(), id));
+                                id
+                            }
+                        };
+                        batch.push((*owner, id, value));
+                    }
+                    builder.add_batch(&batch)?;
+                    builder.household(*owner, *household);
+                }
             }
-            builder.household(owner, owners.household(owner));
-        }
+            Ok::<(), OracleError>(())
+        })?;
         let written = owners.written_fields(written);
         let known = |names: &[String]| -> Vec<FieldId> {
             names

@@ -54,7 +54,7 @@ pub(super) struct ValueShapes {
     /// Non-alphanumeric first bytes.
     starters: [u64; 4],
     /// Each value's [`span_hash`], in the order added.
-    spans: Vec<u64>,
+    pub(super) spans: Vec<u64>,
 }
 
 impl ValueShapes {

@@ -14,7 +14,7 @@
 //! statement — and leaves its own for the one after, until the connection breaks.
 
 use super::accounts::{Accounts, Identity};
-use crate::population::OwnerId;
+use crate::population::{OwnerId, Payment};
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,11 +51,11 @@ pub struct StatementLine {
 }
 
 impl Statement {
-    fn of(identity: &Identity) -> Self {
+    /// `identity`'s statement, lengthened to `history` lines when it has fewer (see [`lengthen`]).
+    fn of(identity: &Identity, history: usize) -> Self {
         Self {
             numero_allocataire: identity.numero_allocataire.as_str().to_owned(),
-            paiements: identity
-                .payments
+            paiements: lengthen(identity.payments.clone(), history)
                 .iter()
                 .map(|payment| StatementLine {
                     date: payment.date.clone(),
@@ -106,6 +106,8 @@ pub struct Ledger {
     /// Where the server reads the payments from.
     accounts: Arc<Accounts>,
     latency: Duration,
+    /// Lines per statement, when more than the owner's own payments (see [`lengthen`]).
+    history: usize,
     /// `dirty-pooled-connection`: take back connections whose reply was never read.
     return_unread: bool,
     /// Started on first use, inside the runtime that serves the portal.
@@ -115,11 +117,18 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// A ledger serving the payments of `accounts` (read when a query comes, never copied).
-    pub fn new(accounts: Arc<Accounts>, latency: Duration, return_unread: bool) -> Self {
+    /// A ledger serving the payments of `accounts` (read when a query comes, never copied),
+    /// each statement lengthened to `history` lines.
+    pub fn new(
+        accounts: Arc<Accounts>,
+        latency: Duration,
+        history: usize,
+        return_unread: bool,
+    ) -> Self {
         Self {
             accounts,
             latency,
+            history,
             return_unread,
             server: OnceCell::new(),
             idle: Mutex::default(),
@@ -131,7 +140,7 @@ impl Ledger {
     pub async fn statement(&self, owner: OwnerId) -> Result<Arc<str>, LedgerError> {
         let server = self
             .server
-            .get_or_try_init(|| serve(Arc::clone(&self.accounts), self.latency))
+            .get_or_try_init(|| serve(Arc::clone(&self.accounts), self.latency, self.history))
             .await
             .map_err(LedgerError::Start)?;
         let mut checkout = self.checkout(server.addr).await?;
@@ -240,7 +249,11 @@ impl Drop for Checkout<'_> {
 }
 
 /// Binds 127.0.0.1:0 and answers queries on a spawned task until the [`Server`] is dropped.
-async fn serve(accounts: Arc<Accounts>, latency: Duration) -> std::io::Result<Server> {
+async fn serve(
+    accounts: Arc<Accounts>,
+    latency: Duration,
+    history: usize,
+) -> std::io::Result<Server> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
@@ -251,7 +264,7 @@ async fn serve(accounts: Arc<Accounts>, latency: Duration) -> std::io::Result<Se
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
-                        connections.spawn(answer(stream, Arc::clone(&accounts), latency));
+                        connections.spawn(answer(stream, Arc::clone(&accounts), latency, history));
                     }
                     // Out of descriptors, most likely: wait for connections to close.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -264,7 +277,7 @@ async fn serve(accounts: Arc<Accounts>, latency: Duration) -> std::io::Result<Se
 }
 
 /// Answers one connection's queries in order until the client closes it.
-async fn answer(stream: TcpStream, accounts: Arc<Accounts>, latency: Duration) {
+async fn answer(stream: TcpStream, accounts: Arc<Accounts>, latency: Duration, history: usize) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     while let Ok(Some(line)) = lines.next_line().await {
@@ -273,7 +286,7 @@ async fn answer(stream: TcpStream, accounts: Arc<Accounts>, latency: Duration) {
             .and_then(|owner| owner.trim().parse::<OwnerId>().ok());
         let reply = match owner.map(|owner| accounts.get(owner)) {
             Some(Some(account)) => {
-                let statement = Statement::of(&account.identity);
+                let statement = Statement::of(&account.identity, history);
                 let mut line = serde_json::to_string(&statement)
                     .expect("a statement of strings and integers serialises");
                 line.push('\n');
@@ -291,9 +304,76 @@ async fn answer(stream: TcpStream, accounts: Arc<Accounts>, latency: Duration) {
     }
 }
 
+/// `payments` lengthened to `lines` lines (never shortened): the same benefits, each repeated
+/// a month earlier than the last, as an old file's long history. Dates stay `YYYY-MM-DD`.
+fn lengthen(payments: Vec<Payment>, lines: usize) -> Vec<Payment> {
+    let Some(earliest) = payments.iter().map(|p| p.date.as_str()).min() else {
+        return payments;
+    };
+    // Months since year 0 of the earliest payment, and its day.
+    let (months, day) = match (
+        earliest.get(0..4).and_then(|y| y.parse::<i64>().ok()),
+        earliest.get(5..7).and_then(|m| m.parse::<i64>().ok()),
+        earliest.get(8..10),
+    ) {
+        (Some(year), Some(month), Some(day)) => (year * 12 + month - 1, day.to_owned()),
+        _ => return payments,
+    };
+    let own = payments.len();
+    let mut lines_out = payments;
+    for k in own..lines {
+        let model = &lines_out[k % own];
+        let month = months - (k / own) as i64;
+        let date = format!(
+            "{:04}-{:02}-{day}",
+            month.div_euclid(12),
+            month.rem_euclid(12) + 1
+        );
+        let (label, amount_cents) = (model.label.clone(), model.amount_cents);
+        lines_out.push(Payment {
+            date,
+            label,
+            amount_cents,
+        });
+    }
+    lines_out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lengthened_history_repeats_the_benefits_month_by_month_back_in_time() {
+        let own = vec![
+            Payment {
+                date: "2026-02-05".into(),
+                label: "Allocations familiales".into(),
+                amount_cents: 14_000,
+            },
+            Payment {
+                date: "2026-03-05".into(),
+                label: "Aide au logement".into(),
+                amount_cents: 25_000,
+            },
+        ];
+        let long = lengthen(own.clone(), 7);
+        assert_eq!(long.len(), 7);
+        assert_eq!(long[..2], own[..]);
+        let dates: Vec<&str> = long[2..].iter().map(|p| p.date.as_str()).collect();
+        assert_eq!(
+            dates,
+            [
+                "2026-01-05",
+                "2026-01-05",
+                "2025-12-05",
+                "2025-12-05",
+                "2025-11-05"
+            ]
+        );
+        assert_eq!(long[3].label, "Aide au logement");
+        assert_eq!(lengthen(own.clone(), 1), own, "never shortened");
+    }
     use crate::portal::tests::fixtures;
 
     fn ledger(latency: Duration, return_unread: bool) -> (Ledger, Vec<String>) {
@@ -303,7 +383,7 @@ mod tests {
             .map(|p| p.numero_allocataire.as_str().to_owned())
             .collect();
         let accounts = Arc::new(Accounts::new(people).expect("accounts"));
-        (Ledger::new(accounts, latency, return_unread), numeros)
+        (Ledger::new(accounts, latency, 0, return_unread), numeros)
     }
 
     async fn numero_of(ledger: &Ledger, owner: OwnerId) -> String {

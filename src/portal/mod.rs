@@ -44,6 +44,10 @@ pub struct PortalConfig {
     pub admin_token: String,
     /// How long the payments ledger takes to answer one query; every personal read waits on it.
     pub ledger_latency: Duration,
+    /// Payment lines each file's statement holds: 0 serves each beneficiary's own payments (a
+    /// page of about 2 KB); more lengthens every history back in time, month by month, with the
+    /// beneficiary's own benefits (2,000 lines make a page of about 200 KB, for benchmarks).
+    pub payment_history: usize,
 }
 
 impl Default for PortalConfig {
@@ -54,6 +58,7 @@ impl Default for PortalConfig {
             nir_login: true,
             admin_token: DEFAULT_ADMIN_TOKEN.to_owned(),
             ledger_latency: Duration::from_millis(10),
+            payment_history: 0,
         }
     }
 }

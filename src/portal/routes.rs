@@ -67,6 +67,7 @@ pub fn router(accounts: Vec<Beneficiary>, config: PortalConfig) -> Result<Router
         ledger: Ledger::new(
             Arc::clone(&accounts),
             config.ledger_latency,
+            config.payment_history,
             config.has(Fault::DirtyPooledConnection),
         ),
         activation: config

@@ -25,9 +25,10 @@ pub enum MergeError {
 }
 
 /// Numbers that add up across shards.
-const SUMMED: [&str; 9] = [
+const SUMMED: [&str; 10] = [
     "requests",
     "requests_per_second",
+    "users_started_per_second",
     "errors",
     "checked_responses",
     "truncated_bodies",

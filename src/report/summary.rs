@@ -53,6 +53,9 @@ pub struct Summary {
     pub phases: Vec<PhaseSummary>,
     pub requests: u64,
     pub requests_per_second: f64,
+    /// How fast simulated users started (built their own client and took their identity), from
+    /// the first start to the last; 0 with fewer than two users.
+    pub users_started_per_second: f64,
     pub errors: u64,
     pub errors_by_cause: BTreeMap<String, u64>,
     pub checked_responses: u64,
@@ -298,6 +301,7 @@ impl Summary {
             phases,
             requests: counters.requests,
             requests_per_second: counters.requests as f64 / duration_secs,
+            users_started_per_second: counters.users_started_per_second(),
             errors: counters.errors,
             errors_by_cause: counters.errors_by_cause.clone(),
             checked_responses: counters.checked_responses,
