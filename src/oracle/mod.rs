@@ -64,13 +64,14 @@
 //!
 //! Measured by `cargo bench --bench oracle` (criterion, one core) on the demo portal's own pages
 //! and populations from crossleak's generator (13 values per beneficiary), on a shared 2-core VM
-//! where other jobs ran too; ranges span two runs. The latest run is in `BENCHMARKS.md`.
+//! where other jobs ran too; ranges span three runs (the host alone moves the 2 KB HTML page
+//! between ~1.0 and ~1.5 GiB/s). The latest run is in `BENCHMARKS.md`.
 //!
 //! | beneficiaries | build | index | 2 KB HTML | 2 KB JSON | 200 KB HTML | 200 KB JSON |
 //! |---|---|---|---|---|---|---|
-//! | 1,000 | < 0.01 s | 168 B each | 1.2–1.6 GiB/s | 2.0 GiB/s | 2.1 GiB/s | 2.5 GiB/s |
+//! | 1,000 | < 0.01 s | 168 B each | 1.0–1.6 GiB/s | 1.2–2.0 GiB/s | 1.3–2.1 GiB/s | 2.3–2.5 GiB/s |
 //! | 100,000 | 0.26 s | 176 B each | 1.5 GiB/s | 1.2–1.6 GiB/s | 1.1–1.8 GiB/s | 1.4–1.9 GiB/s |
-//! | 1,000,000 | 3.6–4.7 s | 175 B each | 1.0–1.5 GiB/s | 1.6 GiB/s | 1.1–1.7 GiB/s | 1.8–1.9 GiB/s |
+//! | 1,000,000 | 3.6–4.7 s | 175 B each | 1.0–1.5 GiB/s | 1.1–1.6 GiB/s | 1.1–1.7 GiB/s | 1.3–1.9 GiB/s |
 //!
 //! A scan costs about the same whatever the number of owners: a page's words meet the start
 //! filter (in cache), and only the few spans that pass touch the table. The build (from a
