@@ -141,6 +141,8 @@ fn count(summary: &Summary, kind: FindingKind) -> u64 {
 
 /// A staging login whose NIR parser falls over on anything but ASCII: 500 instead of 401.
 struct FragileLogin {
+    /// Checks no password at all (the other fault this file needs).
+    any_password: bool,
     by_nir: HashMap<String, (String, usize)>,
     pages: Vec<String>,
 }
@@ -154,17 +156,21 @@ async fn login(
         return (StatusCode::INTERNAL_SERVER_ERROR, "parser panicked").into_response();
     }
     match app.by_nir.get(&nir) {
-        Some((password, index)) if form.get("mot_de_passe") == Some(password) => (
-            StatusCode::SEE_OTHER,
-            [
-                (header::LOCATION, "/moi".to_owned()),
-                (
-                    header::SET_COOKIE,
-                    format!("sid=s{index}; HttpOnly; Path=/"),
-                ),
-            ],
-        )
-            .into_response(),
+        Some((password, index))
+            if app.any_password || form.get("mot_de_passe") == Some(password) =>
+        {
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, "/moi".to_owned()),
+                    (
+                        header::SET_COOKIE,
+                        format!("sid=s{index}; HttpOnly; Path=/"),
+                    ),
+                ],
+            )
+                .into_response()
+        }
         _ => (
             StatusCode::UNAUTHORIZED,
             "identifiant ou mot de passe inconnu",
@@ -189,8 +195,9 @@ async fn me(State(app): State<Arc<FragileLogin>>, headers: HeaderMap) -> Respons
     }
 }
 
-async fn fragile_server(people: &Population) -> String {
+async fn fragile_server(people: &Population, any_password: bool) -> String {
     let app = FragileLogin {
+        any_password,
         by_nir: people
             .beneficiaries
             .iter()
@@ -263,7 +270,7 @@ login_flows = {{ nir = 1 }}
 async fn a_parser_that_answers_500_is_a_parser_failure_not_a_violation() {
     let scenario = fragile_scenario("http://127.0.0.1:1");
     let people = population(&scenario);
-    let base_url = fragile_server(&people).await;
+    let base_url = fragile_server(&people, false).await;
     let scenario = fragile_scenario(&base_url);
     let reports = tempfile::tempdir().unwrap();
     let result = fuzz_login(scenario, options(reports.path(), 280))
@@ -296,4 +303,32 @@ fn a_rate_of_zero_is_a_usage_error_and_sends_nothing() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--rate"));
     assert_eq!(std::fs::read_dir(reports.path()).unwrap().count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_that_ignores_the_password_is_a_violation() {
+    let scenario = fragile_scenario("http://127.0.0.1:1");
+    let people = population(&scenario);
+    let base_url = fragile_server(&people, true).await;
+    let scenario = fragile_scenario(&base_url);
+    let reports = tempfile::tempdir().unwrap();
+    let result = fuzz_login(scenario, options(reports.path(), 140))
+        .await
+        .unwrap();
+    let summary = &result.summary;
+    assert_eq!(summary.status, Status::Violations, "{}", summary.reason);
+    let findings = std::fs::read_to_string(result.dir.join("findings.jsonl")).unwrap();
+    // Each file opened is its identifier owner's own: every violation is a wrong password (the
+    // same server's parser still answers 500 to non-ASCII, which stays a parser failure).
+    let violations: Vec<&str> = findings
+        .lines()
+        .filter(|l| l.contains(r#""kind":"violation""#))
+        .collect();
+    assert!(!violations.is_empty(), "{findings}");
+    for line in violations {
+        assert!(
+            line.contains("an account opened without its password"),
+            "{line}"
+        );
+    }
 }

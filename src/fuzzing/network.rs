@@ -45,6 +45,10 @@ use std::time::{Duration, Instant};
 const MUTATIONS_PER_LOGIN: usize = 6;
 /// Redirects followed after one request.
 const MAX_REDIRECTS: usize = 5;
+/// The longest wait between two requests, whatever `--rate` says.
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+/// The longest run, whatever `--duration` says: a year.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// The phase name findings and the timeline carry.
 const PHASE: &str = "fuzz-login";
 
@@ -230,7 +234,10 @@ struct Pace {
 impl Pace {
     fn new(rate: f64) -> Self {
         Self {
-            interval: Duration::from_secs_f64(1.0 / rate),
+            // At most one request an hour: a tiny --rate is not a reason to panic.
+            interval: Duration::try_from_secs_f64(1.0 / rate)
+                .unwrap_or(MAX_INTERVAL)
+                .min(MAX_INTERVAL),
             next: tokio::time::Instant::now(),
         }
     }
@@ -374,12 +381,16 @@ impl Fuzzer<'_> {
                     landing,
                 });
             }
+            // Only redirects to the target itself are followed: another host was never allowed,
+            // and the jar and bearer header must not travel there. Such a 3xx is judged as is.
+            let origin = reqwest::Url::parse(self.target).map(|u| u.origin()).ok();
             let next = (300..400).contains(&status).then(|| {
                 landing
                     .headers
                     .get(LOCATION)
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| reqwest::Url::parse(&landing.url).ok()?.join(l).ok())
+                    .filter(|next| Some(next.origin()) == origin)
             });
             match next.flatten() {
                 Some(location) => {
@@ -403,6 +414,10 @@ impl Fuzzer<'_> {
             .mutation
             .apply(&fuzzable.kind.value(owner), fuzzable.kind);
         let password = attempt.password.value(owner, self.population);
+        // A variant equal to the real password (digits only, flipped case; a shared password in
+        // an export) is the owner's own: its success is no finding.
+        let wrong_password = attempt.password != Password::Own && password != owner.password;
+        let own_value = fuzzable.kind.value(owner);
         let name = format!(
             "POST {} ({}) {}",
             flow.steps
@@ -478,21 +493,29 @@ impl Fuzzer<'_> {
                 self.counters.login_failed();
             }
         }
-        let must_show = if success {
+        // A mutated login whose answer carries nobody's data was refused, whatever the success
+        // conditions say (a status-only condition cannot tell a 200 error page from a file):
+        // only the unmutated baseline must show the user's identity.
+        let opened_landing = self.carries_data(&landing);
+        let must_show = if success && (attempt.baseline || opened_landing) {
             fields(&flow.success.must_show)
         } else {
             Vec::new()
         };
+        // The oracle's field for what was typed: every NIR form is indexed as `nir`.
+        let typed_field = match fuzzable.kind {
+            IdentifierKind::Numero => "numero_allocataire",
+            IdentifierKind::Nir | IdentifierKind::NirBody => "nir",
+        };
+        let echoed = (typed != own_value).then_some((typed_field, typed.as_str()));
         let (method, url) = &login_request;
-        self.judge(owner, method, &name, &landing, &must_show, &typed, attempt);
-        if success && attempt.password != Password::Own {
-            let finding =
-                self.wrong_password(owner, &format!("{method} {url}"), &name, &landing, attempt);
-            self.sink.send(finding);
-        }
+        self.judge(
+            owner, method, &name, &landing, &must_show, &typed, echoed, attempt,
+        );
         if !success {
             return;
         }
+        let mut opened_page = false;
         // The session's first page, where the opened file shows even when the landing does not.
         let bearer = bearer(flow, &landing);
         let session_headers: Vec<(String, String)> = match (&flow.session, &bearer) {
@@ -520,19 +543,32 @@ impl Fuzzer<'_> {
                 {
                     Ok(read) => {
                         let page_name = format!("{name} then {}", page.name);
+                        opened_page = self.carries_data(&read);
+                        let must_show = if attempt.baseline || opened_page {
+                            fields(&page.must_show)
+                        } else {
+                            Vec::new()
+                        };
                         self.judge(
                             owner,
                             rendered.method.as_str(),
                             &page_name,
                             &read,
-                            &fields(&page.must_show),
+                            &must_show,
                             &typed,
+                            echoed,
                             attempt,
                         );
                     }
                     Err(broke) => return self.broke(owner, attempt, &name, &typed, broke),
                 }
             }
+        }
+        // Met the success conditions with a wrong password, and some file actually showed.
+        if wrong_password && (opened_landing || opened_page) {
+            let finding =
+                self.wrong_password(owner, &format!("{method} {url}"), &name, &landing, attempt);
+            self.sink.send(finding);
         }
         if let Some(logout) = self.logout {
             if let Ok(rendered) =
@@ -553,6 +589,11 @@ impl Fuzzer<'_> {
         }
     }
 
+    /// Whether a response carries anyone's identifying data: a file was opened.
+    fn carries_data(&self, landing: &Landing) -> bool {
+        !self.watch.oracle.scan(&landing.body).is_empty()
+    }
+
     /// The load run's check on one response seen as `owner`; what the attempt typed goes in the detail.
     #[allow(clippy::too_many_arguments)]
     fn judge(
@@ -563,6 +604,7 @@ impl Fuzzer<'_> {
         landing: &Landing,
         must_show: &[crate::population::Field],
         typed: &str,
+        echoed: Option<(&str, &str)>,
         attempt: Attempt,
     ) {
         self.counters.checked();
@@ -581,7 +623,18 @@ impl Fuzzer<'_> {
             },
             must_show,
         );
+        // A refused login that echoes the mistyped identifier ("dossier 1234568 inconnu") shows
+        // whoever that typo happens to designate: no leak, unless other values come with it.
+        let body = String::from_utf8_lossy(&landing.body);
+        let echo_field = echoed
+            .filter(|(_, typed)| !typed.is_empty() && body.contains(typed))
+            .map(|(field, _)| field);
         for mut finding in findings {
+            if finding.kind == FindingKind::Violation
+                && echo_field.is_some_and(|field| finding.foreign.iter().all(|f| f.field == field))
+            {
+                continue;
+            }
             if finding.kind == FindingKind::Violation {
                 finding.detail = format!(
                     "{}: a login with {} ({:?} typed as {}) opened an account other than the identifier owner's",
@@ -912,7 +965,7 @@ async fn fuzz(
             started,
             pace: Pace::new(options.rate),
         };
-        let deadline = tokio::time::Instant::now() + options.duration;
+        let deadline = tokio::time::Instant::now() + options.duration.min(MAX_DURATION);
         let signal = interrupted();
         tokio::pin!(signal);
         for attempt in attempts {

@@ -114,33 +114,46 @@ pub fn check<F: AsRef<str>>(
                 detail,
             ));
         }
-        Verdict::WrongIdentity { missing } => {
-            // Only a just-written value is missing: the user's own page, stale.
-            let (kind, detail) = if missing.iter().all(|f| ctx.watch.is_lost_write_field(*f)) {
-                (
-                    FindingKind::LostWrite,
-                    "the user's own page does not show the value the user just wrote",
-                )
-            } else {
-                (
-                    FindingKind::WrongIdentity,
-                    "the page shows nobody's identity where it must show the user's",
-                )
-            };
-            let missing = missing
-                .iter()
-                .map(|f| ctx.watch.oracle.field_name(*f).to_owned())
-                .collect();
-            findings.push(finding(
-                ctx,
-                kind,
-                viewer,
-                exchange,
-                &sightings,
-                &[],
-                missing,
-                detail.to_owned(),
-            ));
+        Verdict::WrongIdentity { mut missing } => {
+            // A field the viewer has no value of (an empty cell of a staging export) cannot be
+            // shown: its absence says nothing. Looked up only here, off the hot path.
+            if let Some(viewer) = viewer {
+                let has: Vec<String> = ctx
+                    .population
+                    .watched(viewer)
+                    .into_iter()
+                    .map(|(field, _)| field.to_owned())
+                    .collect();
+                missing.retain(|f| has.iter().any(|h| h == ctx.watch.oracle.field_name(*f)));
+            }
+            if !missing.is_empty() {
+                // Only a just-written value is missing: the user's own page, stale.
+                let (kind, detail) = if missing.iter().all(|f| ctx.watch.is_lost_write_field(*f)) {
+                    (
+                        FindingKind::LostWrite,
+                        "the user's own page does not show the value the user just wrote",
+                    )
+                } else {
+                    (
+                        FindingKind::WrongIdentity,
+                        "the page shows nobody's identity where it must show the user's",
+                    )
+                };
+                let missing = missing
+                    .iter()
+                    .map(|f| ctx.watch.oracle.field_name(*f).to_owned())
+                    .collect();
+                findings.push(finding(
+                    ctx,
+                    kind,
+                    viewer,
+                    exchange,
+                    &sightings,
+                    &[],
+                    missing,
+                    detail.to_owned(),
+                ));
+            }
         }
     }
     if !sightings.is_empty() {
