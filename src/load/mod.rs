@@ -307,7 +307,8 @@ impl GooseFigures {
     /// The figures of two loads run one after the other (two phases).
     pub fn merge(mut self, other: GooseFigures) -> GooseFigures {
         for page in other.pages {
-            match self.pages.iter_mut().find(|p| p.name == page.name) {
+            // By goose's key (method and name): one name may be read with two methods.
+            match self.pages.iter_mut().find(|p| p.key == page.key) {
                 Some(mine) => {
                     let total = mine.requests + page.requests;
                     if total > 0 {
