@@ -395,8 +395,11 @@ impl Fuzzer<'_> {
             match next.flatten() {
                 Some(location) => {
                     url = location.to_string();
-                    method = reqwest::Method::GET;
-                    body = None;
+                    // 307 and 308 repeat the request as it was; the others become a GET.
+                    if status != 307 && status != 308 {
+                        method = reqwest::Method::GET;
+                        body = None;
+                    }
                 }
                 None => return Ok(landing),
             }
