@@ -21,15 +21,15 @@ use crate::findings::{
     AccountRef, Collector, Finding, FindingKind, FindingSink, Masking, RequestEvidence,
     ResponseEvidence,
 };
-use crate::load::{check, fields, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist};
+use crate::load::{check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist};
 use crate::outcome::Status;
 use crate::population::{Beneficiary, OwnerId, Population};
 use crate::portal::{self, PortalConfig, RunningPortal};
 use crate::report::{self, PhaseSpan, RunFacts, Sample, ScenarioInfo, Summary, Timeline};
 use crate::run::{RunError, RunResult};
 use crate::scenario::{
-    beneficiary_value, Endpoint, ExtractFrom, LoadedPopulation, LoginFlow, Page, PopulationSource,
-    RenderedBody, Request, Scenario, SessionCarrier, Success,
+    beneficiary_value, Endpoint, LoadedPopulation, LoginFlow, Page, PopulationSource, RenderedBody,
+    Request, Scenario, SessionCarrier,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -472,23 +472,16 @@ impl Fuzzer<'_> {
                 Err(broke) => return self.broke(owner, attempt, &name, &typed, broke),
             };
             for extraction in &step.extract {
-                let text = match &extraction.from {
-                    ExtractFrom::Body => String::from_utf8_lossy(&answer.body).into_owned(),
-                    ExtractFrom::Header(header) => answer
-                        .headers
-                        .get(header.as_str())
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned(),
-                };
-                if let Some(value) = extraction.pattern.extract(&text) {
+                if let Some(value) = extraction.take(&answer.body, &answer.headers) {
                     extracted.push((extraction.name.clone(), value));
                 }
             }
             landing = Some(answer);
         }
         let Some(landing) = landing else { return };
-        let success = meets(&flow.success, &landing);
+        let success = flow
+            .success
+            .met_by(landing.status, &landing.path(), &landing.body);
         if attempt.baseline {
             if success {
                 self.counters.login(false);
@@ -496,14 +489,10 @@ impl Fuzzer<'_> {
                 self.counters.login_failed();
             }
         }
-        // A mutated login whose answer carries nobody's data was refused, whatever the success
-        // conditions say (a status-only condition cannot tell a 200 error page from a file):
-        // only the unmutated baseline must show the user's identity.
-        let opened_landing = self.carries_data(&landing);
-        let must_show = if success && (attempt.baseline || opened_landing) {
-            fields(&flow.success.must_show)
+        let must_show: &[String] = if success {
+            &flow.success.must_show
         } else {
-            Vec::new()
+            &[]
         };
         // The oracle's field for what was typed: every NIR form is indexed as `nir`.
         let typed_field = match fuzzable.kind {
@@ -512,15 +501,15 @@ impl Fuzzer<'_> {
         };
         let echoed = (typed != own_value).then_some((typed_field, typed.as_str()));
         let (method, url) = &login_request;
-        self.judge(
-            owner, method, &name, &landing, &must_show, &typed, echoed, attempt,
+        let opened_landing = self.judge(
+            owner, method, &name, &landing, must_show, &typed, echoed, attempt,
         );
         if !success {
             return;
         }
         let mut opened_page = false;
         // The session's first page, where the opened file shows even when the landing does not.
-        let bearer = bearer(flow, &landing);
+        let bearer = flow.session.bearer_token(&landing.body);
         let session_headers: Vec<(String, String)> = match (&flow.session, &bearer) {
             (SessionCarrier::Bearer { header, prefix, .. }, Some(token)) => {
                 vec![(header.clone(), format!("{prefix}{token}"))]
@@ -528,43 +517,25 @@ impl Fuzzer<'_> {
             _ => Vec::new(),
         };
         if let Some(page) = self.page {
-            if let Ok(rendered) = page
-                .request
-                .render(&|v: &str| beneficiary_value(owner, v).map(Cow::Owned))
+            match self
+                .send_in_session(&page.request, owner, &session_headers, &mut jar)
+                .await
             {
-                let mut headers = rendered.headers.clone();
-                headers.extend(session_headers.iter().cloned());
-                match self
-                    .send(
-                        rendered.method.as_str(),
-                        &rendered.path,
-                        &headers,
-                        rendered.body.as_ref(),
-                        &mut jar,
-                    )
-                    .await
-                {
-                    Ok(read) => {
-                        let page_name = format!("{name} then {}", page.name);
-                        opened_page = self.carries_data(&read);
-                        let must_show = if attempt.baseline || opened_page {
-                            fields(&page.must_show)
-                        } else {
-                            Vec::new()
-                        };
-                        self.judge(
-                            owner,
-                            rendered.method.as_str(),
-                            &page_name,
-                            &read,
-                            &must_show,
-                            &typed,
-                            echoed,
-                            attempt,
-                        );
-                    }
-                    Err(broke) => return self.broke(owner, attempt, &name, &typed, broke),
+                Some(Ok(read)) => {
+                    let page_name = format!("{name} then {}", page.name);
+                    opened_page = self.judge(
+                        owner,
+                        page.request.method.as_str(),
+                        &page_name,
+                        &read,
+                        &page.must_show,
+                        &typed,
+                        echoed,
+                        attempt,
+                    );
                 }
+                Some(Err(broke)) => return self.broke(owner, attempt, &name, &typed, broke),
+                None => {}
             }
         }
         // Met the success conditions with a wrong password, and some file actually showed.
@@ -574,22 +545,36 @@ impl Fuzzer<'_> {
             self.sink.send(finding);
         }
         if let Some(logout) = self.logout {
-            if let Ok(rendered) =
-                logout.render(&|v: &str| beneficiary_value(owner, v).map(Cow::Owned))
-            {
-                let mut headers = rendered.headers.clone();
-                headers.extend(session_headers);
-                let _ = self
-                    .send(
-                        rendered.method.as_str(),
-                        &rendered.path,
-                        &headers,
-                        rendered.body.as_ref(),
-                        &mut jar,
-                    )
-                    .await;
-            }
+            let _ = self
+                .send_in_session(logout, owner, &session_headers, &mut jar)
+                .await;
         }
+    }
+
+    /// Sends `request` as `owner` in the attempt's session (its jar, its bearer header); `None`
+    /// when the request cannot be rendered for this owner.
+    async fn send_in_session(
+        &mut self,
+        request: &Request,
+        owner: &Beneficiary,
+        session_headers: &[(String, String)],
+        jar: &mut Jar,
+    ) -> Option<Result<Landing, Broke>> {
+        let rendered = request
+            .render(&|v: &str| beneficiary_value(owner, v).map(Cow::Owned))
+            .ok()?;
+        let mut headers = rendered.headers.clone();
+        headers.extend(session_headers.iter().cloned());
+        Some(
+            self.send(
+                rendered.method.as_str(),
+                &rendered.path,
+                &headers,
+                rendered.body.as_ref(),
+                jar,
+            )
+            .await,
+        )
     }
 
     /// Whether a response carries anyone's identifying data: a file was opened.
@@ -597,7 +582,12 @@ impl Fuzzer<'_> {
         !self.watch.oracle.scan(&landing.body).is_empty()
     }
 
-    /// The load run's check on one response seen as `owner`; what the attempt typed goes in the detail.
+    /// The load run's check on one response seen as `owner`; what the attempt typed goes in the
+    /// detail. Returns whether the response carried anyone's data (a file was opened).
+    ///
+    /// A mutated login whose answers carry nobody's data was refused, whatever the success
+    /// conditions say (a status-only condition cannot tell a 200 error page from a file): only
+    /// the unmutated baseline, or a response that did open a file, is held to `must_show`.
     #[allow(clippy::too_many_arguments)]
     fn judge(
         &self,
@@ -605,12 +595,18 @@ impl Fuzzer<'_> {
         method: &str,
         name: &str,
         landing: &Landing,
-        must_show: &[crate::population::Field],
+        must_show: &[String],
         typed: &str,
         echoed: Option<(&str, &str)>,
         attempt: Attempt,
-    ) {
+    ) -> bool {
         self.counters.checked();
+        let opened = self.carries_data(landing);
+        let must_show = if attempt.baseline || opened {
+            must_show
+        } else {
+            &[]
+        };
         let ctx = self.context();
         let findings = check(
             &ctx,
@@ -649,6 +645,7 @@ impl Fuzzer<'_> {
             }
             self.sink.send(finding);
         }
+        opened
     }
 
     fn context(&self) -> CheckContext<'_> {
@@ -778,36 +775,6 @@ impl Fuzzer<'_> {
                 self.sink.send(finding);
             }
         }
-    }
-}
-
-/// Whether `landing` meets the flow's success conditions (as the load runner decides it).
-fn meets(success: &Success, landing: &Landing) -> bool {
-    let status_ok = if success.status.is_empty() {
-        (200..300).contains(&landing.status)
-    } else {
-        success.status.contains(&landing.status)
-    };
-    status_ok
-        && success
-            .landing_path
-            .as_ref()
-            .is_none_or(|path| *path == landing.path())
-        && success
-            .body_contains
-            .as_ref()
-            .is_none_or(|needle| String::from_utf8_lossy(&landing.body).contains(needle.as_str()))
-}
-
-/// The bearer token a login's last response carries, when the flow uses one.
-fn bearer(flow: &LoginFlow, landing: &Landing) -> Option<String> {
-    let SessionCarrier::Bearer { json_pointer, .. } = &flow.session else {
-        return None;
-    };
-    let json: serde_json::Value = serde_json::from_slice(&landing.body).ok()?;
-    match json.pointer(json_pointer)? {
-        serde_json::Value::String(token) => Some(token.clone()),
-        other => Some(other.to_string()),
     }
 }
 

@@ -10,7 +10,6 @@ use crate::findings::FindingKind;
 use crate::population::OwnerId;
 use crate::scenario::{
     LoginFlow, Method, Owners, Phase, RenderedBody, RenderedRequest, Request, SessionCarrier,
-    Success,
 };
 use goose::prelude::*;
 use reqwest::cookie::{CookieStore, Jar};
@@ -277,23 +276,6 @@ fn register_token(ctx: &LoadContext, user: &GooseUser, visitor: &Visitor, token:
     }
 }
 
-fn meets(success: &Success, landing: &Landing) -> bool {
-    let status_ok = if success.status.is_empty() {
-        is_success(landing.status)
-    } else {
-        success.status.contains(&landing.status)
-    };
-    status_ok
-        && success
-            .landing_path
-            .as_ref()
-            .is_none_or(|path| *path == landing.path)
-        && success
-            .body_contains
-            .as_ref()
-            .is_none_or(|needle| String::from_utf8_lossy(&landing.body).contains(needle.as_str()))
-}
-
 /// Runs `flow`'s steps in order, keeping what each extracts; the last step's landing decides.
 async fn run_login_steps(
     user: &mut GooseUser,
@@ -341,36 +323,13 @@ async fn run_login_steps(
             return Ok(None);
         };
         for extraction in &step.extract {
-            let text = match &extraction.from {
-                crate::scenario::ExtractFrom::Body => {
-                    String::from_utf8_lossy(&landing.body).into_owned()
-                }
-                crate::scenario::ExtractFrom::Header(name) => landing
-                    .headers
-                    .get(name.as_str())
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned(),
-            };
-            if let Some(value) = extraction.pattern.extract(&text) {
+            if let Some(value) = extraction.take(&landing.body, &landing.headers) {
                 extracted.push((extraction.name.clone(), value));
             }
         }
         last = Some(landing);
     }
     Ok(last)
-}
-
-/// The bearer token a login's last response carries, when the flow uses one.
-fn bearer_of(flow: &LoginFlow, landing: &Landing) -> Option<String> {
-    let SessionCarrier::Bearer { json_pointer, .. } = &flow.session else {
-        return None;
-    };
-    let json: serde_json::Value = serde_json::from_slice(&landing.body).ok()?;
-    match json.pointer(json_pointer)? {
-        serde_json::Value::String(token) => Some(token.clone()),
-        other => Some(other.to_string()),
-    }
 }
 
 async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
@@ -386,14 +345,18 @@ async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transa
     };
     let landing = run_login_steps(user, &ctx, &visitor, flow, own).await?;
     match landing {
-        Some(landing) if meets(&flow.success, &landing) => {
+        Some(landing)
+            if flow
+                .success
+                .met_by(landing.status, &landing.path, &landing.body) =>
+        {
             ctx.counters
                 .login(visitor.logins > 0 && !visitor.left_on_purpose);
             visitor.logged_in = true;
             visitor.left_on_purpose = false;
             visitor.failed_logins = 0;
             visitor.logins += 1;
-            visitor.bearer = bearer_of(flow, &landing);
+            visitor.bearer = flow.session.bearer_token(&landing.body);
             if let Some(token) = session_token(&ctx, &visitor, user) {
                 let via = flow
                     .steps
@@ -722,7 +685,10 @@ async fn change_password(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transac
         },
     )
     .await?;
-    if !landing.as_ref().is_some_and(|l| meets(&change.success, l)) {
+    if !landing
+        .as_ref()
+        .is_some_and(|l| change.success.met_by(l.status, &l.path, &l.body))
+    {
         return Ok(());
     }
     visitor.password = new_password;

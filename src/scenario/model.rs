@@ -193,6 +193,22 @@ pub struct Extraction {
     pub pattern: Pattern,
 }
 
+impl Extraction {
+    /// The value this extraction takes from a response, if its pattern finds one.
+    pub fn take(&self, body: &[u8], headers: &reqwest::header::HeaderMap) -> Option<String> {
+        let text = match &self.from {
+            ExtractFrom::Body => String::from_utf8_lossy(body),
+            ExtractFrom::Header(name) => Cow::Borrowed(
+                headers
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default(),
+            ),
+        };
+        self.pattern.extract(&text)
+    }
+}
+
 impl PartialEq for Extraction {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name && self.from == other.from && self.pattern == other.pattern
@@ -305,6 +321,23 @@ pub struct Success {
     pub must_show: Vec<String>,
 }
 
+impl Success {
+    /// Whether a response (its status, the path it ended on, its body) meets these conditions.
+    pub fn met_by(&self, status: u16, path: &str, body: &[u8]) -> bool {
+        let status_ok = if self.status.is_empty() {
+            (200..300).contains(&status)
+        } else {
+            self.status.contains(&status)
+        };
+        status_ok
+            && self.landing_path.as_ref().is_none_or(|p| p == path)
+            && self
+                .body_contains
+                .as_ref()
+                .is_none_or(|needle| String::from_utf8_lossy(body).contains(needle.as_str()))
+    }
+}
+
 /// Where the session lives once logged in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionCarrier {
@@ -317,6 +350,20 @@ pub enum SessionCarrier {
         header: String,
         prefix: String,
     },
+}
+
+impl SessionCarrier {
+    /// The bearer token a login's last response body carries, when the session is one.
+    pub fn bearer_token(&self, body: &[u8]) -> Option<String> {
+        let SessionCarrier::Bearer { json_pointer, .. } = self else {
+            return None;
+        };
+        let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+        match json.pointer(json_pointer)? {
+            serde_json::Value::String(token) => Some(token.clone()),
+            other => Some(other.to_string()),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
