@@ -5,7 +5,6 @@
 mod common;
 
 use common::ONE_ATTACK_AT_A_TIME;
-use crossleak::load::Shard;
 use crossleak::outcome::Status;
 use crossleak::run::{self, RunOptions, RunResult};
 use crossleak::scenario::{Endpoint, Scenario};
@@ -21,18 +20,9 @@ async fn run(scenario: Scenario) -> RunResult {
     let _one = ONE_ATTACK_AT_A_TIME.lock().await;
     let reports = tempfile::tempdir().unwrap();
     let options = RunOptions {
-        command: "run".into(),
-        target: None,
         // 4 s of legacy logins, then 6 s after the cut-over.
         duration: Some(Duration::from_secs(10)),
-        users: None,
-        report_root: reports.keep(),
-        shard: Shard::whole(),
-        allow_remote: false,
-        checks: true,
-        reveal: false,
-        quiet: true,
-        behaviours: None,
+        ..common::run_options(reports.keep())
     };
     run::run_scenario(scenario, options).await.unwrap()
 }

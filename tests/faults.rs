@@ -6,7 +6,6 @@ mod common;
 
 use common::ONE_ATTACK_AT_A_TIME;
 use crossleak::findings::FindingKind;
-use crossleak::load::Shard;
 use crossleak::outcome::Status;
 use crossleak::population::{PasswordState, Population};
 use crossleak::report::Summary;
@@ -26,17 +25,9 @@ async fn run(scenario: Scenario) -> Summary {
     let _one = ONE_ATTACK_AT_A_TIME.lock().await;
     let reports = tempfile::tempdir().unwrap();
     let options = RunOptions {
-        command: "run".into(),
-        target: None,
         duration: Some(Duration::from_secs(5)),
         users: Some(120),
-        report_root: reports.path().to_owned(),
-        shard: Shard::whole(),
-        allow_remote: false,
-        checks: true,
-        reveal: false,
-        quiet: true,
-        behaviours: None,
+        ..common::run_options(reports.path().to_owned())
     };
     run::run_scenario(scenario, options).await.unwrap().summary
 }

@@ -11,7 +11,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use common::ONE_ATTACK_AT_A_TIME;
-use crossleak::load::Shard;
 use crossleak::outcome::Status;
 use crossleak::population::{Beneficiary, GenerateOptions, Population};
 use crossleak::run::{self, RunOptions};
@@ -278,19 +277,7 @@ think_time = "0ms..20ms"
 }
 
 fn options() -> RunOptions {
-    RunOptions {
-        command: "run".into(),
-        target: None,
-        duration: None,
-        users: None,
-        report_root: tempfile::tempdir().unwrap().keep(),
-        shard: Shard::whole(),
-        allow_remote: false,
-        checks: true,
-        reveal: false,
-        quiet: true,
-        behaviours: None,
-    }
+    common::run_options(tempfile::tempdir().unwrap().keep())
 }
 
 async fn run_against(leaking: bool) -> run::RunResult {

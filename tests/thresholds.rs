@@ -11,10 +11,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use common::ONE_ATTACK_AT_A_TIME;
-use crossleak::load::Shard;
 use crossleak::outcome::Status;
 use crossleak::report::Summary;
-use crossleak::run::{self, RunOptions};
+use crossleak::run;
 use crossleak::scenario::Scenario;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -52,19 +51,7 @@ increase_rate = 20
 async fn run(scenario: Scenario) -> (Summary, PathBuf) {
     let _one = ONE_ATTACK_AT_A_TIME.lock().await;
     let reports = tempfile::tempdir().unwrap();
-    let options = RunOptions {
-        command: "run".into(),
-        target: None,
-        duration: None,
-        users: None,
-        report_root: reports.keep(),
-        shard: Shard::whole(),
-        allow_remote: false,
-        checks: true,
-        reveal: false,
-        quiet: true,
-        behaviours: None,
-    };
+    let options = common::run_options(reports.keep());
     let result = run::run_scenario(scenario, options).await.unwrap();
     (result.summary, result.dir)
 }

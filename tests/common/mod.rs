@@ -5,9 +5,9 @@
 use crossleak::findings::Masking;
 use crossleak::load::{demo_scenario, Behaviours, LoadPlan, Shard, Site};
 use crossleak::population::{GenerateOptions, Population};
-use crossleak::run::RunSpec;
+use crossleak::run::{RunOptions, RunSpec};
 use crossleak::scenario::Phase;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,5 +64,23 @@ pub fn spec(
         masking: Masking::Masked,
         report_root: reports.to_owned(),
         quiet: true,
+    }
+}
+
+/// `crossleak run` as the tests call it: the scenario's own duration, users and target, every
+/// check on, quiet, reports under `report_root`.
+pub fn run_options(report_root: PathBuf) -> RunOptions {
+    RunOptions {
+        command: "run".into(),
+        target: None,
+        duration: None,
+        users: None,
+        report_root,
+        shard: Shard::whole(),
+        allow_remote: false,
+        checks: true,
+        reveal: false,
+        quiet: true,
+        behaviours: None,
     }
 }
