@@ -24,19 +24,17 @@ use crate::findings::{
 use crate::load::{check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist};
 use crate::outcome::Status;
 use crate::population::{Beneficiary, OwnerId, Population};
-use crate::portal::{self, PortalConfig, RunningPortal};
 use crate::report::{self, PhaseSpan, RunFacts, Sample, ScenarioInfo, Summary, Timeline};
 use crate::run::{RunError, RunResult};
 use crate::scenario::{
-    beneficiary_value, Endpoint, LoadedPopulation, LoginFlow, Page, PopulationSource, RenderedBody,
-    Request, Scenario, SessionCarrier,
+    beneficiary_value, LoadedPopulation, LoginFlow, Page, PopulationSource, RenderedBody, Request,
+    Scenario, SessionCarrier,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -830,43 +828,18 @@ pub async fn fuzz_login(
             scenario.file.display()
         )));
     }
-    let (target, faults, portal) = target(&scenario, &options, &population).await?;
+    let (target, faults, portal) = crate::run::resolve_target(
+        &scenario,
+        options.target.as_deref(),
+        options.allow_remote,
+        Some(&population),
+    )
+    .await?;
     let result = fuzz(&scenario, &options, population, &flows, &target, faults).await;
     if let Some(portal) = portal {
         portal.shutdown().await;
     }
     result
-}
-
-/// The target URL (checked), the faults of an embedded portal, and that portal when one started.
-async fn target(
-    scenario: &Scenario,
-    options: &FuzzLoginOptions,
-    population: &Population,
-) -> Result<(String, Vec<String>, Option<RunningPortal>), RunError> {
-    match (&options.target, &scenario.target.endpoint) {
-        (Some(url), _) | (None, Endpoint::Url(url)) => Ok((
-            crate::run::allowed(scenario, url, options.allow_remote)?,
-            Vec::new(),
-            None,
-        )),
-        (None, Endpoint::Embedded { faults, nir_login }) => {
-            let config = PortalConfig {
-                faults: faults.clone(),
-                nir_login: *nir_login,
-                ..PortalConfig::default()
-            };
-            let portal = portal::start(
-                population.beneficiaries.clone(),
-                config,
-                SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            )
-            .await
-            .map_err(|e| RunError::Portal(e.to_string()))?;
-            let names = faults.iter().map(|f| f.name().to_owned()).collect();
-            Ok((portal.base_url(), names, Some(portal)))
-        }
-    }
 }
 
 async fn fuzz(

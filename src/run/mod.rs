@@ -7,7 +7,7 @@ mod scenario_run;
 mod target;
 
 pub use demo::{demo, DemoOptions};
-pub(crate) use scenario_run::allowed;
+pub(crate) use scenario_run::resolve_target;
 pub use scenario_run::{behaviours_of, run_scenario, RunOptions};
 pub use target::{check_target, TargetError};
 

@@ -4,7 +4,8 @@
 use super::{check_target, execute, RunError, RunResult, RunSpec};
 use crate::findings::Masking;
 use crate::load::{Behaviours, CrowdPlan, LoadPlan, Shard, Site};
-use crate::portal::{self, PortalConfig};
+use crate::population::Population;
+use crate::portal::{self, PortalConfig, RunningPortal};
 use crate::scenario::{CrowdStep, Endpoint, Scenario};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -75,40 +76,13 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
             "no phase has users: set users in [[phase]] or [load], or pass --users".into(),
         ));
     }
-    let (target, faults, portal) = match (&options.target, &scenario.target.endpoint) {
-        (Some(url), _) => (
-            allowed(&scenario, url, options.allow_remote)?,
-            Vec::new(),
-            None,
-        ),
-        (None, Endpoint::Url(url)) => (
-            allowed(&scenario, url, options.allow_remote)?,
-            Vec::new(),
-            None,
-        ),
-        (None, Endpoint::Embedded { faults, nir_login }) => {
-            let Some(beneficiaries) = population.beneficiaries() else {
-                return Err(RunError::Usage(format!(
-                    "{}: the embedded demo portal serves crossleak's own beneficiaries, not a staging export read through [population.columns]: use [population] generate, or set [target] base_url to the portal the export comes from",
-                    scenario.file.display()
-                )));
-            };
-            let config = PortalConfig {
-                faults: faults.clone(),
-                nir_login: *nir_login,
-                ..PortalConfig::default()
-            };
-            let portal = portal::start(
-                beneficiaries.beneficiaries.clone(),
-                config,
-                SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            )
-            .await
-            .map_err(|e| RunError::Portal(e.to_string()))?;
-            let names = faults.iter().map(|f| f.name().to_owned()).collect();
-            (portal.base_url(), names, Some(portal))
-        }
-    };
+    let (target, faults, portal) = resolve_target(
+        &scenario,
+        options.target.as_deref(),
+        options.allow_remote,
+        population.beneficiaries(),
+    )
+    .await?;
     let behaviours = options
         .behaviours
         .clone()
@@ -156,12 +130,46 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
     result
 }
 
-/// The target URL, checked: loopback, or opted in and (when the scenario lists them) an allowed host.
-pub(crate) fn allowed(
+/// The target URL (`target` overriding the scenario's, checked), the faults of an embedded
+/// portal, and that portal when one started for `beneficiaries` (`None`: a staging export, which
+/// the demo portal cannot serve).
+pub(crate) async fn resolve_target(
     scenario: &Scenario,
-    url: &str,
+    target: Option<&str>,
     allow_remote: bool,
-) -> Result<String, RunError> {
+    beneficiaries: Option<&Population>,
+) -> Result<(String, Vec<String>, Option<RunningPortal>), RunError> {
+    let url = match (target, &scenario.target.endpoint) {
+        (Some(url), _) => url,
+        (None, Endpoint::Url(url)) => url.as_str(),
+        (None, Endpoint::Embedded { faults, nir_login }) => {
+            let Some(beneficiaries) = beneficiaries else {
+                return Err(RunError::Usage(format!(
+                    "{}: the embedded demo portal serves crossleak's own beneficiaries, not a staging export read through [population.columns]: use [population] generate, or set [target] base_url to the portal the export comes from",
+                    scenario.file.display()
+                )));
+            };
+            let config = PortalConfig {
+                faults: faults.clone(),
+                nir_login: *nir_login,
+                ..PortalConfig::default()
+            };
+            let portal = portal::start(
+                beneficiaries.beneficiaries.clone(),
+                config,
+                SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            )
+            .await
+            .map_err(|e| RunError::Portal(e.to_string()))?;
+            let names = faults.iter().map(|f| f.name().to_owned()).collect();
+            return Ok((portal.base_url(), names, Some(portal)));
+        }
+    };
+    Ok((allowed(scenario, url, allow_remote)?, Vec::new(), None))
+}
+
+/// The target URL, checked: loopback, or opted in and (when the scenario lists them) an allowed host.
+fn allowed(scenario: &Scenario, url: &str, allow_remote: bool) -> Result<String, RunError> {
     let opted_in = allow_remote || scenario.target.allow_remote;
     let target = check_target(url, opted_in)?;
     let host = reqwest::Url::parse(&target)
