@@ -63,6 +63,19 @@ pub(super) fn folded4(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(word) | 0x2020_2020
 }
 
+/// [`folded4`] without the bounds check, for the scan's hot loop, which visits every word start.
+///
+/// # Safety
+///
+/// `at + 4 <= bytes.len()`.
+#[inline(always)]
+pub(super) unsafe fn folded4_unchecked(bytes: &[u8], at: usize) -> u32 {
+    debug_assert!(at + 4 <= bytes.len());
+    // SAFETY: the caller keeps the four bytes inside `bytes`; `[u8; 4]` has no alignment.
+    let word = unsafe { bytes.as_ptr().add(at).cast::<[u8; 4]>().read_unaligned() };
+    u32::from_le_bytes(word) | 0x2020_2020
+}
+
 /// The start filter's key for a value's first four bytes ([`folded4`]) and first run.
 #[inline(always)]
 pub(super) fn start_key(prefix: u32, run: u32) -> u64 {

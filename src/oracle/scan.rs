@@ -29,7 +29,9 @@
 //! passes both filters, so it is looked up and found, whatever values overlap or contain one
 //! another.
 
-use super::fingerprint::{folded4, is_word_byte, leading_run, span_hash, start_key, Keys, MAX_RUN};
+use super::fingerprint::{
+    folded4, folded4_unchecked, is_word_byte, leading_run, span_hash, start_key, Keys, MAX_RUN,
+};
 use super::table::ValueTable;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -60,6 +62,8 @@ pub(super) struct ValueShapes {
 impl ValueShapes {
     /// Records a value (at least 5 bytes).
     pub(super) fn add(&mut self, value: &[u8]) {
+        // The scan reads four bytes from any position `min_len` bytes before the end unchecked.
+        assert!(value.len() >= 5, "the builder refuses values under 5 characters");
         let run = leading_run(value);
         let prefix = folded4(value, 0);
         self.starts.insert(start_key(prefix, run));
@@ -107,7 +111,11 @@ impl StartFilter {
     #[inline(always)]
     fn contains(&self, key: u64) -> bool {
         let bit = self.bit(key);
-        self.words[bit / 64] >> (bit % 64) & 1 == 1
+        debug_assert!(bit / 64 < self.words.len());
+        // SAFETY: `shift` is 64 − log2 of the bit count, so `bit` is below it: `words` has
+        // `bits / 64` words. Checked in debug builds; the check costs a tenth of the scan.
+        let word = unsafe { *self.words.get_unchecked(bit / 64) };
+        word >> (bit % 64) & 1 == 1
     }
 }
 
@@ -381,8 +389,16 @@ impl ValueIndex {
                 let i = candidates.trailing_zeros();
                 candidates &= candidates - 1;
                 visitor.candidate();
-                let run = (!following(alnum, next_alnum, i)).trailing_zeros();
-                let prefix = folded4(haystack, base + i as usize);
+                // Most words end inside their block: one shift; the last one may need the next.
+                let ends = !alnum >> i;
+                let run = if ends != 0 {
+                    ends.trailing_zeros()
+                } else {
+                    (!following(alnum, next_alnum, i)).trailing_zeros()
+                };
+                // SAFETY: a candidate is at most `last_start`, `min_len` (5 or more) bytes before
+                // the haystack's end.
+                let prefix = unsafe { folded4_unchecked(haystack, base + i as usize) };
                 passed |= u64::from(self.start_filter.contains(start_key(prefix, run))) << i;
             }
             // Second pass, rare: the spans from each position that passed.
