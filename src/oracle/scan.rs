@@ -30,7 +30,8 @@
 //! another.
 
 use super::fingerprint::{
-    folded4, folded4_unchecked, is_word_byte, leading_run, span_hash, start_key, Keys, MAX_RUN,
+    folded4, folded4_unchecked, is_word_byte, leading_run, span_hash, start_key, Fingerprint, Keys,
+    MAX_RUN,
 };
 use super::table::ValueTable;
 use std::collections::HashSet;
@@ -63,7 +64,10 @@ impl ValueShapes {
     /// Records a value (at least 5 bytes).
     pub(super) fn add(&mut self, value: &[u8]) {
         // The scan reads four bytes from any position `min_len` bytes before the end unchecked.
-        assert!(value.len() >= 5, "the builder refuses values under 5 characters");
+        assert!(
+            value.len() >= 5,
+            "the builder refuses values under 5 characters"
+        );
         let run = leading_run(value);
         let prefix = folded4(value, 0);
         self.starts.insert(start_key(prefix, run));
@@ -168,6 +172,57 @@ enum Starters {
     Few(Vec<u8>),
     /// More: looked up byte by byte.
     Table(Box<[bool; 256]>),
+}
+
+/// Spans looked up at once, in scan order. A large population's table is far bigger than the
+/// cache, so nearly every lookup misses it; batched, the misses overlap instead of queueing.
+const BATCH: usize = 16;
+
+struct Lookups {
+    len: usize,
+    spans: [(usize, usize, Fingerprint); BATCH],
+}
+
+impl Lookups {
+    fn new() -> Lookups {
+        Lookups {
+            len: 0,
+            spans: [(0, 0, Fingerprint { a: 0, b: 0 }); BATCH],
+        }
+    }
+
+    /// Queues `haystack[start..end]`, whose fingerprint is `fp`, and asks for its directory
+    /// entry; looks the batch up when it is full.
+    #[inline(always)]
+    fn push(
+        &mut self,
+        table: &ValueTable,
+        start: usize,
+        end: usize,
+        fp: Fingerprint,
+        visitor: &mut impl Visitor,
+    ) {
+        table.prefetch_directory(fp);
+        self.spans[self.len] = (start, end, fp);
+        self.len += 1;
+        if self.len == BATCH {
+            self.flush(table, visitor);
+        }
+    }
+
+    /// Looks every queued span up, in order: first asks for all their records, then compares.
+    fn flush(&mut self, table: &ValueTable, visitor: &mut impl Visitor) {
+        let spans = &self.spans[..self.len];
+        for &(_, _, fp) in spans {
+            table.prefetch_records(fp);
+        }
+        for &(start, end, fp) in spans {
+            if let Some(payload) = table.find(fp) {
+                visitor.hit(start, end, payload);
+            }
+        }
+        self.len = 0;
+    }
 }
 
 /// What a scan reports along the way: hits, and (for measurements) how far each position got.
@@ -372,6 +427,7 @@ impl ValueIndex {
                 (0, 0)
             }
         };
+        let mut lookups = Lookups::new();
         let (mut alnum, mut starts) = block(0);
         let mut carry = 0u64;
         let mut base = 0;
@@ -410,6 +466,7 @@ impl ValueIndex {
                     haystack,
                     base + i as usize,
                     following(alnum, next_alnum, i),
+                    &mut lookups,
                     visitor,
                 );
             }
@@ -418,12 +475,20 @@ impl ValueIndex {
             starts = next_starts;
             base += 64;
         }
+        lookups.flush(&self.table, visitor);
     }
 
     /// Tries every span from `start` a value may fill: lengths some value with this first run
     /// has, ending at a boundary. `word` has bit `j` set when byte `start + j` is alphanumeric.
     #[inline(always)]
-    fn try_start(&self, haystack: &[u8], start: usize, word: u64, visitor: &mut impl Visitor) {
+    fn try_start(
+        &self,
+        haystack: &[u8],
+        start: usize,
+        word: u64,
+        lookups: &mut Lookups,
+        visitor: &mut impl Visitor,
+    ) {
         let n = haystack.len();
         // At most 64 (`MAX_RUN`): the trailing zeros of a `u64`.
         let run = (!word).trailing_zeros();
@@ -438,7 +503,7 @@ impl ValueIndex {
         while lengths != 0 {
             let len = lengths.trailing_zeros() as usize;
             lengths &= lengths - 1;
-            self.try_span(haystack, start, len, prefix, run, visitor);
+            self.try_span(haystack, start, len, prefix, run, lookups, visitor);
         }
         if self.long_runs >> run & 1 == 1 {
             for &len in self.long_lengths[run as usize].iter() {
@@ -447,14 +512,15 @@ impl ValueIndex {
                     break;
                 }
                 if end == n || !is_word_byte(haystack[end]) {
-                    self.try_span(haystack, start, len as usize, prefix, run, visitor);
+                    self.try_span(haystack, start, len as usize, prefix, run, lookups, visitor);
                 }
             }
         }
     }
 
-    /// Looks `haystack[start..start + len]` up if the span filter lets it through.
+    /// Queues `haystack[start..start + len]` for a lookup if the span filter lets it through.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn try_span(
         &self,
         haystack: &[u8],
@@ -462,6 +528,7 @@ impl ValueIndex {
         len: usize,
         prefix: u32,
         run: u32,
+        lookups: &mut Lookups,
         visitor: &mut impl Visitor,
     ) {
         let end = start + len;
@@ -473,9 +540,7 @@ impl ValueIndex {
         }
         visitor.span_passed();
         let fingerprint = self.keys.fingerprint(&haystack[start..end]);
-        if let Some(payload) = self.table.find(fingerprint) {
-            visitor.hit(start, end, payload);
-        }
+        lookups.push(&self.table, start, end, fingerprint, visitor);
     }
 
     #[cfg(test)]

@@ -189,6 +189,24 @@ impl ValueTable {
         None
     }
 
+    /// Asks the memory for the directory entry `fp`'s lookup will read first.
+    #[inline(always)]
+    pub(super) fn prefetch_directory(&self, fp: Fingerprint) {
+        prefetch(&self.directory[bucket(fp.a, self.buckets)]);
+    }
+
+    /// Asks the memory for the first records `fp`'s lookup compares (its directory entry
+    /// should be in the cache by now).
+    #[inline(always)]
+    pub(super) fn prefetch_records(&self, fp: Fingerprint) {
+        let k = bucket(fp.a, self.buckets);
+        let start = self.directory[k] as usize * self.stride;
+        let end = self.directory[k + 1] as usize * self.stride;
+        // A bucket of six or so records may end on the next cache line.
+        prefetch(&self.records[start]);
+        prefetch(&self.records[end.saturating_sub(1).max(start)]);
+    }
+
     /// Byte offsets of bucket `k`'s records.
     #[inline(always)]
     fn bucket_records(&self, k: usize) -> std::iter::StepBy<Range<usize>> {
@@ -213,6 +231,19 @@ impl ValueTable {
             + self.records.capacity()
             + self.exceptions.capacity() * size_of::<(u64, u64, u64)>()
     }
+}
+
+/// A hint that `value`'s cache line is wanted soon; no effect on what any read returns.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it reads nothing into the program and cannot fault.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 /// The bucket of lane `a`: its position in `0..buckets`, scaled.
