@@ -4,8 +4,8 @@
 use super::counters::ErrorCause;
 use reqwest::cookie::CookieStore;
 use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, LOCATION, SET_COOKIE,
-    TRANSFER_ENCODING,
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, LOCATION,
+    SET_COOKIE, TRANSFER_ENCODING,
 };
 use reqwest::{Method, Url};
 use rustls::pki_types::ServerName;
@@ -442,6 +442,10 @@ fn encode(
     if !given("accept") {
         line(b"Accept", b"*/*");
     }
+    // reqwest (built with gzip by goose) asked for gzip and inflated it: portals compress.
+    if !given("accept-encoding") {
+        line(b"Accept-Encoding", b"gzip");
+    }
     if let (Some(cookie), false) = (cookie, given("cookie")) {
         line(b"Cookie", cookie.as_bytes());
     }
@@ -537,9 +541,13 @@ async fn read_response<R: AsyncRead + Unpin>(
         start: 0,
         received: false,
     };
-    let (status, http_1_1, headers) = loop {
+    let Head {
+        status,
+        http_1_1,
+        headers,
+    } = loop {
         let head = incoming.head().await?;
-        match head.0 {
+        match head.status {
             101 => {
                 return Err(WireError::Transport(
                     "a 101 Switching Protocols crossleak never asked for".to_owned(),
@@ -566,6 +574,15 @@ async fn read_response<R: AsyncRead + Unpin>(
         && framing != Framing::UntilClose
         && !says_close(&headers)
         && incoming.unread().is_empty();
+    let mut headers = headers;
+    let (body, truncated) = if gzipped(&headers) {
+        // What reqwest's decompression leaves: the inflated body, without the encoding's fields.
+        headers.remove(CONTENT_ENCODING);
+        headers.remove(CONTENT_LENGTH);
+        gunzip(&body, truncated, cap)?
+    } else {
+        (body, truncated)
+    };
     Ok(Reply {
         status,
         headers,
@@ -573,6 +590,43 @@ async fn read_response<R: AsyncRead + Unpin>(
         truncated,
         reusable,
     })
+}
+
+fn gzipped(headers: &HeaderMap) -> bool {
+    headers.get_all(CONTENT_ENCODING).iter().any(|value| {
+        value.to_str().is_ok_and(|codings| {
+            codings.split(',').any(|c| {
+                c.trim().eq_ignore_ascii_case("gzip") || c.trim().eq_ignore_ascii_case("x-gzip")
+            })
+        })
+    })
+}
+
+/// Inflates a gzip body up to `cap` bytes; `true` when more was left (in the inflated body, or
+/// in a compressed body already cut at the cap).
+fn gunzip(compressed: &[u8], cut: bool, cap: usize) -> Result<(Vec<u8>, bool), Failure> {
+    use std::io::Read;
+    let mut inflated = Vec::new();
+    let decoder = flate2::read::MultiGzDecoder::new(compressed);
+    // One byte over the cap tells a long body from one exactly the cap's length.
+    match decoder.take(cap as u64 + 1).read_to_end(&mut inflated) {
+        Ok(_) => {}
+        // A compressed body cut at the cap ends early: what came out of it is kept.
+        Err(_) if cut => {}
+        Err(e) => return Err(body_error(&format!("the gzip body does not inflate: {e}"))),
+    }
+    if inflated.len() > cap {
+        inflated.truncate(cap);
+        return Ok((inflated, true));
+    }
+    Ok((inflated, cut))
+}
+
+/// A response's status line and fields.
+struct Head {
+    status: u16,
+    http_1_1: bool,
+    headers: HeaderMap,
 }
 
 /// What has been read from the socket and not yet used: `buf[start..]`.
@@ -616,37 +670,11 @@ impl<R: AsyncRead + Unpin> Incoming<'_, R> {
     }
 
     /// The next response head: status, whether it is HTTP/1.1, its fields.
-    async fn head(&mut self) -> Result<(u16, bool, HeaderMap), Failure> {
+    async fn head(&mut self) -> Result<Head, Failure> {
         loop {
-            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut parsed = httparse::Response::new(&mut slots);
-            match parsed.parse(self.unread()) {
-                Ok(httparse::Status::Complete(length)) => {
-                    let status = parsed.code.unwrap_or_default();
-                    let http_1_1 = parsed.version == Some(1);
-                    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
-                    for field in parsed.headers.iter() {
-                        let (Ok(name), Ok(value)) = (
-                            HeaderName::from_bytes(field.name.as_bytes()),
-                            HeaderValue::from_bytes(field.value),
-                        ) else {
-                            return Err(WireError::Transport(format!(
-                                "a malformed response header {:?}",
-                                field.name
-                            ))
-                            .into());
-                        };
-                        headers.append(name, value);
-                    }
-                    self.consume(length);
-                    return Ok((status, http_1_1, headers));
-                }
-                Ok(httparse::Status::Partial) => {}
-                Err(e) => {
-                    return Err(
-                        WireError::Transport(format!("a malformed response head ({e})")).into(),
-                    )
-                }
+            if let Some((length, head)) = parse_head(self.unread())? {
+                self.consume(length);
+                return Ok(head);
             }
             if self.unread().len() >= MAX_LINE_BYTES {
                 return Err(WireError::Transport(format!(
@@ -779,6 +807,41 @@ impl<R: AsyncRead + Unpin> Incoming<'_, R> {
             }
         }
     }
+}
+
+/// A complete head at the start of `bytes`: its length, status, HTTP/1.1 or not, fields; `None`
+/// while incomplete. Not async, so its slots (3 KB) never live in the user's waiting future.
+fn parse_head(bytes: &[u8]) -> Result<Option<(usize, Head)>, WireError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    let length = match parsed.parse(bytes) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => {
+            return Err(WireError::Transport(format!(
+                "a malformed response head ({e})"
+            )))
+        }
+    };
+    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+    for field in parsed.headers.iter() {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(field.name.as_bytes()),
+            HeaderValue::from_bytes(field.value),
+        ) else {
+            return Err(WireError::Transport(format!(
+                "a malformed response header {:?}",
+                field.name
+            )));
+        };
+        headers.append(name, value);
+    }
+    let head = Head {
+        status: parsed.code.unwrap_or_default(),
+        http_1_1: parsed.version == Some(1),
+        headers,
+    };
+    Ok(Some((length, head)))
 }
 
 /// A chunk-size line's size: hex digits, then optional whitespace and `;extensions`.

@@ -149,6 +149,32 @@ fn bodies_over_the_cap_are_cut_at_the_cap_and_the_connection_dropped() {
     }
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_bodies_are_inflated_up_to_the_cap() {
+    let answer = |body: &[u8]| {
+        let compressed = gzip(body);
+        let mut bytes = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            compressed.len()
+        )
+        .into_bytes();
+        bytes.extend(compressed);
+        bytes
+    };
+    let small = reply(&answer(b"NIR 1 84 12 75 123 456 78"), false, CAP);
+    assert_eq!(&small.body[..], b"NIR 1 84 12 75 123 456 78");
+    assert!(!small.headers.contains_key("content-encoding") && small.reusable);
+    let bomb = reply(&answer(&vec![0; 100 * CAP]), false, CAP);
+    assert_eq!((bomb.body.len(), bomb.truncated), (CAP, true));
+}
+
 #[test]
 fn http_1_0_and_connection_close_answers_are_not_reused() {
     let old = reply(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na", false, CAP);
