@@ -1,12 +1,14 @@
-//! The HTTP/1.1 reader on canned bytes, and the whole transport against a loopback server.
+//! The HTTP/1.1 codec on canned bytes, and the whole transport against a loopback server.
 
+use super::http1::chunk_size;
 use super::*;
 use proptest::prelude::*;
 use reqwest::cookie::Jar;
+use reqwest::header::HeaderValue;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
-use tokio::io::ReadBuf;
+use tokio::io::{AsyncReadExt, ReadBuf};
 use tokio::net::TcpListener;
 
 const CAP: usize = 1024;
