@@ -5,6 +5,7 @@
 use super::check::{check, json_mismatch, session_finding, CheckContext, Exchange, SessionEvent};
 use super::counters::ErrorCause;
 use super::tokens::cookie_value;
+use super::wire::{self, Connection};
 use super::LoadContext;
 use crate::findings::FindingKind;
 use crate::population::OwnerId;
@@ -42,6 +43,23 @@ struct Visitor {
     reads: u64,
     password_changed: bool,
     probes: usize,
+}
+
+/// What goose keeps for one user between its transactions. The connection is taken out for each
+/// request and put back, never cloned: only the journey state is copied per transaction.
+#[derive(Clone, Default)]
+struct Session {
+    /// `None` for an observer, which has no identity.
+    visitor: Option<Visitor>,
+    connection: Connection,
+}
+
+/// The user's session data, made on its first use.
+fn session(user: &mut GooseUser) -> &mut Session {
+    if user.get_session_data::<Session>().is_none() {
+        user.set_session_data(Session::default());
+    }
+    user.get_session_data_unchecked_mut::<Session>()
 }
 
 /// Where a request ended up, and what came back.
@@ -136,18 +154,16 @@ pub fn scenarios(ctx: &Arc<LoadContext>, users: usize) -> Result<Vec<Scenario>, 
     Ok(all)
 }
 
-async fn visitor(
-    user: &mut GooseUser,
-    ctx: &LoadContext,
-) -> Result<Visitor, Box<TransactionError>> {
-    if let Some(visitor) = user.get_session_data::<Visitor>() {
-        return Ok(visitor.clone());
+fn visitor(user: &mut GooseUser, ctx: &LoadContext) -> Visitor {
+    if let Some(visitor) = user
+        .get_session_data::<Session>()
+        .and_then(|s| s.visitor.as_ref())
+    {
+        return visitor.clone();
     }
-    // First step of this user: its own client (own cookie jar, own connections), then its identity.
+    // First step of this user: its own cookie jar (its connection opens on its first request),
+    // then its identity.
     let jar = Arc::new(Jar::default());
-    user.set_client_builder(ctx.client_builder().cookie_provider(Arc::clone(&jar)))
-        .await
-        .map_err(Box::new)?;
     ctx.counters.user_started(ctx.started.elapsed());
     let number = user.weighted_users_index;
     let owner = ctx.owner_of(number);
@@ -173,12 +189,12 @@ async fn visitor(
         password_changed: false,
         probes: 0,
     };
-    user.set_session_data(visitor.clone());
-    Ok(visitor)
+    save(user, visitor.clone());
+    visitor
 }
 
 fn save(user: &mut GooseUser, visitor: Visitor) {
-    user.set_session_data(visitor);
+    session(user).visitor = Some(visitor);
 }
 
 fn check_context<'a>(ctx: &'a LoadContext, user: &GooseUser, phase: &'a str) -> CheckContext<'a> {
@@ -333,7 +349,7 @@ async fn run_login_steps(
 }
 
 async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
-    let mut visitor = visitor(user, &ctx).await?;
+    let mut visitor = visitor(user, &ctx);
     if visitor.logged_in {
         return Ok(());
     }
@@ -441,7 +457,7 @@ async fn read_as(
 
 async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx).await?;
+    let mut visitor = visitor(user, &ctx);
     if !visitor.logged_in {
         return Ok(());
     }
@@ -497,22 +513,56 @@ async fn cancel_one(user: &mut GooseUser, ctx: &LoadContext, visitor: &Visitor, 
     let Some(rendered) = render(request, own, &visitor.password, &[]) else {
         return;
     };
-    let Ok(url) = user.build_url(&rendered.path) else {
+    let Ok(url) = user.base_url.join(&rendered.path) else {
         return;
     };
-    let mut builder = user.client.get(url).timeout(ctx.behaviours.cancel_after);
-    if let (Some(token), Some(flow)) = (&visitor.bearer, ctx.site.flows.get(visitor.flow)) {
-        let (name, value) = token_header(flow, token);
-        builder = builder.header(name, value);
+    let token = bearer_header(ctx, Some(visitor));
+    let request = wire::Request {
+        method: reqwest::Method::GET,
+        url,
+        headers: token
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
+        body: None,
+    };
+    let mut connection = take_connection(user);
+    let sent = ctx
+        .transport
+        .send(&mut connection, Some(&*visitor.jar), request);
+    match tokio::time::timeout(ctx.behaviours.cancel_after, sent).await {
+        Ok(_) => {}
+        Err(_) => {
+            // Giving up mid-request leaves the connection in an unknown state: drop it.
+            connection.close();
+            ctx.counters.cancelled();
+        }
     }
-    if matches!(builder.send().await, Err(e) if e.is_timeout()) {
-        ctx.counters.cancelled();
-    }
+    put_connection(user, connection);
+}
+
+/// The user's connection, taken out of its session data for one request.
+fn take_connection(user: &mut GooseUser) -> Connection {
+    std::mem::take(&mut session(user).connection)
+}
+
+fn put_connection(user: &mut GooseUser, connection: Connection) {
+    session(user).connection = connection;
+}
+
+/// The visitor's bearer header, when its flow carries the session in one.
+fn bearer_header(ctx: &LoadContext, visitor: Option<&Visitor>) -> Option<(String, String)> {
+    let visitor = visitor?;
+    let flow = ctx.site.flows.get(visitor.flow)?;
+    visitor
+        .bearer
+        .as_ref()
+        .map(|token| token_header(flow, token))
 }
 
 async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx).await?;
+    let mut visitor = visitor(user, &ctx);
     let (Some(write), Some(own)) = (ctx.site.writes.get(index), Own::of(&ctx, visitor.owner))
     else {
         return Ok(());
@@ -589,7 +639,7 @@ async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> Tra
 /// Logs out, then sends the old session token again: a correct portal has forgotten it.
 async fn log_out_and_replay(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx).await?;
+    let mut visitor = visitor(user, &ctx);
     let (Some(logout), Some(token), Some(own)) = (
         &ctx.site.logout,
         session_token(&ctx, &visitor, user),
@@ -630,7 +680,7 @@ async fn log_out_and_replay(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Tran
 /// closes the user's other sessions when the password changes.
 async fn change_password(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx).await?;
+    let mut visitor = visitor(user, &ctx);
     let phase = Arc::clone(&visitor.phase);
     let (Some(change), Some(own), Some(flow)) = (
         &phase.password_changes,
@@ -844,7 +894,7 @@ async fn replay(
 /// list means the next user (and the observer) asks for the very same URL.
 async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx).await?;
+    let mut visitor = visitor(user, &ctx);
     if !visitor.logged_in {
         return Ok(());
     }
@@ -953,73 +1003,88 @@ async fn exchange(
     request: Outgoing<'_>,
 ) -> Result<Option<Landing>, Box<TransactionError>> {
     let rendered = &request.rendered;
-    // What `get_request_builder` does, with the URL parsed once rather than three times (goose
-    // builds a string that reqwest parses again): URL parsing was a few per cent of a request.
     let url = user
         .base_url
         .join(&rendered.path)
         .map_err(|e| Box::new(TransactionError::from(e)))?;
-    let mut builder = user.client.request(reqwest_method(rendered.method), url);
-    for (name, value) in &rendered.headers {
-        builder = builder.header(name, value);
+    let token = request
+        .token
+        .clone()
+        .or_else(|| bearer_header(ctx, visitor));
+    let mut headers: Vec<(&str, &str)> = rendered
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    if let Some((name, value)) = &token {
+        headers.push((name, value));
     }
-    let bearer = visitor.and_then(|v| {
-        let flow = ctx.site.flows.get(v.flow)?;
-        v.bearer.as_ref().map(|token| token_header(flow, token))
-    });
-    if let Some((name, value)) = request.token.clone().or(bearer) {
-        builder = builder.header(name, value);
-    }
-    builder = match &rendered.body {
-        Some(RenderedBody::Form(pairs)) => builder.form(pairs),
-        Some(RenderedBody::Json(value)) => builder.json(value),
-        None => builder,
+    let outgoing = wire::Request {
+        method: reqwest_method(rendered.method),
+        url: url.clone(),
+        headers,
+        body: rendered.body.as_ref().map(|body| match body {
+            RenderedBody::Form(pairs) => wire::Body::Form(pairs),
+            RenderedBody::Json(value) => wire::Body::Json(value),
+        }),
     };
-    let goose_request = GooseRequest::builder()
-        .set_request_builder(builder)
-        .name(request.name)
-        .build();
-    let mut goose = user.request(goose_request).await?;
+    let method = rendered.method.as_str();
+    let started = std::time::Instant::now();
+    let mut connection = take_connection(user);
+    let jar = visitor.map(|v| &*v.jar as &dyn CookieStore);
+    let sent = ctx.transport.send(&mut connection, jar, outgoing).await;
+    put_connection(user, connection);
     ctx.counters.request();
-    let response = match goose.response {
+    let response = match sent {
         Ok(response) => response,
         Err(error) => {
-            ctx.counters.error(ErrorCause::of(&error));
+            let cause = error.cause();
+            ctx.counters.error(cause);
+            user.record_custom_request_duration(
+                method,
+                request.name,
+                started.elapsed(),
+                false,
+                None,
+                Some(cause.name()),
+            )
+            .await?;
             return Ok(None);
         }
     };
-    let status = response.status().as_u16();
-    let final_url = response.url().clone();
-    let headers = response.headers().clone();
-    let body = match read_capped(response, ctx.max_body_bytes).await {
-        Ok((body, truncated)) => {
-            if truncated {
-                ctx.counters.truncated();
-            }
-            body
-        }
-        Err(error) => {
-            ctx.counters.error(ErrorCause::of(&error));
-            let _ = user.set_failure(ErrorCause::Body.name(), &mut goose.request, None, None);
-            return Ok(None);
-        }
-    };
+    if response.truncated {
+        ctx.counters.truncated();
+    }
+    let status = response.status;
+    // What goose decides for a request it sends: anything but a 2xx fails, under its status.
+    let mut failure = (!is_success(status)).then(|| format!("{status}: {}", request.name));
     if status >= 500 {
         ctx.counters.error(ErrorCause::ServerError);
-    } else if request.refusal_expected && !goose.request.success {
-        user.set_success(&mut goose.request)?;
+    } else if request.refusal_expected {
+        failure = None;
     }
+    let final_url = response.url;
+    let head_after = response.head_after;
     let on_expected_page =
         is_success(status) && request.expect_path.is_some_and(|p| p == final_url.path());
     let mut landing = Landing {
         status,
         path: final_url.path().to_owned(),
         own_page: false,
-        cache_hit: served_by_a_cache(&headers),
-        headers,
-        body,
+        cache_hit: served_by_a_cache(&response.headers),
+        headers: response.headers,
+        body: response.body,
     };
     if !ctx.checks {
+        record(
+            user,
+            method,
+            request.name,
+            head_after,
+            status,
+            failure.as_deref(),
+        )
+        .await?;
         return Ok(Some(landing));
     }
     let must_show = if on_expected_page {
@@ -1027,12 +1092,10 @@ async fn exchange(
     } else {
         &[]
     };
-    let method = rendered.method.as_str();
-    let url = goose.request.raw.url.clone();
     let exchange = Exchange {
         method,
         name: request.name,
-        url: &url,
+        url: url.as_str(),
         status,
         final_url: final_url.as_str(),
         headers: &landing.headers,
@@ -1055,29 +1118,38 @@ async fn exchange(
         }
         ctx.sink.send(finding);
     }
-    if let Some(tag) = failed_tag {
-        // Goose counts the failure under one constant tag per check; the transaction goes on.
-        let _ = user.set_failure(tag, &mut goose.request, None, None);
-    }
+    // Goose counts a violation as a failure under one constant tag per check.
+    let failure = failed_tag.map(str::to_owned).or(failure);
+    record(
+        user,
+        method,
+        request.name,
+        head_after,
+        status,
+        failure.as_deref(),
+    )
+    .await?;
     Ok(Some(landing))
 }
 
-/// Reads at most `cap` bytes of the body; says whether more was left unread.
-async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body =
-        Vec::with_capacity(response.content_length().unwrap_or(0).min(cap as u64) as usize);
-    while let Some(chunk) = response.chunk().await? {
-        let room = cap - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((body, false))
+/// Gives goose the request's row: its name (a template), time to the response head, outcome.
+async fn record(
+    user: &mut GooseUser,
+    method: &str,
+    name: &str,
+    head_after: Duration,
+    status: u16,
+    failure: Option<&str>,
+) -> TransactionResult {
+    user.record_custom_request_duration(
+        method,
+        name,
+        head_after,
+        failure.is_none(),
+        Some(status),
+        failure,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod shard;
 mod site;
 mod tokens;
 mod watch;
+mod wire;
 
 pub use check::{cache_audit, check, CheckContext, Exchange};
 pub use counters::{Counters, CountersSnapshot, ErrorCause};
@@ -114,12 +115,13 @@ pub struct LoadContext {
     phase: std::sync::RwLock<Arc<Phase>>,
     pub started: Instant,
     pub request_timeout: Duration,
-    pub max_body_bytes: usize,
     pub think_time: Option<(Duration, Duration)>,
     /// Whether the target is plain HTTP, so a user's client needs no TLS roots.
     pub plain_http: bool,
-    /// The TLS configuration every user's client starts from (see [`shared_tls`]).
-    tls: rustls::ClientConfig,
+    /// The TLS configuration every user's connection and client starts from (see [`shared_tls`]).
+    tls: Arc<rustls::ClientConfig>,
+    /// How users send their requests: each on its own connection, with these timeouts and cap.
+    transport: wire::Transport,
     pub behaviours: Behaviours,
     /// One crowd gate per step: the login, then each page.
     gates: Vec<Gate>,
@@ -173,6 +175,8 @@ impl LoadContext {
             Vec::new()
         };
         let observed_paths = literal.iter().chain(&probe_paths).cloned().collect();
+        // Built once: every user's connection holds the same configuration.
+        let tls = Arc::new(shared_tls(setup.plain_http)?);
         Ok(LoadContext {
             site: setup.site,
             population: setup.population,
@@ -184,10 +188,15 @@ impl LoadContext {
             phase: std::sync::RwLock::new(Arc::new(setup.phase)),
             started: Instant::now(),
             request_timeout: setup.request_timeout,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             think_time: setup.think_time,
             plain_http: setup.plain_http,
-            tls: shared_tls(setup.plain_http)?,
+            transport: wire::Transport::new(
+                Arc::clone(&tls),
+                connect_timeout(setup.request_timeout),
+                setup.request_timeout,
+                DEFAULT_MAX_BODY_BYTES,
+            ),
+            tls,
             behaviours: setup.behaviours,
             gates,
             tokens: tokens::TokenRegistry::default(),
@@ -232,16 +241,21 @@ impl LoadContext {
         reads % every == 0
     }
 
-    /// One user's own client: its own cookie jar and connection pool, and a copy of the shared
-    /// TLS configuration.
+    /// A second device's client (its own cookie jar and pool), for the rare paths that log a user
+    /// in twice; the same timeouts and TLS configuration as the users' connections.
     fn client_builder(&self) -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .timeout(self.request_timeout)
-            .connect_timeout(self.request_timeout.min(Duration::from_secs(5)))
+            .connect_timeout(connect_timeout(self.request_timeout))
             .user_agent(concat!("crossleak/", env!("CARGO_PKG_VERSION")))
             .no_proxy()
-            .tls_backend_preconfigured(self.tls.clone())
+            .tls_backend_preconfigured((*self.tls).clone())
     }
+}
+
+/// A connection that takes longer than this to open will not do better later.
+fn connect_timeout(request_timeout: Duration) -> Duration {
+    request_timeout.min(Duration::from_secs(5))
 }
 
 /// The TLS configuration each user's client copies, built once per run.
@@ -385,9 +399,8 @@ pub async fn run(
     for scenario in journey::scenarios(&ctx, plan.users)? {
         attack = attack.register_scenario(scenario);
     }
-    // Goose would build a full client per user before the run; each beneficiary builds its own
-    // lighter one (own jar, own pool) on its first step instead, and observers keep the shared
-    // one, which has no cookies at all.
+    // Goose would build a full reqwest client per user before the run; users send through their
+    // own `wire` connection instead, so every goose user holds this one shared, unused client.
     let metrics = attack
         .set_client_builder_without_cookies(shared_placeholder)?
         .execute()
@@ -412,7 +425,8 @@ fn figures(metrics: &goose::metrics::GooseMetrics) -> GooseFigures {
                     0.0
                 },
                 max_ms: timing.maximum_time_us / 1000,
-                key: format!("{} {}", aggregate.method, aggregate.path),
+                // The users record their requests as custom ones labelled with the HTTP method.
+                key: format!("{} {}", aggregate.method_label(), aggregate.path),
                 times: ResponseTimes::from_goose(timing),
             }
         })

@@ -1,0 +1,552 @@
+//! The HTTP/1.1 codec on canned bytes, and the whole transport against a loopback server.
+
+use super::http1::chunk_size;
+use super::*;
+use proptest::prelude::*;
+use reqwest::cookie::Jar;
+use reqwest::header::HeaderValue;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncReadExt, ReadBuf};
+use tokio::net::TcpListener;
+
+const CAP: usize = 1024;
+
+/// Hands its bytes out `step` at a time, as a slow network does.
+struct Trickle {
+    data: Vec<u8>,
+    at: usize,
+    step: usize,
+}
+
+impl AsyncRead for Trickle {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let n = self
+            .step
+            .min(self.data.len() - self.at)
+            .min(buf.remaining());
+        let at = self.at;
+        buf.put_slice(&self.data[at..at + n]);
+        self.at += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn read(bytes: &[u8], step: usize, head_only: bool, cap: usize) -> Result<Reply, Failure> {
+    let mut io = Trickle {
+        data: bytes.to_vec(),
+        at: 0,
+        step,
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+        .block_on(read_response(&mut io, head_only, cap))
+}
+
+/// Reads `bytes` whole and one byte at a time; both must agree.
+fn reply(bytes: &[u8], head_only: bool, cap: usize) -> Reply {
+    let whole = read(bytes, usize::MAX, head_only, cap).unwrap_or_else(|_| panic!("a reply"));
+    let trickled = read(bytes, 1, head_only, cap).unwrap_or_else(|_| panic!("a reply"));
+    assert_eq!(
+        (whole.status, &whole.body, whole.truncated, whole.reusable),
+        (
+            trickled.status,
+            &trickled.body,
+            trickled.truncated,
+            trickled.reusable
+        )
+    );
+    whole
+}
+
+fn error_cause(bytes: &[u8]) -> ErrorCause {
+    match read(bytes, usize::MAX, false, CAP) {
+        Err(Failure::Error(error)) => error.cause(),
+        Err(Failure::Stale) => panic!("a stale connection, not an error"),
+        Ok(_) => panic!("a reply"),
+    }
+}
+
+#[test]
+fn content_length_body_is_read_and_the_connection_kept() {
+    let r = reply(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
+        false,
+        CAP,
+    );
+    assert_eq!(
+        (r.status, &r.body[..], r.truncated, r.reusable),
+        (200, &b"hello"[..], false, true)
+    );
+    assert_eq!(r.headers["x-a"], "1");
+}
+
+#[test]
+fn chunked_body_with_extensions_and_trailers_is_decoded() {
+    let r = reply(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+          5;name=value\r\nhello\r\n1 ; x\r\n,\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+        false,
+        CAP,
+    );
+    assert_eq!(&r.body[..], b"hello, world");
+    assert!(r.reusable && !r.truncated);
+}
+
+#[test]
+fn a_body_delimited_by_close_is_read_to_the_end_and_the_connection_dropped() {
+    let r = reply(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", false, CAP);
+    assert_eq!(&r.body[..], b"until the end");
+    assert!(!r.reusable);
+}
+
+#[test]
+fn interim_1xx_responses_are_skipped() {
+    let r = reply(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n\
+          HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+        false,
+        CAP,
+    );
+    assert_eq!((r.status, &r.body[..]), (201, &b"ok"[..]));
+    assert!(!r.headers.contains_key("link"));
+}
+
+#[test]
+fn head_204_and_304_have_no_body_whatever_they_announce() {
+    let head = reply(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", true, CAP);
+    let no_content = reply(
+        b"HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n",
+        false,
+        CAP,
+    );
+    let not_modified = reply(b"HTTP/1.1 304 Not Modified\r\n\r\n", false, CAP);
+    for r in [head, no_content, not_modified] {
+        assert!(r.body.is_empty() && r.reusable, "{}", r.status);
+    }
+}
+
+#[test]
+fn bodies_over_the_cap_are_cut_at_the_cap_and_the_connection_dropped() {
+    let long = "x".repeat(10);
+    let framed = [
+        format!("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{long}"),
+        format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n{long}\r\n0\r\n\r\n"),
+        format!("HTTP/1.1 200 OK\r\n\r\n{long}"),
+    ];
+    for bytes in &framed {
+        let r = reply(bytes.as_bytes(), false, 4);
+        assert_eq!(
+            (&r.body[..], r.truncated, r.reusable),
+            (&b"xxxx"[..], true, false)
+        );
+        let exact = reply(bytes.as_bytes(), false, 10);
+        assert_eq!((exact.body.len(), exact.truncated), (10, false));
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_bodies_are_inflated_up_to_the_cap() {
+    let answer = |body: &[u8]| {
+        let compressed = gzip(body);
+        let mut bytes = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            compressed.len()
+        )
+        .into_bytes();
+        bytes.extend(compressed);
+        bytes
+    };
+    let small = reply(&answer(b"NIR 1 84 12 75 123 456 78"), false, CAP);
+    assert_eq!(&small.body[..], b"NIR 1 84 12 75 123 456 78");
+    assert!(!small.headers.contains_key("content-encoding") && small.reusable);
+    let bomb = reply(&answer(&vec![0; 100 * CAP]), false, CAP);
+    assert_eq!((bomb.body.len(), bomb.truncated), (CAP, true));
+}
+
+#[test]
+fn http_1_0_and_connection_close_answers_are_not_reused() {
+    let old = reply(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na", false, CAP);
+    let close = reply(
+        b"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 1\r\n\r\na",
+        false,
+        CAP,
+    );
+    assert!(!old.reusable && !close.reusable);
+}
+
+#[test]
+fn malformed_answers_are_errors_by_cause() {
+    assert_eq!(
+        error_cause(b"HTTP/1.1 abc OK\r\n\r\n"),
+        ErrorCause::Transport
+    );
+    assert_eq!(
+        error_cause(b"SSH-2.0-OpenSSH\r\n\r\n"),
+        ErrorCause::Transport
+    );
+    assert_eq!(
+        error_cause(b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\nab"),
+        ErrorCause::Transport
+    );
+    assert_eq!(
+        error_cause(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"),
+        ErrorCause::Body
+    );
+    assert_eq!(
+        error_cause(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        ErrorCause::Body
+    );
+    assert_eq!(
+        error_cause(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"),
+        ErrorCause::Body
+    );
+    assert_eq!(
+        error_cause(b"HTTP/1.1 200 OK\r\nContent-"),
+        ErrorCause::Transport
+    );
+}
+
+#[test]
+fn nothing_at_all_is_a_stale_connection() {
+    assert!(matches!(read(b"", 1, false, CAP), Err(Failure::Stale)));
+}
+
+#[test]
+fn chunk_sizes_allow_extensions_and_refuse_signs() {
+    assert_eq!(chunk_size(b"1aF"), Some(0x1af));
+    assert_eq!(chunk_size(b"10 ;a=b;c"), Some(16));
+    assert_eq!(chunk_size(b"+5"), None);
+    assert_eq!(chunk_size(b""), None);
+    assert_eq!(chunk_size(b"ffffffffffffffffff"), None);
+}
+
+#[test]
+fn a_request_is_written_with_its_defaults_cookies_and_form_body() {
+    let url = Url::parse("http://127.0.0.1:8080/login?next=%2Fhome").unwrap();
+    let cookie = HeaderValue::from_static("sid=1");
+    let pairs = [("user".to_owned(), "a b&c".to_owned())];
+    let message = encode(
+        &Method::POST,
+        &url,
+        &[("X-Csrf", "t")],
+        Some(&cookie),
+        Some(Body::Form(&pairs)),
+    )
+    .unwrap();
+    let text = String::from_utf8(message).unwrap();
+    assert!(text.starts_with("POST /login?next=%2Fhome HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
+    for line in [
+        "\r\nUser-Agent: crossleak/",
+        "\r\nAccept: */*\r\n",
+        "\r\nCookie: sid=1\r\n",
+        "\r\nX-Csrf: t\r\n",
+        "\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+        "\r\nContent-Length: 12\r\n\r\nuser=a+b%26c",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text:?}");
+    }
+}
+
+#[test]
+fn a_cookie_header_of_the_request_replaces_the_jar_and_a_broken_header_is_refused() {
+    let url = Url::parse("http://example.test/").unwrap();
+    let jar = HeaderValue::from_static("sid=jar");
+    let message = encode(
+        &Method::GET,
+        &url,
+        &[("Cookie", "sid=old")],
+        Some(&jar),
+        None,
+    )
+    .unwrap();
+    let text = String::from_utf8(message).unwrap();
+    assert!(text.contains("Cookie: sid=old") && !text.contains("sid=jar"));
+    assert!(!text.contains("Content-Length"));
+    assert!(encode(&Method::GET, &url, &[("X", "a\r\nB: c")], None, None).is_err());
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_answers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), step in 1usize..64) {
+        let _ = read(&bytes, step, false, 64);
+    }
+
+    #[test]
+    fn arbitrary_answers_after_a_valid_head_never_panic(
+        tail in proptest::collection::vec(any::<u8>(), 0..400),
+        chunked in any::<bool>(),
+    ) {
+        let mut bytes = if chunked {
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n".to_vec()
+        };
+        bytes.extend(tail);
+        let _ = read(&bytes, 7, false, 64);
+    }
+}
+
+/// What the loopback server saw: per request, the number of its connection and the request.
+type Seen = Arc<Mutex<Vec<(usize, String)>>>;
+
+/// A loopback HTTP/1.1 server: `answer` gets each request (head and body as text) and returns
+/// the response bytes and whether to close the connection after them, silently.
+async fn serve(answer: fn(&str) -> (String, bool)) -> (Url, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    let seen: Seen = Arc::default();
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        for connection in 0..16 {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                for _ in 0..16 {
+                    let Some(request) = next_request(&mut socket, &mut buf).await else {
+                        return;
+                    };
+                    log.lock().unwrap().push((connection, request.clone()));
+                    let (response, close) = answer(&request);
+                    if socket.write_all(response.as_bytes()).await.is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// Reads one request (head, and a body of its Content-Length) off `socket`.
+async fn next_request(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .map_or(0, |n| n.parse().unwrap());
+            if buf.len() >= end + 4 + length {
+                let request = String::from_utf8_lossy(&buf[..end + 4 + length]).into_owned();
+                buf.drain(..end + 4 + length);
+                return Some(request);
+            }
+        }
+        if socket.read_buf(buf).await.ok()? == 0 {
+            return None;
+        }
+    }
+}
+
+fn ok(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn transport(timeout: Duration) -> Transport {
+    let tls = Arc::new(crate::load::shared_tls(true).unwrap());
+    Transport::new(tls, timeout, timeout, CAP)
+}
+
+fn get(url: &Url, path: &str) -> Request<'static> {
+    Request {
+        method: Method::GET,
+        url: url.join(path).unwrap(),
+        headers: Vec::new(),
+        body: None,
+    }
+}
+
+fn requests(seen: &Seen) -> Vec<(usize, String)> {
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_user_keeps_its_connection_between_requests() {
+    let (url, seen) = serve(|_| (ok("hi"), false)).await;
+    let transport = transport(Duration::from_secs(5));
+    let mut connection = Connection::default();
+    for _ in 0..3 {
+        let response = transport
+            .send(&mut connection, None, get(&url, "/a"))
+            .await
+            .unwrap();
+        assert_eq!((response.status, &response.body[..]), (200, &b"hi"[..]));
+    }
+    let connections: Vec<usize> = requests(&seen).iter().map(|(c, _)| *c).collect();
+    assert_eq!(connections, [0, 0, 0]);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_while_idle_is_replaced_once() {
+    // The server closes after every answer without saying so: the next request finds it closed.
+    let (url, seen) = serve(|_| (ok("hi"), true)).await;
+    let transport = transport(Duration::from_secs(5));
+    let mut connection = Connection::default();
+    for _ in 0..2 {
+        transport
+            .send(&mut connection, None, get(&url, "/a"))
+            .await
+            .unwrap();
+        // Lets the server's close reach this side before the next request.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let connections: Vec<usize> = requests(&seen).iter().map(|(c, _)| *c).collect();
+    assert_eq!(connections, [0, 1]);
+}
+
+#[tokio::test]
+async fn cookies_set_by_the_server_are_sent_back_from_the_jar() {
+    let (url, seen) = serve(|request| {
+        if request.starts_with("GET /login") {
+            let body = "in";
+            (
+                format!("HTTP/1.1 200 OK\r\nSet-Cookie: sid=abc; Path=/\r\nContent-Length: {}\r\n\r\n{body}", body.len()),
+                false,
+            )
+        } else {
+            (ok("page"), false)
+        }
+    })
+    .await;
+    let transport = transport(Duration::from_secs(5));
+    let mut connection = Connection::default();
+    let jar = Jar::default();
+    for path in ["/login", "/page"] {
+        transport
+            .send(&mut connection, Some(&jar), get(&url, path))
+            .await
+            .unwrap();
+    }
+    let seen = requests(&seen);
+    assert!(!seen[0].1.contains("Cookie:"));
+    assert!(
+        seen[1].1.contains("\r\nCookie: sid=abc\r\n"),
+        "{}",
+        seen[1].1
+    );
+}
+
+fn redirect(request: &str) -> (String, bool) {
+    let status = if request.starts_with("POST /see-other") {
+        Some("303 See Other")
+    } else if request.starts_with("POST /temporary") {
+        Some("307 Temporary Redirect")
+    } else {
+        None
+    };
+    match status {
+        Some(status) => (
+            format!("HTTP/1.1 {status}\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"),
+            false,
+        ),
+        None => (ok("done"), false),
+    }
+}
+
+async fn post_and_follow(path: &str) -> (Response, Vec<(usize, String)>) {
+    let (url, seen) = serve(redirect).await;
+    let pairs = [("rib".to_owned(), "FR76".to_owned())];
+    let request = Request {
+        method: Method::POST,
+        url: url.join(path).unwrap(),
+        headers: Vec::new(),
+        body: Some(Body::Form(&pairs)),
+    };
+    let mut connection = Connection::default();
+    let response = transport(Duration::from_secs(5))
+        .send(&mut connection, None, request)
+        .await
+        .unwrap();
+    (response, requests(&seen))
+}
+
+#[tokio::test]
+async fn a_303_turns_the_post_into_a_get_without_body() {
+    let (response, seen) = post_and_follow("/see-other").await;
+    assert_eq!((response.status, response.url.path()), (200, "/done"));
+    assert!(
+        seen[1].1.starts_with("GET /done HTTP/1.1\r\n"),
+        "{}",
+        seen[1].1
+    );
+    assert!(!seen[1].1.contains("rib=") && !seen[1].1.contains("Content-Type"));
+}
+
+#[tokio::test]
+async fn a_307_repeats_the_post_with_its_body() {
+    let (response, seen) = post_and_follow("/temporary").await;
+    assert_eq!((response.status, response.url.path()), (200, "/done"));
+    assert!(
+        seen[1].1.starts_with("POST /done HTTP/1.1\r\n"),
+        "{}",
+        seen[1].1
+    );
+    assert!(seen[1].1.ends_with("\r\n\r\nrib=FR76"), "{}", seen[1].1);
+}
+
+#[tokio::test]
+async fn endless_redirects_stop_after_ten() {
+    let (url, seen) = serve(|_| {
+        (
+            "HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n".to_owned(),
+            false,
+        )
+    })
+    .await;
+    let mut connection = Connection::default();
+    let error = transport(Duration::from_secs(5))
+        .send(&mut connection, None, get(&url, "/"))
+        .await
+        .err()
+        .expect("an error");
+    assert_eq!(error.cause(), ErrorCause::Transport);
+    assert_eq!(requests(&seen).len(), 11);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    let mut connection = Connection::default();
+    let error = transport(Duration::from_millis(200))
+        .send(&mut connection, None, get(&url, "/"))
+        .await
+        .err()
+        .expect("an error");
+    assert_eq!(error.cause(), ErrorCause::Timeout);
+    drop(listener);
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connect_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    drop(listener);
+    let mut connection = Connection::default();
+    let error = transport(Duration::from_secs(5))
+        .send(&mut connection, None, get(&url, "/"))
+        .await
+        .err()
+        .expect("an error");
+    assert_eq!(error.cause(), ErrorCause::Connect);
+}
