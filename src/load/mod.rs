@@ -116,8 +116,6 @@ pub struct LoadContext {
     pub started: Instant,
     pub request_timeout: Duration,
     pub think_time: Option<(Duration, Duration)>,
-    /// Whether the target is plain HTTP, so a user's client needs no TLS roots.
-    pub plain_http: bool,
     /// The TLS configuration every user's connection and client starts from (see [`shared_tls`]).
     tls: Arc<rustls::ClientConfig>,
     /// How users send their requests: each on its own connection, with these timeouts and cap.
@@ -189,7 +187,6 @@ impl LoadContext {
             started: Instant::now(),
             request_timeout: setup.request_timeout,
             think_time: setup.think_time,
-            plain_http: setup.plain_http,
             transport: wire::Transport::new(
                 Arc::clone(&tls),
                 connect_timeout(setup.request_timeout),
