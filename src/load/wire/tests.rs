@@ -5,6 +5,8 @@ use super::*;
 use proptest::prelude::*;
 use reqwest::cookie::Jar;
 use reqwest::header::HeaderValue;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
@@ -335,7 +337,7 @@ async fn serve(answer: fn(&str) -> (String, bool)) -> (Url, Seen) {
 }
 
 /// Reads one request (head, and a body of its Content-Length) off `socket`.
-async fn next_request(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+async fn next_request(socket: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> Option<String> {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();
@@ -548,5 +550,108 @@ async fn a_closed_port_is_a_connect_error() {
         .await
         .err()
         .expect("an error");
+    assert_eq!(error.cause(), ErrorCause::Connect);
+}
+
+/// The test certificate: self-signed for `localhost` and 127.0.0.1, valid until 2126 (made with
+/// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
+/// -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1`).
+fn test_certificate() -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+    (
+        CertificateDer::from_pem_slice(include_bytes!("testdata/localhost.crt")).unwrap(),
+        PrivateKeyDer::from_pem_slice(include_bytes!("testdata/localhost.key")).unwrap(),
+    )
+}
+
+/// A loopback HTTPS server with the test certificate: answers `hello <path>` to up to four
+/// requests per connection, and notes each connection's server name (SNI).
+async fn serve_https() -> (u16, Arc<Mutex<Vec<Option<String>>>>) {
+    let (certificate, key) = test_certificate();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certificate], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let names = Arc::new(Mutex::new(Vec::new()));
+    let noted = Arc::clone(&names);
+    tokio::spawn(async move {
+        for _ in 0..4 {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let Ok(mut tls) = acceptor.accept(socket).await else {
+                continue; // a client that refused the certificate
+            };
+            noted
+                .lock()
+                .unwrap()
+                .push(tls.get_ref().1.server_name().map(str::to_owned));
+            let mut buf = Vec::new();
+            for _ in 0..4 {
+                let Some(request) = next_request(&mut tls, &mut buf).await else {
+                    break;
+                };
+                let path = request.split(' ').nth(1).unwrap_or_default().to_owned();
+                if tls
+                    .write_all(ok(&format!("hello {path}")).as_bytes())
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+    });
+    (port, names)
+}
+
+/// A client configuration that trusts `roots` only, as `shared_tls` builds it otherwise.
+fn client_trusting(roots: rustls::RootCertStore) -> Transport {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.resumption = rustls::client::Resumption::disabled();
+    let timeout = Duration::from_secs(5);
+    Transport::new(Arc::new(config), timeout, timeout, CAP)
+}
+
+#[tokio::test]
+async fn https_targets_get_the_server_name_and_one_kept_connection() {
+    let (port, names) = serve_https().await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(test_certificate().0).unwrap();
+    let transport = client_trusting(roots);
+    let url = Url::parse(&format!("https://localhost:{port}/")).unwrap();
+    let mut connection = Connection::default();
+    for path in ["/a", "/b"] {
+        let response = transport
+            .send(&mut connection, None, get(&url, path))
+            .await
+            .expect("an answer over TLS");
+        assert_eq!(response.status, 200);
+        assert_eq!(response.body, format!("hello {path}").as_bytes());
+    }
+    assert_eq!(*names.lock().unwrap(), [Some("localhost".to_owned())]);
+}
+
+#[tokio::test]
+async fn an_https_target_with_a_certificate_nobody_trusts_is_a_connect_error() {
+    let (port, _) = serve_https().await;
+    let transport = client_trusting(rustls::RootCertStore::empty());
+    let url = Url::parse(&format!("https://localhost:{port}/")).unwrap();
+    let error = transport
+        .send(&mut Connection::default(), None, get(&url, "/"))
+        .await
+        .err()
+        .expect("the handshake is refused");
     assert_eq!(error.cause(), ErrorCause::Connect);
 }
