@@ -1075,48 +1075,39 @@ async fn exchange(
         headers: response.headers,
         body: response.body,
     };
-    if !ctx.checks {
-        record(
-            user,
-            method,
-            request.name,
-            head_after,
-            status,
-            failure.as_deref(),
-        )
-        .await?;
-        return Ok(Some(landing));
-    }
-    let must_show = if on_expected_page {
-        request.must_show
-    } else {
-        &[]
-    };
-    let exchange = Exchange {
-        method,
-        name: request.name,
-        url: url.as_str(),
-        status,
-        final_url: final_url.as_str(),
-        headers: &landing.headers,
-        body: &landing.body,
-    };
-    ctx.counters.checked();
-    let phase = visitor.map_or_else(|| ctx.phase(), |v| Arc::clone(&v.phase));
-    let findings = check(
-        &check_context(ctx, user, &phase.name),
-        visitor.map(|v| v.owner),
-        &exchange,
-        must_show,
-    );
-    landing.own_page =
-        on_expected_page && !must_show.is_empty() && findings.iter().all(|f| !f.kind.fails_run());
     let mut failed_tag = None;
-    for finding in findings {
-        if finding.kind.fails_run() && failed_tag.is_none() {
-            failed_tag = Some(finding.kind.tag());
+    if ctx.checks {
+        let must_show = if on_expected_page {
+            request.must_show
+        } else {
+            &[]
+        };
+        let exchange = Exchange {
+            method,
+            name: request.name,
+            url: url.as_str(),
+            status,
+            final_url: final_url.as_str(),
+            headers: &landing.headers,
+            body: &landing.body,
+        };
+        ctx.counters.checked();
+        let phase = visitor.map_or_else(|| ctx.phase(), |v| Arc::clone(&v.phase));
+        let findings = check(
+            &check_context(ctx, user, &phase.name),
+            visitor.map(|v| v.owner),
+            &exchange,
+            must_show,
+        );
+        landing.own_page = on_expected_page
+            && !must_show.is_empty()
+            && findings.iter().all(|f| !f.kind.fails_run());
+        for finding in findings {
+            if finding.kind.fails_run() && failed_tag.is_none() {
+                failed_tag = Some(finding.kind.tag());
+            }
+            ctx.sink.send(finding);
         }
-        ctx.sink.send(finding);
     }
     // Goose counts a violation as a failure under one constant tag per check.
     let failure = failed_tag.map(str::to_owned).or(failure);
