@@ -59,8 +59,7 @@ pub(super) const MAX_RUN: u32 = 64;
 /// `` ` ``). One instruction; the filters key on it, so a merge costs a lookup, never a miss.
 #[inline(always)]
 pub(super) fn folded4(bytes: &[u8], at: usize) -> u32 {
-    let word: [u8; 4] = bytes[at..at + 4].try_into().expect("4 bytes");
-    u32::from_le_bytes(word) | 0x2020_2020
+    fold_case(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
 /// [`folded4`] without the bounds check, for the scan's hot loop, which visits every word start.
@@ -72,7 +71,12 @@ pub(super) fn folded4(bytes: &[u8], at: usize) -> u32 {
 pub(super) unsafe fn folded4_unchecked(bytes: &[u8], at: usize) -> u32 {
     debug_assert!(at + 4 <= bytes.len());
     // SAFETY: the caller keeps the four bytes inside `bytes`; `[u8; 4]` has no alignment.
-    let word = unsafe { bytes.as_ptr().add(at).cast::<[u8; 4]>().read_unaligned() };
+    fold_case(unsafe { bytes.as_ptr().add(at).cast::<[u8; 4]>().read_unaligned() })
+}
+
+/// The folding both readers share: the filters' keys hold only if values and pages agree on it.
+#[inline(always)]
+fn fold_case(word: [u8; 4]) -> u32 {
     u32::from_le_bytes(word) | 0x2020_2020
 }
 
