@@ -359,13 +359,27 @@ async fn a_gateway_cache_on_the_profile_is_caught() {
                 .iter()
                 .any(|h| h["name"] == "x-cache-status" && h["value"] == "HIT")
     }));
-    // The leaked profile is also a wrong identity: the JSON lacks the viewer's own number.
-    let wrong = recorded
+    // Each leaked profile is also a wrong identity: its JSON lacks the viewer's own number.
+    let viewers = |kind: FindingKind| -> HashSet<u32> {
+        recorded
+            .iter()
+            .filter(|f| f.kind == kind && f.request.name == "profile")
+            .filter_map(|f| f.viewer.as_ref().map(|v| v.owner))
+            .collect()
+    };
+    let leaked_to = viewers(FindingKind::Violation);
+    assert!(!leaked_to.is_empty());
+    assert!(
+        leaked_to.is_subset(&viewers(FindingKind::WrongIdentity)),
+        "{recorded:?}"
+    );
+    for wrong in recorded
         .iter()
-        .find(|f| f.kind == FindingKind::WrongIdentity && f.request.name == "profile")
-        .unwrap_or_else(|| panic!("no wrong identity on the leaked profile: {recorded:?}"));
-    assert_eq!(wrong.missing, ["numero_allocataire"]);
-    assert!(wrong.detail.contains("/client/number"), "{}", wrong.detail);
+        .filter(|f| f.kind == FindingKind::WrongIdentity && f.request.name == "profile")
+    {
+        assert_eq!(wrong.missing, ["numero_allocataire"]);
+        assert!(wrong.detail.contains("/client/number"), "{}", wrong.detail);
+    }
 }
 
 // ----- A staging export in this portal's own shape, read through [population.columns] -----
