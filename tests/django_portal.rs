@@ -1,7 +1,9 @@
-//! A Django-like portal whose logout is a POST guarded by a CSRF token (403 without it): a logout
-//! it refuses proves nothing and is counted as `logout_failed`, never as a stale session; with the
-//! token (taken at login, or by a logout step of its own) the logout works, and a portal that keeps
-//! the session after it is a stale session that exposes no account to anyone else.
+//! A Django-like portal: cookie sessions for the site, DRF-style tokens for its API.
+//! Its logout is a POST guarded by a CSRF token (403 without it): a logout it refuses proves
+//! nothing and is counted as `logout_failed`, never as a stale session; with the token (taken at
+//! login, or by a logout step of its own) the logout works, and a portal that keeps the session
+//! after it is a stale session that exposes no account to anyone else. Its API answers only token
+//! users: a page limited to the token flow is read by them alone.
 
 mod common;
 
@@ -17,6 +19,7 @@ use crossleak::population::{GenerateOptions, Population};
 use crossleak::run::{self, RunResult};
 use crossleak::scenario::Scenario;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 const SIZE: usize = 30;
@@ -26,6 +29,10 @@ struct Portal {
     /// Login (file number) to (password, the page's own data).
     accounts: HashMap<String, (String, String)>,
     sessions: Mutex<HashMap<String, String>>,
+    /// API tokens (`Authorization: Token …`) to logins.
+    tokens: Mutex<HashMap<String, String>>,
+    /// API requests refused for want of a token (a cookie user asking the API).
+    api_refusals: AtomicU64,
     /// The portal's bug: logout answers as usual but leaves the session open.
     keeps_sessions: bool,
 }
@@ -163,7 +170,7 @@ async fn log_out(
     )
 }
 
-async fn serve(keeps_sessions: bool) -> String {
+async fn serve(keeps_sessions: bool) -> (String, Arc<Portal>) {
     let population = Population::generate(&GenerateOptions {
         size: SIZE,
         seed: SEED,
@@ -190,17 +197,56 @@ async fn serve(keeps_sessions: bool) -> String {
     let portal = Arc::new(Portal {
         accounts,
         sessions: Mutex::default(),
+        tokens: Mutex::default(),
+        api_refusals: AtomicU64::default(),
         keeps_sessions,
     });
     let app = Router::new()
         .route("/accounts/login/", get(login_form).post(log_in))
         .route("/accounts/profile/", get(profile))
         .route("/accounts/logout/", post(log_out))
-        .with_state(portal);
+        .route("/api/token/", post(api_token))
+        .route("/api/me/", get(api_me))
+        .with_state(Arc::clone(&portal));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    (format!("http://{addr}"), portal)
+}
+
+/// DRF's `obtain_auth_token`: a form login that answers `{"token": …}`.
+async fn api_token(State(portal): Shared, Form(form): Form<HashMap<String, String>>) -> Response {
+    let login = form.get("username").cloned().unwrap_or_default();
+    match portal.accounts.get(&login) {
+        Some((password, _)) if Some(password) == form.get("password") => {
+            let token = token();
+            portal.tokens.lock().unwrap().insert(token.clone(), login);
+            axum::Json(serde_json::json!({ "token": token })).into_response()
+        }
+        _ => (StatusCode::BAD_REQUEST, "bad credentials").into_response(),
+    }
+}
+
+/// DRF's TokenAuthentication: `Authorization: Token <key>`, 401 otherwise (a cookie is no token).
+async fn api_me(State(portal): Shared, headers: HeaderMap) -> Response {
+    let login = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Token "))
+        .and_then(|token| portal.tokens.lock().unwrap().get(token).cloned());
+    let Some(login) = login else {
+        portal.api_refusals.fetch_add(1, Ordering::Relaxed);
+        return (
+            StatusCode::UNAUTHORIZED,
+            "Authentication credentials were not provided.",
+        )
+            .into_response();
+    };
+    let mut response = Html(portal.accounts[&login].1.clone()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, "private".parse().unwrap());
+    response
 }
 
 /// The scenario, as scenarios/README.md describes it, with `logout` as its `[logout]` section.
@@ -253,12 +299,12 @@ think_time = "0ms..20ms"
 session_replay = true
 "#
     );
-    Scenario::parse(&text, "tests/csrf_logout.rs").unwrap_or_else(|e| panic!("{e}"))
+    Scenario::parse(&text, "tests/django_portal.rs").unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn run_with(keeps_sessions: bool, logout: &str) -> RunResult {
     let _one = ONE_ATTACK_AT_A_TIME.lock().await;
-    let base_url = serve(keeps_sessions).await;
+    let (base_url, _) = serve(keeps_sessions).await;
     let options = common::run_options(tempfile::tempdir().unwrap().keep());
     run::run_scenario(scenario(&base_url, logout), options)
         .await
@@ -330,4 +376,88 @@ async fn a_session_kept_after_a_logout_is_a_stale_session_that_exposes_nobody() 
         html.contains("No account's data was seen by anyone else."),
         "the report lists an exposed account"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_limited_to_the_token_flow_is_read_by_token_users_only() {
+    let _one = ONE_ATTACK_AT_A_TIME.lock().await;
+    let (base_url, portal) = serve(false).await;
+    let text = format!(
+        r#"
+version = 1
+
+[target]
+base_url = "{base_url}"
+
+[population]
+generate = {{ size = {SIZE}, seed = {SEED} }}
+
+[[login_flow]]
+name = "session"
+session = {{ cookie = "sessionid" }}
+
+[[login_flow.steps]]
+path = "/accounts/login/"
+extract = [{{ name = "csrf", css = 'input[name="csrfmiddlewaretoken"]', attribute = "value" }}]
+
+[[login_flow.steps]]
+method = "POST"
+path = "/accounts/login/"
+form = {{ csrfmiddlewaretoken = "{{{{csrf}}}}", username = "{{{{numero_allocataire}}}}", password = "{{{{password}}}}" }}
+
+[login_flow.success]
+landing_path = "/accounts/profile/"
+
+[[login_flow]]
+name = "token"
+session = {{ bearer = {{ json_pointer = "/token", prefix = "Token " }} }}
+
+[[login_flow.steps]]
+method = "POST"
+path = "/api/token/"
+form = {{ username = "{{{{numero_allocataire}}}}", password = "{{{{password}}}}" }}
+
+[login_flow.success]
+status = 200
+
+[[page]]
+name = "profile"
+path = "/accounts/profile/"
+must_show = ["numero_allocataire", "nir"]
+flows = ["session"]
+
+[[page]]
+name = "api profile"
+path = "/api/me/"
+must_show = ["numero_allocataire", "nir"]
+flows = ["token"]
+
+[[phase]]
+name = "steady"
+duration = "3s"
+users = 8
+login_flows = {{ session = 1, token = 1 }}
+
+[load]
+increase_rate = 8
+think_time = "0ms..20ms"
+"#
+    );
+    let scenario =
+        Scenario::parse(&text, "tests/django_portal.rs").unwrap_or_else(|e| panic!("{e}"));
+    let options = common::run_options(tempfile::tempdir().unwrap().keep());
+    let summary = run::run_scenario(scenario, options).await.unwrap().summary;
+    assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
+    // No cookie user asked the API (it would have been refused and lost its session).
+    assert_eq!(portal.api_refusals.load(Ordering::Relaxed), 0);
+    assert_eq!(summary.logins.sessions_lost, 0, "{:?}", summary.logins);
+    // Each user read its own flow's page: both were read, neither failed.
+    for page in ["profile", "api profile"] {
+        let row = summary.goose.pages.iter().find(|p| p.name == page);
+        assert!(
+            row.is_some_and(|r| r.requests > 0 && r.failures == 0),
+            "{page}: {:?}",
+            summary.goose.pages
+        );
+    }
 }
