@@ -27,7 +27,8 @@ pub fn is_cache_header(name: &str) -> bool {
 }
 
 /// Whether one header value says a cache served the response: `Age` above 0, a hit in `X-Cache`,
-/// `X-Cache-Status` or `CF-Cache-Status` (`HIT`, `TCP_MEM_HIT`), a count above 0 in
+/// `X-Cache-Status` or `CF-Cache-Status` (`HIT`, `TCP_MEM_HIT`, or a stored copy: `STALE`,
+/// `UPDATING`, `REVALIDATED`), a count above 0 in
 /// `X-Cache-Hits`, two transaction ids in `X-Varnish`, a `hit` parameter in `Cache-Status`.
 fn says_hit(name: &str, value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
@@ -36,6 +37,10 @@ fn says_hit(name: &str, value: &HeaderValue) -> bool {
         "age" => text().trim().parse::<u64>().is_ok_and(|age| age > 0),
         "x-cache" | "x-cache-status" | "cf-cache-status" => {
             bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"hit"))
+                // nginx's and Cloudflare's words for a stored copy served as it was.
+                || ["stale", "updating", "revalidated"]
+                    .iter()
+                    .any(|word| text().trim().eq_ignore_ascii_case(word))
         }
         "x-cache-hits" => text()
             .split(',')
@@ -128,7 +133,10 @@ mod tests {
             ),
             ("x-cache", "MISS, HIT"),
             ("x-cache-status", "HIT"),
+            ("x-cache-status", "STALE"),
+            ("x-cache-status", "UPDATING"),
             ("cf-cache-status", "HIT"),
+            ("cf-cache-status", "REVALIDATED"),
             ("x-cache-hits", "0, 3"),
             ("x-varnish", "32770 32768"),
             ("age", "12"),
@@ -147,6 +155,7 @@ mod tests {
         for (name, value) in [
             ("x-cache", "MISS"),
             ("x-cache-status", "BYPASS"),
+            ("x-cache-status", "EXPIRED"),
             ("cf-cache-status", "DYNAMIC"),
             ("x-cache-hits", "0, 0"),
             ("x-varnish", "32770"),
