@@ -359,6 +359,11 @@ async fn a_gateway_cache_on_the_profile_is_caught() {
                 .iter()
                 .any(|h| h["name"] == "x-cache-status" && h["value"] == "HIT")
     }));
+    let html = std::fs::read_to_string(result.dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("<tr><th>x-cache-status</th><td><code>HIT</code></td></tr>"),
+        "report.html drops the cache's header"
+    );
     // Each leaked profile is also a wrong identity: its JSON lacks the viewer's own number.
     let viewers = |kind: FindingKind| -> HashSet<u32> {
         recorded
