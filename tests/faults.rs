@@ -57,9 +57,13 @@ async fn caught_with(fault: &str, kind: FindingKind) -> (Summary, Population) {
         "{fault}: no {kind:?} in {:?}",
         summary.findings_by_kind
     );
-    assert!(
-        !summary.affected_accounts.is_empty(),
-        "{fault}: no affected account"
+    // A stale session reopens its own owner's file for the old token's holder: no one else saw
+    // anyone's data, so no account is exposed.
+    assert_eq!(
+        summary.affected_accounts.is_empty(),
+        kind == FindingKind::StaleSession,
+        "{fault}: {:?}",
+        summary.affected_accounts
     );
     for account in &summary.affected_accounts {
         assert!(population.get(account.owner).is_some());
@@ -142,10 +146,7 @@ async fn weak_session_ids_are_caught_as_token_collisions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_sessions_are_caught_by_replaying_old_cookies() {
     let (summary, _) = caught_with("stale-session", FindingKind::StaleSession).await;
-    assert!(summary
-        .affected_accounts
-        .iter()
-        .all(|a| a.fields.contains("session_token")));
+    assert_eq!(summary.errors_by_cause["logout_failed"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

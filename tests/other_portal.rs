@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use common::ONE_ATTACK_AT_A_TIME;
+use crossleak::findings::FindingKind;
 use crossleak::outcome::Status;
 use crossleak::population::{Beneficiary, GenerateOptions, Population};
 use crossleak::run::{self, RunOptions};
@@ -154,15 +155,16 @@ async fn me(State(s): Shared, headers: HeaderMap) -> Response {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "session"}))).into_response();
     };
     if s.fault == Fault::GatewayCache {
+        // As nginx's proxy_cache with `add_header X-Cache-Status $upstream_cache_status`.
         let mut cache = s.gateway_cache.lock().unwrap();
         if let Some((at, body)) = cache.as_ref() {
             if at.elapsed() < Duration::from_millis(300) {
-                return Json(body.clone()).into_response();
+                return ([("x-cache-status", "HIT")], Json(body.clone())).into_response();
             }
         }
         let body = profile(&s, id);
         *cache = Some((Instant::now(), body.clone()));
-        return Json(body).into_response();
+        return ([("x-cache-status", "MISS")], Json(body)).into_response();
     }
     Json(profile(&s, id)).into_response()
 }
@@ -320,6 +322,14 @@ async fn the_correct_staging_api_passes_with_csrf_bearer_and_households() {
         "{}",
         summary.checked_responses
     );
+    // A bearer API without Cache-Control: RFC 9111 §3.5 keeps shared caches from storing answers
+    // to requests that carry Authorization, so there is nothing to warn about.
+    assert_eq!(
+        summary.count(FindingKind::CacheablePage),
+        0,
+        "{:?}",
+        summary.evidence
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,6 +339,52 @@ async fn a_gateway_cache_on_the_profile_is_caught() {
     assert_eq!(summary.status, Status::Violations, "{}", summary.reason);
     assert!(!summary.affected_accounts.is_empty());
     assert!(summary.evidence.iter().any(|f| f.request.name == "profile"));
+    // The cache's own header stays in the evidence, on disk and in the HAR.
+    let recorded = crossleak::report::read_findings(&result.dir);
+    let hit = recorded
+        .iter()
+        .find(|f| {
+            f.kind == FindingKind::Violation
+                && f.response.headers.get("x-cache-status").map(String::as_str) == Some("HIT")
+        })
+        .unwrap_or_else(|| panic!("no violation keeps X-Cache-Status: {recorded:?}"));
+    let har: Value =
+        serde_json::from_slice(&std::fs::read(result.dir.join("evidence.har")).unwrap()).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert!(entries.iter().any(|entry| {
+        entry["startedDateTime"] == hit.at.as_str()
+            && entry["response"]["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["name"] == "x-cache-status" && h["value"] == "HIT")
+    }));
+    let html = std::fs::read_to_string(result.dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("<tr><th>x-cache-status</th><td><code>HIT</code></td></tr>"),
+        "report.html drops the cache's header"
+    );
+    // Each leaked profile is also a wrong identity: its JSON lacks the viewer's own number.
+    let viewers = |kind: FindingKind| -> HashSet<u32> {
+        recorded
+            .iter()
+            .filter(|f| f.kind == kind && f.request.name == "profile")
+            .filter_map(|f| f.viewer.as_ref().map(|v| v.owner))
+            .collect()
+    };
+    let leaked_to = viewers(FindingKind::Violation);
+    assert!(!leaked_to.is_empty());
+    assert!(
+        leaked_to.is_subset(&viewers(FindingKind::WrongIdentity)),
+        "{recorded:?}"
+    );
+    for wrong in recorded
+        .iter()
+        .filter(|f| f.kind == FindingKind::WrongIdentity && f.request.name == "profile")
+    {
+        assert_eq!(wrong.missing, ["numero_allocataire"]);
+        assert!(wrong.detail.contains("/client/number"), "{}", wrong.detail);
+    }
 }
 
 // ----- A staging export in this portal's own shape, read through [population.columns] -----

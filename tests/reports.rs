@@ -481,6 +481,47 @@ fn affected_csv_lists_every_exposed_account_with_its_window() {
         assert_eq!(row["first_seen"], account["first_seen"].as_str().unwrap());
         assert_eq!(row["last_seen"], account["last_seen"].as_str().unwrap());
         assert!(!row["seen_by"].is_empty() || row["seen_by_observer"] == "true");
+        // Which pages showed the account, and who saw it, by account (masked).
+        let pages: Vec<&str> = account["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert!(!pages.is_empty(), "{account}");
+        assert_eq!(row["pages"], pages.join("; "));
+        let viewers: Vec<String> = account["seen_by_accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                format!(
+                    "{}:{}",
+                    v["owner"],
+                    v["numero_allocataire"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(row["seen_by"], viewers.join(" "));
+        let seen_by: Vec<u64> = account["seen_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        let by_account: Vec<u64> = account["seen_by_accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["owner"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seen_by, by_account);
+        for viewer in account["seen_by_accounts"].as_array().unwrap() {
+            assert!(
+                viewer["numero_allocataire"].as_str().unwrap().contains('*'),
+                "a viewer's file number is not masked: {viewer}"
+            );
+        }
     }
     let cross_writes = rows.iter().filter(|r| r["record"] == "cross_write").count();
     assert_eq!(
@@ -519,6 +560,10 @@ fn report_html_is_self_contained_escaped_and_says_whether_values_are_masked() {
     for header in ["set-cookie", "cache-control", "age", "x-cache"] {
         assert!(masked.contains(&format!("<th>{header}</th>")), "{header}");
     }
+    // Each affected account says on which pages it showed, and its viewers by account.
+    let affected = &masked[masked.find("id=\"affected\"").unwrap()..evidence_start];
+    assert!(affected.contains("<th>on pages</th>"), "{affected}");
+    assert!(affected.contains("(n° "), "{affected}");
     let revealed = read(clean_revealed_run(), "report.html");
     assert!(revealed.contains("data-masking=\"revealed\""));
     assert!(revealed.contains("<b>Revealed:</b>"));

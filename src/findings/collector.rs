@@ -54,12 +54,17 @@ impl FindingSink {
     }
 }
 
-/// Every exposed account: whose data was seen, by whom, which fields, when.
+/// Every exposed account: whose data was seen, by whom, on which pages, which fields, when.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AffectedAccount {
     pub owner: u32,
     pub numero_allocataire: String,
+    /// The viewers' owner numbers.
     pub seen_by: BTreeSet<u32>,
+    /// The viewers by their account (file number masked like any identifying value).
+    pub seen_by_accounts: Vec<AccountRef>,
+    /// The pages (request names, as in the metrics) that showed the account's data.
+    pub pages: BTreeSet<String>,
     /// Whether the anonymous observer (no session at all) saw it.
     pub seen_by_observer: bool,
     pub fields: BTreeSet<String>,
@@ -157,17 +162,12 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
             .by_kind
             .entry(finding.kind.name().to_owned())
             .or_default() += 1;
-        // Exposed: every other owner whose data was served, and for a stale session the owner
-        // whose file stays open to whoever holds the old token.
-        let stale = (finding.kind == FindingKind::StaleSession)
-            .then_some(finding.viewer.as_ref())
-            .flatten()
-            .map(|viewer| (viewer, "session_token"));
+        // Exposed: every other owner whose data was served to someone else. A stale session is
+        // a session finding: the old token reopened its own owner's file, for nobody else.
         let exposures: Vec<(&AccountRef, &str)> = finding
             .foreign
             .iter()
             .map(|f| (&f.account, f.field.as_str()))
-            .chain(stale)
             .collect();
         for (account, field) in &exposures {
             let entry = affected
@@ -180,10 +180,13 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
                 });
             match &finding.viewer {
                 Some(viewer) => {
-                    entry.seen_by.insert(viewer.owner);
+                    if entry.seen_by.insert(viewer.owner) {
+                        entry.seen_by_accounts.push(viewer.clone());
+                    }
                 }
                 None => entry.seen_by_observer = true,
             }
+            entry.pages.insert(finding.request.name.clone());
             entry.fields.insert((*field).to_owned());
             entry.phases.insert(finding.phase.clone());
             entry.last_seen = finding.at.clone();
@@ -203,6 +206,9 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
     }
     if let Err(error) = out.flush() {
         summary.first_write_error.get_or_insert(error.to_string());
+    }
+    for entry in affected.values_mut() {
+        entry.seen_by_accounts.sort_by_key(|account| account.owner);
     }
     summary.affected = affected.into_values().collect();
     summary
@@ -318,5 +324,37 @@ mod tests {
         assert_eq!(account.first_seen, "2026-01-01T00:00:00Z");
         assert_eq!(account.last_seen, "2026-01-01T00:00:06Z");
         assert_eq!(account.findings, 3);
+        assert_eq!(
+            account.pages.iter().collect::<Vec<_>>(),
+            ["GET /mon-compte"]
+        );
+        let viewers: Vec<(u32, &str)> = account
+            .seen_by_accounts
+            .iter()
+            .map(|a| (a.owner, a.numero_allocataire.as_str()))
+            .collect();
+        assert_eq!(viewers, [(1, "00*****01"), (3, "00*****01")]);
+    }
+
+    #[test]
+    fn a_stale_session_exposes_no_account_and_each_page_that_showed_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (collector, sink) = Collector::start(&dir.path().join("findings.jsonl")).unwrap();
+        let mut stale = finding(4, 4, "2026-01-01T00:00:00Z");
+        stale.kind = FindingKind::StaleSession;
+        stale.foreign.clear();
+        sink.send(stale);
+        let mut on_api = finding(5, 2, "2026-01-01T00:00:01Z");
+        on_api.request.name = "GET /api/dossier".into();
+        sink.send(on_api);
+        sink.send(finding(6, 2, "2026-01-01T00:00:02Z"));
+        let summary = collector.finish();
+        assert_eq!(summary.count(FindingKind::StaleSession), 1);
+        let owners: Vec<u32> = summary.affected.iter().map(|a| a.owner).collect();
+        assert_eq!(owners, [2]);
+        assert_eq!(
+            summary.affected[0].pages.iter().collect::<Vec<_>>(),
+            ["GET /api/dossier", "GET /mon-compte"]
+        );
     }
 }

@@ -23,7 +23,8 @@ pub enum FindingKind {
     /// The user's own page, but without the value the user just wrote (a stale read): a warning,
     /// not an isolation failure.
     LostWrite,
-    /// A session token still opened the file after logout or a password change.
+    /// A session token still opened the file after a logout the target accepted, or a password
+    /// change. It exposes the file to whoever holds the old token, not to another user.
     StaleSession,
     /// One session token was issued to two different users.
     TokenCollision,
@@ -115,7 +116,9 @@ pub struct RequestEvidence {
 pub struct ResponseEvidence {
     pub status: u16,
     pub final_url: String,
-    /// Headers that matter for a leak (Set-Cookie, Cache-Control, Age, X-Cache, Vary, Content-Type), masked.
+    /// Headers that matter for a leak (Set-Cookie, Cache-Control, Expires, Vary, Content-Type,
+    /// Location, and every cache-status header: Age, Via, X-Cache, CF-Cache-Status, X-Varnish,
+    /// Akamai's and Fastly's…), plus any header a value was seen in; masked.
     pub headers: BTreeMap<String, String>,
     /// Up to a few hundred bytes of the body around the first foreign value, masked.
     pub excerpt: String,

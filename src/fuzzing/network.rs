@@ -27,8 +27,8 @@ use crate::population::{Beneficiary, OwnerId, Population};
 use crate::report::{self, PhaseSpan, RunFacts, Sample, ScenarioInfo, Summary, Timeline};
 use crate::run::{RunError, RunResult};
 use crate::scenario::{
-    beneficiary_value, LoadedPopulation, LoginFlow, Page, PopulationSource, RenderedBody, Request,
-    Scenario, SessionCarrier,
+    beneficiary_value, LoadedPopulation, LoginFlow, Logout, Page, PopulationSource, RenderedBody,
+    Request, Scenario, SessionCarrier,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -249,6 +249,8 @@ impl Pace {
 /// One response, read whole, redirects followed.
 struct Landing {
     status: u16,
+    /// The request carried an `Authorization` header (what a shared cache may store depends on it).
+    authorization: bool,
     url: String,
     headers: HeaderMap,
     body: Vec<u8>,
@@ -281,8 +283,9 @@ struct Fuzzer<'a> {
     sink: &'a FindingSink,
     counters: &'a Counters,
     masking: Masking,
-    page: Option<&'a Page>,
-    logout: Option<&'a Request>,
+    /// The scenario's pages: an attempt reads the first one its flow's users read.
+    pages: &'a [Page],
+    logout: Option<&'a Logout>,
     started: Instant,
     pace: Pace,
 }
@@ -335,6 +338,9 @@ impl Fuzzer<'_> {
         let mut method =
             reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut body = body;
+        let authorization = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
         for _ in 0..=MAX_REDIRECTS {
             self.pace.wait().await;
             self.counters.request();
@@ -369,6 +375,7 @@ impl Fuzzer<'_> {
             jar.store(&headers);
             let landing = Landing {
                 status,
+                authorization,
                 url: final_url,
                 headers,
                 body: bytes.to_vec(),
@@ -514,7 +521,8 @@ impl Fuzzer<'_> {
             }
             _ => Vec::new(),
         };
-        if let Some(page) = self.page {
+        let pages = self.pages;
+        if let Some(page) = pages.iter().find(|p| p.read_by(&flow.name)) {
             match self
                 .send_in_session(&page.request, owner, &session_headers, &mut jar)
                 .await
@@ -542,10 +550,13 @@ impl Fuzzer<'_> {
                 self.wrong_password(owner, &format!("{method} {url}"), &name, &landing, attempt);
             self.sink.send(finding);
         }
+        // Ends the session; a step that needs a value extracted at login is not sent.
         if let Some(logout) = self.logout {
-            let _ = self
-                .send_in_session(logout, owner, &session_headers, &mut jar)
-                .await;
+            for step in &logout.steps {
+                let _ = self
+                    .send_in_session(&step.request, owner, &session_headers, &mut jar)
+                    .await;
+            }
         }
     }
 
@@ -615,6 +626,7 @@ impl Fuzzer<'_> {
                 url: &landing.url,
                 status: landing.status,
                 final_url: &landing.url,
+                authorization: landing.authorization,
                 headers: &landing.headers,
                 body: &landing.body,
             },
@@ -903,7 +915,7 @@ async fn fuzz(
             } else {
                 Masking::Masked
             },
-            page: scenario.pages.first(),
+            pages: &scenario.pages,
             logout: scenario.logout.as_ref(),
             started,
             pace: Pace::new(options.rate),

@@ -1,6 +1,7 @@
 //! The check every response goes through: oracle scan, verdict, and on a finding its masked evidence.
 //! Pure: takes an exchange already read off the wire, does no I/O.
 
+use super::cache_status::{self, Directives};
 use super::watch::Watchlist;
 use crate::findings::{
     AccountRef, Finding, FindingKind, ForeignValue, Masking, RequestEvidence, ResponseEvidence,
@@ -11,12 +12,12 @@ use crate::scenario::Owners;
 use reqwest::header::HeaderMap;
 use std::collections::BTreeMap;
 
-/// Headers shown in evidence whatever they carry: the ones that explain a leak.
-const EVIDENCE_HEADERS: [&str; 7] = [
+/// Headers shown in evidence whatever they carry: the ones that explain a leak, besides every
+/// cache's own (see [`cache_status::is_cache_header`]).
+const EVIDENCE_HEADERS: [&str; 6] = [
     "set-cookie",
     "cache-control",
-    "age",
-    "x-cache",
+    "expires",
     "vary",
     "content-type",
     "location",
@@ -33,6 +34,9 @@ pub struct Exchange<'a> {
     pub url: &'a str,
     pub status: u16,
     pub final_url: &'a str,
+    /// The request carried an `Authorization` header: RFC 9111 §3.5 keeps shared caches from
+    /// storing the response unless it says otherwise.
+    pub authorization: bool,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
 }
@@ -157,7 +161,7 @@ pub fn check<F: AsRef<str>>(
         }
     }
     if !sightings.is_empty() {
-        if let Some(reasons) = cache_audit(exchange.headers) {
+        if let Some(reasons) = cache_audit(exchange.headers, exchange.authorization) {
             findings.push(finding(
                 ctx,
                 FindingKind::CacheablePage,
@@ -171,6 +175,18 @@ pub fn check<F: AsRef<str>>(
         }
     }
     findings
+}
+
+/// How evidence names an owner's account: its number and its file number, masked.
+fn account(ctx: &CheckContext<'_>, owner: OwnerId) -> AccountRef {
+    AccountRef {
+        owner,
+        numero_allocataire: ctx
+            .population
+            .reference(owner)
+            .map(|r| ctx.masking.apply(r))
+            .unwrap_or_default(),
+    }
 }
 
 /// A session event the journey saw for itself (not in a response body): a token issued to two
@@ -190,25 +206,17 @@ pub struct SessionEvent<'a> {
 
 /// The finding for a session event, token masked like any credential.
 pub fn session_finding(ctx: &CheckContext<'_>, event: SessionEvent<'_>) -> Finding {
-    let account = |owner: OwnerId| AccountRef {
-        owner,
-        numero_allocataire: ctx
-            .population
-            .reference(owner)
-            .map(|r| ctx.masking.apply(r))
-            .unwrap_or_default(),
-    };
     Finding {
         kind: event.kind,
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         elapsed_ms: ctx.elapsed_ms,
         phase: ctx.phase.to_owned(),
         user: ctx.user,
-        viewer: Some(account(event.viewer)),
+        viewer: Some(account(ctx, event.viewer)),
         foreign: event
             .other
             .map(|other| ForeignValue {
-                account: account(other),
+                account: account(ctx, other),
                 field: "session_token".to_owned(),
                 location: "header:set-cookie".to_owned(),
                 value: ctx.masking.apply(event.token),
@@ -232,18 +240,16 @@ pub fn session_finding(ctx: &CheckContext<'_>, event: SessionEvent<'_>) -> Findi
 }
 
 /// A JSON page whose pointers do not hold the viewer's own values (`json_equals` in a scenario):
-/// the page is not the viewer's file even if no other owner's value shows. `expected` is
-/// `(pointer, the viewer's value, variable name)`.
+/// the page is not the viewer's file, whether or not another owner's value shows. `expected` is
+/// `(pointer, the viewer's value, variable name)`; the finding's `missing` names the variables.
 pub fn json_mismatch(
     ctx: &CheckContext<'_>,
     viewer: OwnerId,
-    name: &str,
-    url: &str,
-    body: &[u8],
+    exchange: &Exchange<'_>,
     expected: &[(String, String, String)],
 ) -> Option<Finding> {
-    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let wrong: Vec<String> = expected
+    let json: serde_json::Value = serde_json::from_slice(exchange.body).ok()?;
+    let wrong: Vec<&(String, String, String)> = expected
         .iter()
         .filter(|(pointer, value, _)| {
             let found = match json.pointer(pointer) {
@@ -253,77 +259,80 @@ pub fn json_mismatch(
             };
             found.as_deref() != Some(value.as_str())
         })
-        .map(|(pointer, _, variable)| format!("{variable} at {pointer}"))
         .collect();
     if wrong.is_empty() {
         return None;
     }
-    let account = |owner: OwnerId| AccountRef {
-        owner,
-        numero_allocataire: ctx
-            .population
-            .reference(owner)
-            .map(|r| ctx.masking.apply(r))
-            .unwrap_or_default(),
-    };
+    let mut missing: Vec<String> = Vec::new();
+    for (_, _, variable) in &wrong {
+        if !missing.contains(variable) {
+            missing.push(variable.clone());
+        }
+    }
+    let places: Vec<String> = wrong
+        .iter()
+        .map(|(pointer, _, variable)| format!("{variable} at {pointer}"))
+        .collect();
     Some(Finding {
         kind: FindingKind::WrongIdentity,
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         elapsed_ms: ctx.elapsed_ms,
         phase: ctx.phase.to_owned(),
         user: ctx.user,
-        viewer: Some(account(viewer)),
+        viewer: Some(account(ctx, viewer)),
         foreign: Vec::new(),
-        missing: wrong.clone(),
+        missing,
         detail: format!(
             "the JSON does not hold the viewer's own {}",
-            wrong.join(", ")
+            places.join(", ")
         ),
         request: RequestEvidence {
-            method: "GET".to_owned(),
-            name: name.to_owned(),
-            url: url.to_owned(),
+            method: exchange.method.to_owned(),
+            name: exchange.name.to_owned(),
+            url: exchange.url.to_owned(),
         },
         response: ResponseEvidence {
-            status: 200,
-            final_url: url.to_owned(),
-            headers: BTreeMap::new(),
+            status: exchange.status,
+            final_url: exchange.final_url.to_owned(),
+            headers: evidence_headers(ctx.masking, exchange, &[]),
             excerpt: ctx.masking.apply(&String::from_utf8_lossy(
-                &body[..body.len().min(2 * EXCERPT_RADIUS)],
+                &exchange.body[..exchange.body.len().min(2 * EXCERPT_RADIUS)],
             )),
         },
     })
 }
 
 /// Why a response carrying personal data may be (or was) stored by a shared cache; `None` when
-/// its headers keep every shared cache away.
-pub fn cache_audit(headers: &HeaderMap) -> Option<String> {
-    // Every personal page goes through here: answer the usual case (private or no-store, no sign
-    // of a cache) without allocating.
-    if keeps_shared_caches_away(headers) {
+/// no shared cache may store it (RFC 9111: `private` or `no-store`; for a request that carried
+/// `Authorization`, anything short of `public`, `s-maxage` or `must-revalidate`) and no header says
+/// a cache served it.
+pub fn cache_audit(headers: &HeaderMap, authorization: bool) -> Option<String> {
+    let directives = Directives::of(headers);
+    let storable = directives.storable_by_a_shared_cache(authorization);
+    // Every personal page goes through here: answer the usual case (not storable, no sign of a
+    // cache) without allocating.
+    if !storable && !cache_status::served_by_a_cache(headers) {
         return None;
     }
-    let text = |name: &str| -> Vec<String> {
+    let text = |name: &str| -> String {
         headers
             .get_all(name)
             .iter()
             .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
-            .collect()
+            .collect::<Vec<_>>()
+            .join(",")
     };
-    let cache_control = text("cache-control").join(",");
-    let directives: Vec<&str> = cache_control
-        .split(',')
-        .map(|d| d.trim().split('=').next().unwrap_or_default())
-        .collect();
     let mut reasons = Vec::new();
-    let private = directives.contains(&"private") || directives.contains(&"no-store");
-    if !private {
-        reasons.push(if cache_control.is_empty() {
+    if storable {
+        let cache_control = text("cache-control");
+        reasons.push(if !directives.present {
             "no Cache-Control header: a shared cache may store it".to_owned()
+        } else if authorization {
+            format!("Cache-Control \"{cache_control}\" lets a shared cache store it although the request carried Authorization")
         } else {
             format!("Cache-Control \"{cache_control}\" has neither private nor no-store")
         });
-        let vary = text("vary").join(",");
+        let vary = text("vary");
         if !vary.contains("cookie") && !vary.contains("authorization") && !vary.contains('*') {
             reasons.push(if vary.is_empty() {
                 "no Vary on Cookie or Authorization: one cache entry serves every session"
@@ -333,49 +342,13 @@ pub fn cache_audit(headers: &HeaderMap) -> Option<String> {
             });
         }
     }
-    if let Some(age) = text("age").first() {
-        if age.trim().parse::<u64>().is_ok_and(|a| a > 0) {
-            reasons.push(format!("Age: {} (served from a cache)", age.trim()));
-        }
+    for (name, value) in cache_status::hits(headers) {
+        reasons.push(format!(
+            "{name}: {} (a cache served it)",
+            String::from_utf8_lossy(value.as_bytes()).trim()
+        ));
     }
-    for name in ["x-cache", "cf-cache-status", "x-cache-status"] {
-        if let Some(value) = text(name).into_iter().find(|v| v.contains("hit")) {
-            reasons.push(format!("{name}: {value} (a cache hit)"));
-        }
-    }
-    if reasons.is_empty() {
-        None
-    } else {
-        Some(reasons.join("; "))
-    }
-}
-
-/// Whether `Cache-Control` says `private` or `no-store` and no header says a cache served the
-/// response (`Age` above 0, a hit in `X-Cache`, `CF-Cache-Status` or `X-Cache-Status`): the case
-/// in which [`cache_audit`] finds nothing.
-fn keeps_shared_caches_away(headers: &HeaderMap) -> bool {
-    let private = headers.get_all("cache-control").iter().any(|value| {
-        value.as_bytes().split(|&b| b == b',').any(|directive| {
-            // As the full audit reads it: trimmed, then up to any `=`.
-            let trimmed = directive.trim_ascii();
-            let name = trimmed.split(|&b| b == b'=').next().unwrap_or_default();
-            name.eq_ignore_ascii_case(b"private") || name.eq_ignore_ascii_case(b"no-store")
-        })
-    });
-    let aged = headers
-        .get("age")
-        .is_some_and(|age| age.as_bytes().trim_ascii().iter().any(|&b| b != b'0'));
-    let hit = ["x-cache", "cf-cache-status", "x-cache-status"]
-        .iter()
-        .any(|name| {
-            headers.get_all(*name).iter().any(|value| {
-                value
-                    .as_bytes()
-                    .windows(3)
-                    .any(|w| w.eq_ignore_ascii_case(b"hit"))
-            })
-        });
-    private && !aged && !hit
+    Some(reasons.join("; "))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -389,18 +362,10 @@ fn finding(
     missing: Vec<String>,
     detail: String,
 ) -> Finding {
-    let account = |owner: OwnerId| AccountRef {
-        owner,
-        numero_allocataire: ctx
-            .population
-            .reference(owner)
-            .map(|r| ctx.masking.apply(r))
-            .unwrap_or_default(),
-    };
     let foreign_values = foreign
         .iter()
         .map(|s| ForeignValue {
-            account: account(s.owner),
+            account: account(ctx, s.owner),
             field: ctx.watch.oracle.field_name(s.field).to_owned(),
             location: match &s.location {
                 Location::Body => "body".to_owned(),
@@ -415,7 +380,7 @@ fn finding(
         elapsed_ms: ctx.elapsed_ms,
         phase: ctx.phase.to_owned(),
         user: ctx.user,
-        viewer: viewer.map(account),
+        viewer: viewer.map(|owner| account(ctx, owner)),
         foreign: foreign_values,
         missing,
         detail,
@@ -464,7 +429,10 @@ fn evidence_headers(
             .filter(|s| matches!(&s.location, Location::Header(h) if h == name))
             .map(|s| (s.start, s.end))
             .collect();
-        if !EVIDENCE_HEADERS.contains(&name) && seen_here.is_empty() {
+        if !EVIDENCE_HEADERS.contains(&name)
+            && !cache_status::is_cache_header(name)
+            && seen_here.is_empty()
+        {
             continue;
         }
         let text = if name == "set-cookie" {
@@ -577,6 +545,7 @@ mod tests {
             url: "http://127.0.0.1:1/mon-compte",
             status: 200,
             final_url: "http://127.0.0.1:1/mon-compte",
+            authorization: false,
             headers,
             body: body.as_bytes(),
         };
@@ -714,6 +683,66 @@ mod tests {
     }
 
     #[test]
+    fn a_json_page_with_another_owners_values_is_a_wrong_identity_naming_what_it_lacks() {
+        let (population, watch) = world();
+        let ctx = CheckContext {
+            watch: &watch,
+            population: &population,
+            masking: Masking::Masked,
+            phase: "load",
+            user: 0,
+            elapsed_ms: 0,
+        };
+        let own = population.get(0).unwrap();
+        let stranger = population.get(9).unwrap();
+        let expected = [
+            (
+                "/client/number".to_owned(),
+                own.numero_allocataire.to_string(),
+                "numero_allocataire".to_owned(),
+            ),
+            (
+                "/client/email".to_owned(),
+                own.email.clone(),
+                "email".to_owned(),
+            ),
+        ];
+        let json = |number: String, email: &str| {
+            serde_json::json!({"client": {"number": number, "email": email}}).to_string()
+        };
+        fn exchange<'a>(headers: &'a HeaderMap, body: &'a str) -> Exchange<'a> {
+            Exchange {
+                method: "GET",
+                name: "profile",
+                url: "http://127.0.0.1:1/v2/me",
+                status: 200,
+                final_url: "http://127.0.0.1:1/v2/me",
+                authorization: true,
+                headers,
+                body: body.as_bytes(),
+            }
+        }
+        let headers = HeaderMap::new();
+        let leaked = json(stranger.numero_allocataire.to_string(), &stranger.email);
+        let finding = json_mismatch(&ctx, 0, &exchange(&headers, &leaked), &expected).unwrap();
+        assert_eq!(finding.kind, FindingKind::WrongIdentity);
+        assert_eq!(finding.missing, ["numero_allocataire", "email"]);
+        assert!(
+            finding
+                .detail
+                .contains("numero_allocataire at /client/number"),
+            "{}",
+            finding.detail
+        );
+        assert_eq!(finding.request.name, "profile");
+        let mine = json(own.numero_allocataire.to_string(), &own.email);
+        assert_eq!(
+            json_mismatch(&ctx, 0, &exchange(&headers, &mine), &expected),
+            None
+        );
+    }
+
+    #[test]
     fn own_page_missing_only_the_just_written_value_is_a_lost_write() {
         let (population, watch) = world();
         let old = population.get(5).unwrap().iban.clone();
@@ -772,47 +801,42 @@ mod audit_tests {
         map
     }
 
+    /// The audit of a response to a request without `Authorization` (a cookie session).
+    fn audit(pairs: &[(&'static str, &'static str)]) -> Option<String> {
+        cache_audit(&headers(pairs), false)
+    }
+
     #[test]
     fn private_or_no_store_pages_pass_the_audit() {
-        assert_eq!(
-            cache_audit(&headers(&[("cache-control", "private, no-store")])),
-            None
-        );
-        assert_eq!(
-            cache_audit(&headers(&[("cache-control", "no-store")])),
-            None
-        );
-        assert_eq!(
-            cache_audit(&headers(&[("cache-control", "private, max-age=0")])),
-            None
-        );
+        assert_eq!(audit(&[("cache-control", "private, no-store")]), None);
+        assert_eq!(audit(&[("cache-control", "no-store")]), None);
+        assert_eq!(audit(&[("cache-control", "private, max-age=0")]), None);
     }
 
     #[test]
     fn a_personal_page_without_cache_control_is_flagged() {
-        let reasons = cache_audit(&HeaderMap::new()).unwrap();
+        let reasons = cache_audit(&HeaderMap::new(), false).unwrap();
         assert!(reasons.contains("no Cache-Control"), "{reasons}");
         assert!(reasons.contains("no Vary"), "{reasons}");
     }
 
     #[test]
     fn public_caching_with_a_vary_that_ignores_the_session_is_flagged() {
-        let reasons = cache_audit(&headers(&[
+        let reasons = audit(&[
             ("cache-control", "public, max-age=60"),
             ("vary", "Accept-Encoding"),
-        ]))
+        ])
         .unwrap();
         assert!(
             reasons.contains("neither private nor no-store"),
             "{reasons}"
         );
         assert!(reasons.contains("ignores the session"), "{reasons}");
-        assert!(cache_audit(&headers(&[
-            ("cache-control", "public, max-age=60"),
-            ("vary", "Cookie"),
-        ]))
-        .unwrap()
-        .contains("neither private"));
+        assert!(
+            audit(&[("cache-control", "public, max-age=60"), ("vary", "Cookie"),])
+                .unwrap()
+                .contains("neither private")
+        );
     }
 
     #[test]
@@ -823,24 +847,43 @@ mod audit_tests {
             ("x-cache-status", "hit"),
             ("age", "3"),
         ] {
-            let reasons = cache_audit(&headers(&[
-                ("cache-control", "private, no-store"),
-                (name, value),
-            ]))
-            .unwrap_or_else(|| panic!("{name}: {value} not flagged"));
+            let reasons = audit(&[("cache-control", "private, no-store"), (name, value)])
+                .unwrap_or_else(|| panic!("{name}: {value} not flagged"));
             assert!(
                 reasons.contains(name) || reasons.contains("Age"),
                 "{reasons}"
             );
         }
         assert_eq!(
-            cache_audit(&headers(&[
+            audit(&[
                 ("cache-control", "private"),
                 ("age", "0"),
                 ("x-cache", "MISS")
-            ])),
+            ]),
             None
         );
+    }
+
+    #[test]
+    fn a_bearer_response_without_cache_control_is_not_storable_by_a_shared_cache() {
+        // RFC 9111 §3.5: the request carried Authorization, the response does not allow sharing.
+        assert_eq!(cache_audit(&HeaderMap::new(), true), None);
+        assert_eq!(
+            cache_audit(&headers(&[("cache-control", "max-age=300")]), true),
+            None
+        );
+        for allowing in [
+            "public, max-age=60",
+            "s-maxage=60",
+            "max-age=60, must-revalidate",
+        ] {
+            let reasons = cache_audit(&headers(&[("cache-control", allowing)]), true)
+                .unwrap_or_else(|| panic!("{allowing} not flagged"));
+            assert!(reasons.contains("Authorization"), "{reasons}");
+        }
+        // A cache that did serve it is reported whatever the request carried.
+        let reasons = cache_audit(&headers(&[("x-cache-status", "HIT")]), true).unwrap();
+        assert!(reasons.contains("x-cache-status: HIT"), "{reasons}");
     }
 
     #[test]
@@ -925,6 +968,7 @@ mod tests_support {
             url: "http://127.0.0.1:1/mon-compte",
             status: 200,
             final_url: "http://127.0.0.1:1/mon-compte",
+            authorization: false,
             headers,
             body: body.as_bytes(),
         };

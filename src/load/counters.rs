@@ -19,15 +19,20 @@ pub enum ErrorCause {
     ServerError,
     /// Any other transport failure.
     Transport,
+    /// A logout the target refused (a final status other than 2xx, e.g. a 403 from a CSRF check)
+    /// or that could not be sent (a value it needs was never extracted): the old session is not
+    /// replayed, since it may well still be open.
+    LogoutFailed,
 }
 
 impl ErrorCause {
-    const ALL: [ErrorCause; 5] = [
+    const ALL: [ErrorCause; 6] = [
         Self::Connect,
         Self::Timeout,
         Self::Body,
         Self::ServerError,
         Self::Transport,
+        Self::LogoutFailed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +42,7 @@ impl ErrorCause {
             Self::Body => "body",
             Self::ServerError => "server_error",
             Self::Transport => "transport",
+            Self::LogoutFailed => "logout_failed",
         }
     }
 

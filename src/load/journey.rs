@@ -2,6 +2,7 @@
 //! write its data, and the named behaviours that open race windows (crowd, cancellation, session
 //! replay, cache probes). One GooseUser is one beneficiary; observers have no session at all.
 
+use super::cache_status;
 use super::check::{check, json_mismatch, session_finding, CheckContext, Exchange, SessionEvent};
 use super::counters::ErrorCause;
 use super::tokens::cookie_value;
@@ -10,7 +11,8 @@ use super::LoadContext;
 use crate::findings::FindingKind;
 use crate::population::OwnerId;
 use crate::scenario::{
-    LoginFlow, Method, Owners, Phase, RenderedBody, RenderedRequest, Request, SessionCarrier,
+    LoginFlow, Logout, Method, Owners, Phase, RenderedBody, RenderedRequest, Request,
+    SessionCarrier,
 };
 use goose::prelude::*;
 use reqwest::cookie::{CookieStore, Jar};
@@ -31,6 +33,8 @@ struct Visitor {
     jar: Arc<Jar>,
     /// The session token of a bearer-token flow.
     bearer: Option<String>,
+    /// What the last login extracted (`{{csrf}}`): a logout may send it.
+    extracted: Vec<(String, String)>,
     password: String,
     logged_in: bool,
     logins: u32,
@@ -64,11 +68,17 @@ fn session(user: &mut GooseUser) -> &mut Session {
 
 /// Where a request ended up, and what came back.
 struct Landing {
+    /// The URL asked for, before redirects.
+    url: String,
+    /// The request carried an `Authorization` header.
+    authorization: bool,
     status: u16,
     path: String,
     headers: HeaderMap,
     body: Vec<u8>,
-    /// A 2xx on the expected page that showed the viewer's own identity and nothing foreign.
+    /// A 2xx on the expected page (not redirected elsewhere), whatever it showed.
+    expected_page: bool,
+    /// The expected page, and it showed the viewer's own identity and nothing foreign.
     own_page: bool,
     /// The response says a cache served it (a hit header, or Age > 0).
     cache_hit: bool,
@@ -175,6 +185,7 @@ fn visitor(user: &mut GooseUser, ctx: &LoadContext) -> Visitor {
         phase,
         jar,
         bearer: None,
+        extracted: Vec::new(),
         password: ctx
             .population
             .value(owner, "password")
@@ -299,11 +310,11 @@ async fn run_login_steps(
     visitor: &Visitor,
     flow: &LoginFlow,
     own: Own<'_>,
+    extracted: &mut Vec<(String, String)>,
 ) -> Result<Option<Landing>, Box<TransactionError>> {
-    let mut extracted: Vec<(String, String)> = Vec::new();
     let mut last = None;
     for (index, step) in flow.steps.iter().enumerate() {
-        let Some(rendered) = render(&step.request, own, &visitor.password, &extracted) else {
+        let Some(rendered) = render(&step.request, own, &visitor.password, extracted) else {
             return Ok(None);
         };
         let final_step = index + 1 == flow.steps.len();
@@ -359,7 +370,8 @@ async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transa
     ) else {
         return Ok(());
     };
-    let landing = run_login_steps(user, &ctx, &visitor, flow, own).await?;
+    let mut extracted = Vec::new();
+    let landing = run_login_steps(user, &ctx, &visitor, flow, own, &mut extracted).await?;
     match landing {
         Some(landing)
             if flow
@@ -373,6 +385,7 @@ async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transa
             visitor.failed_logins = 0;
             visitor.logins += 1;
             visitor.bearer = flow.session.bearer_token(&landing.body);
+            visitor.extracted = extracted;
             if let Some(token) = session_token(&ctx, &visitor, user) {
                 let via = flow
                     .steps
@@ -462,6 +475,15 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
         return Ok(());
     }
     let page = &ctx.site.pages[index];
+    // A page limited to some login flows (`flows = ["session"]`) is not this user's to read.
+    if !ctx
+        .site
+        .flows
+        .get(visitor.flow)
+        .is_some_and(|flow| page.read_by(&flow.name))
+    {
+        return Ok(());
+    }
     visitor.reads += 1;
     if ctx.cancels(visitor.reads) {
         cancel_one(user, &ctx, &visitor, &page.request).await;
@@ -478,7 +500,9 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
     )
     .await?;
     if let (Some(landing), Some(own)) = (landing, Own::of(&ctx, visitor.owner)) {
-        if landing.own_page && !page.json_equals.is_empty() {
+        // Also on a page that already carried another owner's data: a leaked profile is a wrong
+        // identity too, with the viewer's values it lacks.
+        if landing.expected_page && !page.json_equals.is_empty() {
             let expected: Vec<(String, String, String)> = page
                 .json_equals
                 .iter()
@@ -487,13 +511,21 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
                     Some((rule.pointer.clone(), value, rule.variable.clone()))
                 })
                 .collect();
-            let url = user.build_url(&landing.path).unwrap_or_default();
+            let final_url = user.build_url(&landing.path).unwrap_or_default();
+            let exchange = Exchange {
+                method: page.request.method.as_str(),
+                name: &page.name,
+                url: &landing.url,
+                status: landing.status,
+                final_url: &final_url,
+                authorization: landing.authorization,
+                headers: &landing.headers,
+                body: &landing.body,
+            };
             if let Some(finding) = json_mismatch(
                 &check_context(&ctx, user, &visitor.phase.name),
                 visitor.owner,
-                &page.name,
-                &url,
-                &landing.body,
+                &exchange,
                 &expected,
             ) {
                 ctx.sink.send(finding);
@@ -636,7 +668,9 @@ async fn write(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) -> Tra
     Ok(())
 }
 
-/// Logs out, then sends the old session token again: a correct portal has forgotten it.
+/// Logs out, then sends the old session token again: a correct portal has forgotten it. A logout
+/// the target refused proves nothing about the old token: it is counted as an error of its own
+/// (`logout_failed`) and the session is not replayed.
 async fn log_out_and_replay(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
     log_in_if_needed(user, Arc::clone(&ctx)).await?;
     let mut visitor = visitor(user, &ctx);
@@ -650,29 +684,71 @@ async fn log_out_and_replay(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Tran
     if !visitor.logged_in {
         return Ok(());
     }
-    let Some(rendered) = render(logout, own, &visitor.password, &[]) else {
+    if !log_out(user, &ctx, &visitor, logout, own).await? {
         return Ok(());
-    };
-    let name = format!("{} {}", logout.method.as_str(), logout.path.as_str());
-    exchange(
-        user,
-        &ctx,
-        Some(&visitor),
-        Outgoing {
-            rendered,
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: true,
-        },
-    )
-    .await?;
+    }
     visitor.logged_in = false;
     visitor.left_on_purpose = true;
     visitor.bearer = None;
     save(user, visitor.clone());
     replay(user, &ctx, &visitor, &token, "after logout").await
+}
+
+/// Sends the logout's steps in order, each with what the login and the earlier steps extracted
+/// (a step's own value first). Whether the target accepted it: every step answered, the last
+/// with a 2xx. A refusal (or a step that cannot be sent) counts as `logout_failed`; a transport
+/// error or a 5xx is already counted under its own cause.
+async fn log_out(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    visitor: &Visitor,
+    logout: &Logout,
+    own: Own<'_>,
+) -> Result<bool, Box<TransactionError>> {
+    let mut values = visitor.extracted.clone();
+    let mut last_status = None;
+    for step in &logout.steps {
+        let Some(rendered) = render(&step.request, own, &visitor.password, &values) else {
+            ctx.counters.error(ErrorCause::LogoutFailed);
+            return Ok(false);
+        };
+        let name = format!(
+            "{} {}",
+            step.request.method.as_str(),
+            step.request.path.as_str()
+        );
+        let Some(landing) = exchange(
+            user,
+            ctx,
+            Some(visitor),
+            Outgoing {
+                rendered,
+                name: &name,
+                expect_path: None,
+                must_show: &[],
+                token: None,
+                refusal_expected: false,
+            },
+        )
+        .await?
+        else {
+            return Ok(false);
+        };
+        for extraction in &step.extract {
+            if let Some(value) = extraction.take(&landing.body, &landing.headers) {
+                values.insert(0, (extraction.name.clone(), value));
+            }
+        }
+        last_status = Some(landing.status);
+    }
+    match last_status {
+        Some(status) if is_success(status) => Ok(true),
+        Some(status) if status >= 500 => Ok(false),
+        _ => {
+            ctx.counters.error(ErrorCause::LogoutFailed);
+            Ok(false)
+        }
+    }
 }
 
 /// Changes the password once per phase for the phase's share of users. With session replay on,
@@ -841,9 +917,12 @@ async fn replay(
     token: &str,
     when: &str,
 ) -> TransactionResult {
-    let (Some(page), Some(flow), Some(own)) = (
-        ctx.site.pages.first(),
-        ctx.site.flows.get(visitor.flow),
+    let Some(flow) = ctx.site.flows.get(visitor.flow) else {
+        return Ok(());
+    };
+    // The first page the user's flow reads.
+    let (Some(page), Some(own)) = (
+        ctx.site.pages.iter().find(|p| p.read_by(&flow.name)),
         Own::of(ctx, visitor.owner),
     ) else {
         return Ok(());
@@ -973,23 +1052,6 @@ fn reqwest_method(method: Method) -> reqwest::Method {
     }
 }
 
-fn served_by_a_cache(headers: &HeaderMap) -> bool {
-    let hit = ["x-cache", "cf-cache-status", "x-cache-status"]
-        .iter()
-        .any(|name| {
-            headers
-                .get(*name)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.to_ascii_lowercase().contains("hit"))
-        });
-    let aged = headers
-        .get("age")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|age| age > 0);
-    hit || aged
-}
-
 fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
@@ -1019,6 +1081,9 @@ async fn exchange(
     if let Some((name, value)) = &token {
         headers.push((name, value));
     }
+    let authorization = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
     let outgoing = wire::Request {
         method: reqwest_method(rendered.method),
         url: url.clone(),
@@ -1068,10 +1133,13 @@ async fn exchange(
     let on_expected_page =
         is_success(status) && request.expect_path.is_some_and(|p| p == final_url.path());
     let mut landing = Landing {
+        url: url.to_string(),
+        authorization,
         status,
         path: final_url.path().to_owned(),
+        expected_page: on_expected_page,
         own_page: false,
-        cache_hit: served_by_a_cache(&response.headers),
+        cache_hit: cache_status::served_by_a_cache(&response.headers),
         headers: response.headers,
         body: response.body,
     };
@@ -1088,6 +1156,7 @@ async fn exchange(
             url: url.as_str(),
             status,
             final_url: final_url.as_str(),
+            authorization,
             headers: &landing.headers,
             body: &landing.body,
         };

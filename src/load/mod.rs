@@ -1,6 +1,7 @@
 //! The load runner: goose drives many simulated beneficiaries at once, each with its own cookie jar
 //! and connections, and every response goes through the oracle. Never parses a command line.
 
+mod cache_status;
 mod check;
 mod counters;
 mod crowd;

@@ -2,7 +2,7 @@
 //! to read and what each must show, the writes, logout. `demo_scenario()` is the demo portal's.
 
 use crate::population::Field;
-use crate::scenario::{LoginFlow, Page, Phase, Request, Scenario, ScenarioErrors, Write};
+use crate::scenario::{LoginFlow, Logout, Page, Phase, Scenario, ScenarioErrors, Write};
 
 /// The demo portal's journey, as a scenario file compiled into the binary.
 pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/demo.toml");
@@ -18,7 +18,7 @@ pub struct Site {
     pub flows: Vec<LoginFlow>,
     pub pages: Vec<Page>,
     pub writes: Vec<Write>,
-    pub logout: Option<Request>,
+    pub logout: Option<Logout>,
 }
 
 impl Site {

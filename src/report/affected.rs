@@ -101,9 +101,16 @@ fn joined<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
         .join(" ")
 }
 
+/// Page names hold spaces (`GET /mon-compte`): they are separated by `; `.
+fn pages(pages: &BTreeSet<String>) -> String {
+    pages.iter().cloned().collect::<Vec<_>>().join("; ")
+}
+
 /// The CSV: one `exposed_account` row per account whose data another user (or the anonymous
 /// observer) saw, then one `cross_write` row per write that landed in another file (`owner` is
-/// then the file written into, `written_by` the writer). Lists are space-separated.
+/// then the file written into, `written_by` the writer). `seen_by` names each viewer as
+/// `<owner>:<file number>` (masked unless the run revealed); `pages` are the request names that
+/// showed the data, separated by `; `; the other lists are space-separated.
 pub fn write_affected_csv(summary: &Summary) -> std::io::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(COLUMNS)?;
@@ -112,12 +119,17 @@ pub fn write_affected_csv(summary: &Summary) -> std::io::Result<Vec<u8>> {
             "exposed_account".to_owned(),
             account.owner.to_string(),
             account.numero_allocataire.clone(),
-            joined(&account.seen_by),
+            joined(
+                account
+                    .seen_by_accounts
+                    .iter()
+                    .map(|viewer| format!("{}:{}", viewer.owner, viewer.numero_allocataire)),
+            ),
             account.seen_by_observer.to_string(),
             String::new(),
             String::new(),
             joined(&account.fields),
-            String::new(),
+            pages(&account.pages),
             joined(&account.phases),
             account.first_seen.clone(),
             account.last_seen.clone(),
@@ -133,12 +145,12 @@ pub fn write_affected_csv(summary: &Summary) -> std::io::Result<Vec<u8>> {
             "cross_write".to_owned(),
             write.file_owner.to_string(),
             write.file_numero_allocataire.clone(),
-            write.file_owner.to_string(),
+            format!("{}:{}", write.file_owner, write.file_numero_allocataire),
             "false".to_owned(),
             write.written_by.to_string(),
             write.written_by_numero_allocataire.clone(),
             joined(&write.fields),
-            joined(&write.pages),
+            pages(&write.pages),
             joined(&write.phases),
             write.first_seen.clone(),
             write.last_seen.clone(),

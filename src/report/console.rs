@@ -108,13 +108,7 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     );
     row(
         "violations",
-        format!(
-            "{} (foreign data {}, cross-writes {}, wrong identities {})",
-            summary.violations,
-            summary.count(FindingKind::Violation),
-            summary.count(FindingKind::CrossWrite),
-            summary.count(FindingKind::WrongIdentity)
-        ),
+        violations_breakdown(summary.violations, |kind| summary.count(kind)),
     );
     let lost = summary.count(FindingKind::LostWrite);
     if lost > 0 {
@@ -127,9 +121,10 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     row("affected accounts", affected.len().to_string());
     for account in affected.iter().take(10) {
         println!(
-            "    n° {} — seen by {} user(s), fields: {}",
+            "    n° {} — seen by {} user(s) on {}, fields: {}",
             account.numero_allocataire,
-            account.seen_by.len(),
+            account.seen_by.len() + usize::from(account.seen_by_observer),
+            account.pages.iter().cloned().collect::<Vec<_>>().join(", "),
             account
                 .fields
                 .iter()
@@ -164,4 +159,54 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
         summary.reason,
         summary.exit_code
     );
+}
+
+/// `12 (foreign data 9, cross-writes 1, wrong identities 0, stale sessions 2, token collisions 0)`:
+/// every kind that fails a run, so the parts add up to the total.
+fn violations_breakdown(total: u64, count: impl Fn(FindingKind) -> u64) -> String {
+    let parts: Vec<String> = FindingKind::ALL
+        .iter()
+        .filter(|kind| kind.fails_run())
+        .map(|kind| format!("{} {}", kind_label(*kind), count(*kind)))
+        .collect();
+    format!("{total} ({})", parts.join(", "))
+}
+
+fn kind_label(kind: FindingKind) -> &'static str {
+    match kind {
+        FindingKind::Violation => "foreign data",
+        FindingKind::CrossWrite => "cross-writes",
+        FindingKind::WrongIdentity => "wrong identities",
+        FindingKind::LostWrite => "lost writes",
+        FindingKind::StaleSession => "stale sessions",
+        FindingKind::TokenCollision => "token collisions",
+        FindingKind::CacheablePage => "cacheable pages",
+        FindingKind::ParserFailure => "parser failures",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_violations_breakdown_adds_up_to_the_total() {
+        let count = |kind: FindingKind| match kind {
+            FindingKind::Violation => 3,
+            FindingKind::StaleSession => 2,
+            FindingKind::TokenCollision => 1,
+            FindingKind::CacheablePage => 40,
+            _ => 0,
+        };
+        let total: u64 = FindingKind::ALL
+            .iter()
+            .filter(|k| k.fails_run())
+            .map(|k| count(*k))
+            .sum();
+        let line = violations_breakdown(total, count);
+        assert_eq!(
+            line,
+            "6 (foreign data 3, cross-writes 0, wrong identities 0, stale sessions 2, token collisions 1)"
+        );
+    }
 }

@@ -184,16 +184,18 @@ fn affected(summaries: &[Value]) -> Value {
                 by_owner.insert(owner, account);
             }
             Some(merged) => {
-                for set in ["seen_by", "fields", "phases"] {
+                for set in ["seen_by", "seen_by_accounts", "pages", "fields", "phases"] {
                     let union: BTreeSet<String> = [&merged[set], &account[set]]
                         .iter()
                         .flat_map(|v| v.as_array().cloned().unwrap_or_default())
                         .map(|v| v.to_string())
                         .collect();
-                    let values: Vec<Value> = union
+                    let mut values: Vec<Value> = union
                         .iter()
                         .filter_map(|v| serde_json::from_str(v).ok())
                         .collect();
+                    // Viewers' accounts stay ordered by owner, as in each shard's summary.
+                    values.sort_by_key(|v| v["owner"].as_u64());
                     merged[set] = Value::Array(values);
                 }
                 let first = min_text(&merged["first_seen"], &account["first_seen"]);

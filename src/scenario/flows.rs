@@ -420,28 +420,7 @@ impl Validator<'_> {
                 );
                 continue;
             }
-            let mut ok = true;
-            let mut extracted: Vec<String> = Vec::new();
-            let mut steps = Vec::new();
-            for step in f.steps.get_ref() {
-                let names: Vec<&str> = extracted.iter().map(String::as_str).collect();
-                let scope = vocabulary.user(&names);
-                let request = self.request(step.get_ref().request(), step.span(), &scope, &what);
-                let mut extract = Vec::new();
-                for e in step.get_ref().extract.iter().flatten() {
-                    match self.extraction(e, vocabulary, &extracted, &what) {
-                        Some(x) => {
-                            extracted.push(x.name.clone());
-                            extract.push(x);
-                        }
-                        None => ok = false,
-                    }
-                }
-                match request {
-                    Some(request) => steps.push(LoginStep { request, extract }),
-                    None => ok = false,
-                }
-            }
+            let steps = self.steps(f.steps.get_ref(), &[], vocabulary, &what);
             let success = self.success(&f.success, vocabulary, &what);
             let session = self.session(&f.session, &what);
             let on_expired = match &f.on_expired {
@@ -490,8 +469,13 @@ impl Validator<'_> {
                     }
                 }
             };
-            if let (true, Some(success), Some(session), Some(on_expired), Some(expired_when)) =
-                (ok, success, session, on_expired, expired_when)
+            if let (
+                Some(steps),
+                Some(success),
+                Some(session),
+                Some(on_expired),
+                Some(expired_when),
+            ) = (steps, success, session, on_expired, expired_when)
             {
                 out.push(LoginFlow {
                     name,
@@ -504,6 +488,112 @@ impl Validator<'_> {
             }
         }
         (out, declared)
+    }
+
+    /// Requests sent in order, each able to extract values the later ones use; `given` are the
+    /// values known before the first (for a logout, what every login flow extracted).
+    fn steps(
+        &mut self,
+        raw: &[Spanned<RawStep>],
+        given: &[String],
+        vocabulary: &Vocabulary<'_>,
+        what: &str,
+    ) -> Option<Vec<LoginStep>> {
+        let mut ok = true;
+        let mut extracted: Vec<String> = Vec::new();
+        let mut steps = Vec::new();
+        for step in raw {
+            let names: Vec<&str> = given.iter().chain(&extracted).map(String::as_str).collect();
+            let scope = vocabulary.user(&names);
+            let request = self.request(step.get_ref().request(), step.span(), &scope, what);
+            let mut extract = Vec::new();
+            for e in step.get_ref().extract.iter().flatten() {
+                match self.extraction(e, vocabulary, &extracted, what) {
+                    Some(x) => {
+                        extracted.push(x.name.clone());
+                        extract.push(x);
+                    }
+                    None => ok = false,
+                }
+            }
+            match request {
+                Some(request) => steps.push(LoginStep { request, extract }),
+                None => ok = false,
+            }
+        }
+        ok.then_some(steps)
+    }
+
+    // ----- [logout] -----
+
+    /// `[logout]`: one request, or `[[logout.steps]]`. Either may use what every login flow
+    /// extracts (a user of any flow logs out with it); steps may extract values of their own.
+    pub(crate) fn logout(
+        &mut self,
+        raw: &Spanned<RawLogout>,
+        flows: &[LoginFlow],
+        vocabulary: &Vocabulary<'_>,
+    ) -> Option<Logout> {
+        let what = "[logout]";
+        let l = raw.get_ref();
+        let given: Vec<String> = flows
+            .first()
+            .map(|first| {
+                first
+                    .extracted()
+                    .filter(|name| flows.iter().all(|f| f.extracted().any(|n| n == *name)))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        match (l.request(), &l.steps) {
+            (Some(request), None) => {
+                let names: Vec<&str> = given.iter().map(String::as_str).collect();
+                let request = self.request(request, raw.span(), &vocabulary.user(&names), what)?;
+                Some(Logout {
+                    steps: vec![LoginStep {
+                        request,
+                        extract: Vec::new(),
+                    }],
+                })
+            }
+            (None, Some(steps)) => {
+                if l.method.is_some() || l.headers.is_some() || l.form.is_some() || l.json.is_some()
+                {
+                    self.at(raw.span(), ErrorKind::Conflict, "[logout] has [[logout.steps]] and keys of a single request (method, headers, form or json)", "put each request's keys in its own [[logout.steps]] table");
+                    return None;
+                }
+                if steps.get_ref().is_empty() {
+                    self.at(
+                        steps.span(),
+                        ErrorKind::MissingKey,
+                        "[logout] has an empty steps list",
+                        "add a [[logout.steps]] table with method and path",
+                    );
+                    return None;
+                }
+                self.steps(steps.get_ref(), &given, vocabulary, what)
+                    .map(|steps| Logout { steps })
+            }
+            (Some(_), Some(steps)) => {
+                self.at(
+                    steps.span(),
+                    ErrorKind::Conflict,
+                    "[logout] has both a path and [[logout.steps]]",
+                    "write one request (method, path, …) or [[logout.steps]], not both",
+                );
+                None
+            }
+            (None, None) => {
+                self.at(
+                    raw.span(),
+                    ErrorKind::MissingKey,
+                    "[logout] has neither a path nor steps",
+                    "add path = \"/logout\" (with method = \"POST\"), or [[logout.steps]] tables",
+                );
+                None
+            }
+        }
     }
 
     fn extraction(
@@ -754,9 +844,12 @@ impl Validator<'_> {
 
     // ----- [[page]] and [[write]] -----
 
+    /// The pages; `flows` are the login flows declared, when they could be read (a page's `flows`
+    /// must name them).
     pub(crate) fn pages(
         &mut self,
         raw: Vec<Spanned<RawPage>>,
+        flows: Option<&[&str]>,
         vocabulary: &Vocabulary<'_>,
     ) -> Vec<Page> {
         let mut out = Vec::new();
@@ -779,8 +872,9 @@ impl Validator<'_> {
                     _ => json_equals = None,
                 }
             }
-            if let (Some(request), Some(must_show), Some(json_equals)) =
-                (request, must_show, json_equals)
+            let read_by = self.page_flows(p.flows.as_ref(), flows, &what);
+            if let (Some(request), Some(must_show), Some(json_equals), Some(read_by)) =
+                (request, must_show, json_equals, read_by)
             {
                 let name = p.name.as_ref().map_or_else(
                     || format!("{} {}", request.method.as_str(), request.path),
@@ -791,10 +885,49 @@ impl Validator<'_> {
                     request,
                     must_show,
                     json_equals,
+                    flows: read_by,
                 });
             }
         }
         out
+    }
+
+    /// A page's `flows`: login flow names, each one a `[[login_flow]]` declares.
+    fn page_flows(
+        &mut self,
+        raw: Option<&Spanned<Vec<Text>>>,
+        declared: Option<&[&str]>,
+        what: &str,
+    ) -> Option<Vec<String>> {
+        let Some(raw) = raw else {
+            return Some(Vec::new());
+        };
+        if raw.get_ref().is_empty() {
+            self.at(
+                raw.span(),
+                ErrorKind::InvalidValue,
+                format!("flows of {what} is empty, so nobody reads the page"),
+                "name the login flows whose users read it, as in flows = [\"session\"], or leave flows out for every user",
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for name in raw.get_ref() {
+            let flow = name.get_ref().trim();
+            if let Some(declared) = declared.filter(|d| !d.contains(&flow)) {
+                self.at(
+                    name.span(),
+                    ErrorKind::UnknownLoginFlow,
+                    format!("{what} names login flow {flow:?}, which no [[login_flow]] defines"),
+                    suggestion_listing(flow, declared.iter().copied(), "flows"),
+                );
+                ok = false;
+            } else if !out.iter().any(|f| f == flow) {
+                out.push(flow.to_owned());
+            }
+        }
+        ok.then_some(out)
     }
 
     /// Whether `raw` names a population variable (any, `password` excepted).

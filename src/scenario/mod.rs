@@ -21,9 +21,9 @@ mod validate;
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
     Action, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom, Extraction, JsonEquals,
-    LoadShape, LoginFlow, LoginStep, Method, OnExpired, Page, PasswordChanges, Pattern, Phase,
-    RenderedRequest, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
-    WrittenValue,
+    LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page, PasswordChanges, Pattern,
+    Phase, RenderedRequest, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls,
+    Write, WrittenValue,
 };
 pub use population::{
     beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,

@@ -23,7 +23,7 @@ pub struct Scenario {
     pub login_flows: Vec<LoginFlow>,
     pub pages: Vec<Page>,
     pub writes: Vec<Write>,
-    pub logout: Option<Request>,
+    pub logout: Option<Logout>,
     /// In file order: the timeline. Never empty.
     pub phases: Vec<Phase>,
     pub load: LoadShape,
@@ -177,6 +177,24 @@ pub struct LoginFlow {
     pub on_expired: OnExpired,
     /// How a response says the session is gone.
     pub expired_when: Expiry,
+}
+
+impl LoginFlow {
+    /// The names of the values its steps extract, in order.
+    pub fn extracted(&self) -> impl Iterator<Item = &str> {
+        self.steps
+            .iter()
+            .flat_map(|step| step.extract.iter().map(|e| e.name.as_str()))
+    }
+}
+
+/// How a session ends: requests sent in order, each of which may extract values for the next.
+/// They may use the values the user's login flow extracted (`{{csrf}}`); a value a logout step
+/// extracts hides a login value of the same name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logout {
+    /// Never empty.
+    pub steps: Vec<LoginStep>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -391,6 +409,15 @@ pub struct Page {
     /// Oracle field names the page must show of the user's own data.
     pub must_show: Vec<String>,
     pub json_equals: Vec<JsonEquals>,
+    /// The login flows whose users read it; empty: every user.
+    pub flows: Vec<String>,
+}
+
+impl Page {
+    /// Whether a user logged in by the flow `flow` reads this page.
+    pub fn read_by(&self, flow: &str) -> bool {
+        self.flows.is_empty() || self.flows.iter().any(|f| f == flow)
+    }
 }
 
 /// The JSON value at `pointer` must equal the user's own value of `variable`.

@@ -162,6 +162,8 @@ pub(crate) struct RawPage {
     pub json: Option<Spanned<toml::Value>>,
     pub must_show: Option<Vec<Text>>,
     pub json_equals: Option<Vec<Spanned<RawJsonEquals>>>,
+    /// The login flows whose users read the page; all of them when absent.
+    pub flows: Option<Spanned<Vec<Text>>>,
 }
 request_ref!(RawPage);
 
@@ -186,16 +188,30 @@ pub(crate) struct RawWrite {
 }
 request_ref!(RawWrite);
 
+/// `[logout]`: one request (`method`, `path`, …), or `[[logout.steps]]` written as a login flow's.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawLogout {
     pub method: Option<Text>,
-    pub path: Text,
+    pub path: Option<Text>,
     pub headers: Option<Fields>,
     pub form: Option<Fields>,
     pub json: Option<Spanned<toml::Value>>,
+    pub steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
 }
-request_ref!(RawLogout);
+
+impl RawLogout {
+    /// The one request, when `[logout]` is written as one.
+    pub(crate) fn request(&self) -> Option<RequestRef<'_>> {
+        Some(RequestRef {
+            method: self.method.as_ref(),
+            path: self.path.as_ref()?,
+            headers: self.headers.as_ref(),
+            form: self.form.as_ref(),
+            json: self.json.as_ref(),
+        })
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

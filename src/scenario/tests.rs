@@ -567,6 +567,95 @@ fn syntax_errors_are_located() {
     assert_eq!(error.line(), Some(2));
 }
 
+/// MINIMAL with a second flow, `token`, and `extra` appended.
+fn two_flows(extra: &str) -> String {
+    MINIMAL.replace(
+        "login_flows = { legacy = 1 }",
+        "login_flows = { legacy = 1, token = 1 }",
+    ) + r#"
+[[login_flow]]
+name = "token"
+session = { bearer = { json_pointer = "/token" } }
+
+[[login_flow.steps]]
+method = "POST"
+path = "/api/token"
+json = { user = "{{numero_allocataire}}", pass = "{{password}}" }
+
+[login_flow.success]
+status = 200
+"# + extra
+}
+
+#[test]
+fn a_page_limited_to_some_flows_names_declared_flows() {
+    let s = parse(&two_flows(
+        "\n[[page]]\npath = \"/api/me\"\nflows = [\"token\"]\n",
+    ))
+    .unwrap();
+    assert!(s.pages[0].flows.is_empty());
+    assert!(s.pages[0].read_by("legacy") && s.pages[0].read_by("token"));
+    assert_eq!(s.pages[1].flows, ["token"]);
+    assert!(s.pages[1].read_by("token") && !s.pages[1].read_by("legacy"));
+    let text = two_flows("\n[[page]]\npath = \"/api/me\"\nflows = [\"tokn\"]\n");
+    let line = text.lines().count();
+    let error = only_error(&text);
+    assert_eq!(error.kind(), ErrorKind::UnknownLoginFlow);
+    assert_eq!(error.line(), Some(line));
+    assert!(
+        error.to_string().contains("did you mean \"token\""),
+        "{error}"
+    );
+    let empty = only_error(&two_flows("\n[[page]]\npath = \"/api/me\"\nflows = []\n"));
+    assert_eq!(empty.kind(), ErrorKind::InvalidValue);
+}
+
+#[test]
+fn a_logout_may_send_what_every_login_flow_extracted_and_extract_its_own() {
+    let extracting = with_extract(r#"{ name = "csrf", regex = 'csrf=(\w+)' }"#);
+    let one = parse(&format!(
+        "{extracting}\n[logout]\nmethod = \"POST\"\npath = \"/logout\"\nform = {{ csrfmiddlewaretoken = \"{{{{csrf}}}}\" }}\n"
+    ))
+    .unwrap();
+    let logout = one.logout.unwrap();
+    assert_eq!(logout.steps.len(), 1);
+    assert_eq!(logout.steps[0].request.method, Method::Post);
+    let steps = parse(&format!(
+        "{MINIMAL}\n[[logout.steps]]\npath = \"/profile\"\nextract = [{{ name = \"token\", css = 'input[name=\"csrfmiddlewaretoken\"]', attribute = \"value\" }}]\n\n[[logout.steps]]\nmethod = \"POST\"\npath = \"/logout\"\nform = {{ csrfmiddlewaretoken = \"{{{{token}}}}\" }}\n"
+    ))
+    .unwrap();
+    let logout = steps.logout.unwrap();
+    assert_eq!(logout.steps.len(), 2);
+    assert_eq!(logout.steps[0].extract[0].name, "token");
+    // A typo is a file:line error naming what there is.
+    let text = format!(
+        "{extracting}\n[logout]\nmethod = \"POST\"\npath = \"/logout\"\nform = {{ csrfmiddlewaretoken = \"{{{{csrff}}}}\" }}\n"
+    );
+    let line = text.lines().count();
+    let error = only_error(&text);
+    assert_eq!(error.kind(), ErrorKind::UnknownVariable);
+    assert_eq!(error.line(), Some(line));
+    assert!(error.to_string().contains("{{csrff}}"), "{error}");
+    assert!(error.to_string().contains("csrf"), "{error}");
+    // A value only one of two flows extracts is not there for the other flow's users.
+    let text = two_flows(
+        "\n[logout]\nmethod = \"POST\"\npath = \"/logout\"\nform = { t = \"{{csrf}}\" }\n",
+    )
+    .replace(
+        r#"path = "/login"
+form"#,
+        r#"path = "/login"
+extract = [{ name = "csrf", regex = 'csrf=(\w+)' }]
+form"#,
+    );
+    assert_eq!(only_error(&text).kind(), ErrorKind::UnknownVariable);
+    // One request or steps, not both.
+    let both = only_error(&format!(
+        "{MINIMAL}\n[logout]\npath = \"/logout\"\n\n[[logout.steps]]\npath = \"/profile\"\n"
+    ));
+    assert_eq!(both.kind(), ErrorKind::Conflict);
+}
+
 #[test]
 fn the_readme_documents_every_key() {
     let readme = include_str!("../../scenarios/README.md");
@@ -618,6 +707,7 @@ fn the_readme_documents_every_key() {
         "on_expired",
         "expired_when",
         "json_equals",
+        "flows",
         "pointer",
         "field",
         "values",

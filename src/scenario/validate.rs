@@ -416,20 +416,13 @@ impl<'t> Validator<'t> {
         };
         let (flows, declared) =
             self.login_flows(login_flows, broken.contains(&"login_flow"), &vocabulary);
-        let pages = self.pages(pages, &vocabulary);
-        let writes = self.writes(writes, &vocabulary);
-        let logout = logout.and_then(|l| {
-            self.request(
-                l.get_ref().request(),
-                l.span(),
-                &vocabulary.user(&[]),
-                "[logout]",
-            )
-        });
-        let (load, default_users) = self.load(load, &pages, logout.is_some());
         let flow_names: Vec<&str> = declared.iter().map(String::as_str).collect();
         let known_flows = (!broken.contains(&"login_flow") && !flow_names.is_empty())
             .then_some(flow_names.as_slice());
+        let pages = self.pages(pages, known_flows, &vocabulary);
+        let writes = self.writes(writes, &vocabulary);
+        let logout = logout.and_then(|l| self.logout(&l, &flows, &vocabulary));
+        let (load, default_users) = self.load(load, &pages, logout.is_some());
         let phases = self.phases(
             phases,
             broken.contains(&"phase"),
@@ -1449,6 +1442,7 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "password" => "password = \"mot_de_passe\"",
             "watch" => "watch = { email = \"courriel\" }",
             "household" => "household = \"foyer\"",
+            "steps" if in_section("logout") => "a [[logout.steps]] table with method and path",
             "steps" => "a [[login_flow.steps]] table with method and path",
             "method" => "method = \"POST\"",
             "path" if in_section("phase") => "path = \"/admin/switch\"",
@@ -1473,6 +1467,7 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "on_expired" => "on_expired = \"login_again\"",
             "expired_when" => "expired_when = { status = [401], landing_path = \"/connexion\" }",
             "json_equals" => "json_equals = [{ pointer = \"/numero_allocataire\", field = \"numero_allocataire\" }]",
+            "flows" => "flows = [\"session\"]",
             "pointer" => "pointer = \"/numero_allocataire\"",
             "field" => "field = \"numero_allocataire\"",
             "values" => "values = [\"spare_iban\", \"iban\"]",
