@@ -256,3 +256,23 @@ async fn observers_come_on_top_of_the_users() {
     let logged_in = portal.logged_in.lock().unwrap().clone();
     assert_eq!(logged_in, (0..12).collect::<HashSet<usize>>());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duration_override_too_short_for_the_ramp_is_refused_before_anything_is_sent() {
+    let _one = ONE_ATTACK_AT_A_TIME.lock().await;
+    let (base_url, portal) = serve(false).await;
+    // `check` accepts the file (20 users at 10/s in 3 s); --duration 1s leaves no room for them.
+    let mut options = common::run_options(tempfile::tempdir().unwrap().keep());
+    options.duration = Some(Duration::from_secs(1));
+    let scenario = scenario(&base_url, 20, "3s", "increase_rate = 10");
+    let Err(error) = run::run_scenario(scenario, options).await else {
+        panic!("a 2 s ramp in a 1 s run must be refused")
+    };
+    let message = error.to_string();
+    assert!(
+        message
+            .contains("take 2.0 s to start at increase_rate 10, longer than its duration of 1.0 s"),
+        "{message}"
+    );
+    assert!(portal.logged_in.lock().unwrap().is_empty());
+}

@@ -201,3 +201,16 @@ fn a_size_out_of_range_exits_2_and_writes_nothing() {
     );
     assert_eq!(std::fs::read(&out).map(|b| b.len()).unwrap_or(0), 0);
 }
+
+#[test]
+fn quiet_writes_the_population_and_nothing_on_stderr() {
+    let output = Command::new(env!("CARGO_BIN_EXE_crossleak"))
+        .args(["population", "--size", "3", "--format", "jsonl", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stderr.is_empty(), "{:?}", output.stderr);
+    // Without --out, the population goes to standard output.
+    let read = Population::read_jsonl(&output.stdout[..]).unwrap();
+    assert_eq!(read.len(), 3);
+}
