@@ -57,7 +57,7 @@ pub struct PopulationArgs {
     /// The same seed always gives the same population (as `[population] generate`).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// csv and jsonl read back as crossleak-csv and crossleak-jsonl; sql is PostgreSQL and SQLite.
+    /// What to write.
     #[arg(long, value_enum)]
     pub format: OutputFormat,
     /// The file to write (default: standard output).

@@ -32,11 +32,11 @@ pub const COLUMNS: [&str; 16] = [
 /// with `format = "crossleak-csv"` or `"crossleak-jsonl"`), and SQL to seed a database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// A header row of [`COLUMNS`], then one row per beneficiary.
+    /// A header row, then one row per beneficiary (format = "crossleak-csv").
     Csv,
-    /// One JSON object per line.
+    /// One JSON object per line (format = "crossleak-jsonl").
     Jsonl,
-    /// `CREATE TABLE`s, then multi-row `INSERT`s in one transaction (PostgreSQL and SQLite).
+    /// CREATE TABLEs, then INSERTs of 500 rows, in one transaction (PostgreSQL and SQLite).
     Sql,
 }
 
