@@ -4,7 +4,9 @@
 use crate::fuzzing::network::{self, FuzzLoginOptions};
 use crate::load::{Behaviours, CrowdPlan, Shard};
 use crate::outcome::Status;
-use crate::population::{GenerateOptions, Population};
+use crate::population::{
+    self, GenerateOptions, OutputFormat, Population, PopulationError, ProgressLine,
+};
 use crate::portal::{self, Fault, PortalConfig};
 use crate::report::print_summary;
 use crate::run::{self, DemoOptions, RunOptions};
@@ -42,6 +44,34 @@ pub enum Command {
     /// Work on run folders already written.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Write a generated population as CSV, JSON Lines or SQL, to seed a staging database; the
+    /// CSV and JSON Lines read back with `[population] file`.
+    Population(PopulationArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PopulationArgs {
+    /// Beneficiaries to generate, 1 to 9,999,999.
+    #[arg(long)]
+    pub size: usize,
+    /// The same seed always gives the same population (as `[population] generate`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub format: OutputFormat,
+    /// The file to write (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Share of beneficiaries living in a two-adult household (0 to 1).
+    #[arg(long, default_value_t = 0.2)]
+    pub household_share: f64,
+    /// Share of accounts still on their provisional password (0 to 1).
+    #[arg(long, default_value_t = 0.5)]
+    pub provisional_share: f64,
+    /// No progress line, no closing line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,7 +103,7 @@ pub struct RunArgs {
     /// Base URL of the target, instead of the scenario's.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// The whole run's length; phases keep their proportions.
+    /// The whole run's wall time, each phase's ramp included; phases keep their proportions.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Users in every phase.
@@ -140,7 +170,7 @@ pub struct DemoArgs {
     /// Concurrent simulated beneficiaries.
     #[arg(long, default_value_t = 300)]
     pub users: usize,
-    /// How long the load runs, e.g. 20s, 2m.
+    /// How long the run lasts from the first user's start, the ramp included, e.g. 20s, 2m.
     #[arg(long, default_value = "20s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Seed of the generated population.
@@ -149,7 +179,7 @@ pub struct DemoArgs {
     /// Beneficiaries in the population (default: the larger of --users and 1000).
     #[arg(long)]
     pub population: Option<usize>,
-    /// Users started per second (default: all within about two seconds).
+    /// Users started per second (default: all, observers included, within 2 s or half the duration).
     #[arg(long)]
     pub increase_rate: Option<f64>,
     /// Where the run folder is written.
@@ -271,6 +301,46 @@ pub async fn run(cli: Cli) -> Status {
         Command::Run(args) => run_file(args).await,
         Command::FuzzLogin(args) => fuzz_login(args).await,
         Command::Report(ReportCommand::Merge(args)) => merge(&args),
+        Command::Population(args) => write_population(&args),
+    }
+}
+
+fn write_population(args: &PopulationArgs) -> Status {
+    let options = GenerateOptions {
+        size: args.size,
+        seed: args.seed,
+        household_share: args.household_share,
+        provisional_share: args.provisional_share,
+    };
+    let mut progress = ProgressLine::new(args.quiet);
+    let mut update = |written, total| progress.update(written, total);
+    let (written, into) = match &args.out {
+        Some(path) => (
+            std::fs::File::create(path)
+                .map_err(PopulationError::Io)
+                .and_then(|file| population::export(&options, args.format, file, &mut update)),
+            path.display().to_string(),
+        ),
+        None => (
+            population::export(&options, args.format, std::io::stdout().lock(), &mut update),
+            "standard output".to_owned(),
+        ),
+    };
+    progress.finish();
+    match written {
+        Ok(count) => {
+            if !args.quiet {
+                eprintln!(
+                    "population: {count} beneficiaries (seed {}) written to {into}",
+                    args.seed
+                );
+            }
+            Status::Clean
+        }
+        Err(error) => {
+            eprintln!("error: cannot write the population to {into}: {error}");
+            Status::UsageError
+        }
     }
 }
 

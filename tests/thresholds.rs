@@ -155,6 +155,37 @@ fail_on_cache_warnings = true"#,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latency_threshold_on_the_login_request_measures_every_login() {
+    // The users log in while they start: goose's figures must keep those requests.
+    let (summary, _) = run(demo_with(
+        "",
+        r#"latency = ["p95 < 5s for POST /connexion/allocataire (legacy)", "max < 10s for POST /connexion/nir (nir)"]"#,
+    ))
+    .await;
+    assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
+    assert!(
+        summary
+            .thresholds
+            .iter()
+            .all(|t| t.passed && t.measured.is_some()),
+        "{:?}",
+        summary.thresholds
+    );
+    let logins: u64 = summary
+        .goose
+        .pages
+        .iter()
+        .filter(|p| p.name.starts_with("POST /connexion/"))
+        .map(|p| p.requests)
+        .sum();
+    assert!(
+        logins >= summary.logins.succeeded && summary.logins.succeeded >= 20,
+        "{logins} login requests measured, {:?}",
+        summary.logins
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_warnings_fail_the_run_only_with_fail_on_cache_warnings() {
     let (summary, _) = run(demo_with(
         "\"missing-cache-control\"",

@@ -64,6 +64,7 @@ pub struct Counters {
     checked: AtomicU64,
     logins: AtomicU64,
     login_failures: AtomicU64,
+    logins_landed_elsewhere: AtomicU64,
     relogins: AtomicU64,
     sessions_lost: AtomicU64,
     truncated_bodies: AtomicU64,
@@ -83,6 +84,9 @@ pub struct CountersSnapshot {
     pub checked_responses: u64,
     pub logins: u64,
     pub login_failures: u64,
+    /// Failed logins that met every other success condition, but whose landing page lacked the
+    /// user's own `must_show` values (or showed someone else's data).
+    pub logins_landed_elsewhere: u64,
     pub relogins: u64,
     pub sessions_lost: u64,
     /// Bodies larger than the scan cap: only their first bytes were checked.
@@ -116,6 +120,7 @@ impl Default for Counters {
             checked: AtomicU64::default(),
             logins: AtomicU64::default(),
             login_failures: AtomicU64::default(),
+            logins_landed_elsewhere: AtomicU64::default(),
             relogins: AtomicU64::default(),
             sessions_lost: AtomicU64::default(),
             truncated_bodies: AtomicU64::default(),
@@ -148,6 +153,11 @@ impl Counters {
     }
     pub fn login_failed(&self) {
         bump(&self.login_failures);
+    }
+    /// A login failed because its landing page was not the user's own (`must_show`); counted
+    /// among the failures as well, by `login_failed`.
+    pub fn login_landed_elsewhere(&self) {
+        bump(&self.logins_landed_elsewhere);
     }
     pub fn session_lost(&self) {
         bump(&self.sessions_lost);
@@ -183,6 +193,7 @@ impl Counters {
             checked_responses: load(&self.checked),
             logins: load(&self.logins),
             login_failures: load(&self.login_failures),
+            logins_landed_elsewhere: load(&self.logins_landed_elsewhere),
             relogins: load(&self.relogins),
             sessions_lost: load(&self.sessions_lost),
             truncated_bodies: load(&self.truncated_bodies),

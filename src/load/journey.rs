@@ -95,10 +95,10 @@ fn transaction(ctx: &Arc<LoadContext>, argument: usize, step: Step) -> Transacti
     Transaction::new(Arc::new(move |user| step(user, Arc::clone(&ctx), argument)))
 }
 
-/// The goose scenarios for `ctx`: beneficiaries, and anonymous observers when asked for.
+/// The goose scenarios for `ctx`: `users` beneficiaries, and the anonymous observers on top.
 pub fn scenarios(ctx: &Arc<LoadContext>, users: usize) -> Result<Vec<Scenario>, GooseError> {
-    let observers = ctx.behaviours.observers.min(users.saturating_sub(1));
-    let mut scenario = Scenario::new("beneficiary").set_weight(users - observers)?;
+    let observers = ctx.behaviours.observers;
+    let mut scenario = Scenario::new("beneficiary").set_weight(users)?;
     if let Some((min, max)) = ctx.think_time {
         scenario = scenario.set_wait_time(min, max)?;
     }
@@ -175,7 +175,9 @@ fn visitor(user: &mut GooseUser, ctx: &LoadContext) -> Visitor {
     // then its identity.
     let jar = Arc::new(Jar::default());
     ctx.counters.user_started(ctx.started.elapsed());
-    let number = user.weighted_users_index;
+    // Goose numbers the observers among the beneficiaries: the phase's beneficiaries are
+    // numbered apart, so that its users are exactly its first `users` owners.
+    let number = ctx.next_beneficiary();
     let owner = ctx.owner_of(number);
     let phase = ctx.phase();
     let visitor = Visitor {
@@ -372,12 +374,19 @@ async fn log_in_if_needed(user: &mut GooseUser, ctx: Arc<LoadContext>) -> Transa
     };
     let mut extracted = Vec::new();
     let landing = run_login_steps(user, &ctx, &visitor, flow, own, &mut extracted).await?;
+    let met = landing
+        .as_ref()
+        .is_some_and(|l| flow.success.met_by(l.status, &l.path, &l.body));
+    // A landing page without the user's own must_show values (or with someone else's) is not
+    // the user's account: the login failed, whatever else it looked like. Unknowable unchecked.
+    let shows_own = flow.success.must_show.is_empty()
+        || !ctx.checks
+        || landing.as_ref().is_some_and(|l| l.own_page);
+    if met && !shows_own {
+        ctx.counters.login_landed_elsewhere();
+    }
     match landing {
-        Some(landing)
-            if flow
-                .success
-                .met_by(landing.status, &landing.path, &landing.body) =>
-        {
+        Some(landing) if met && shows_own => {
             ctx.counters
                 .login(visitor.logins > 0 && !visitor.left_on_purpose);
             visitor.logged_in = true;
@@ -1033,7 +1042,8 @@ struct Outgoing<'a> {
     rendered: RenderedRequest,
     /// The metric row: a template, never a per-user value.
     name: &'a str,
-    /// The page a correct answer lands on; `must_show` is checked only there.
+    /// The page a correct answer lands on (`None`: wherever it lands); `must_show` is checked
+    /// only on a 2xx there.
     expect_path: Option<&'a str>,
     must_show: &'a [String],
     /// A replayed session token: `(header, value)`, sent instead of the jar's or bearer's.
@@ -1131,7 +1141,7 @@ async fn exchange(
     let final_url = response.url;
     let head_after = response.head_after;
     let on_expected_page =
-        is_success(status) && request.expect_path.is_some_and(|p| p == final_url.path());
+        is_success(status) && request.expect_path.is_none_or(|p| p == final_url.path());
     let mut landing = Landing {
         url: url.to_string(),
         authorization,

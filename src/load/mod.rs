@@ -22,7 +22,7 @@ pub use site::{demo_scenario, fields, Site, DEMO_SCENARIO};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
-use crate::scenario::{Method, Owners, Phase};
+use crate::scenario::{ramp_time, Method, Owners, Phase};
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use std::path::PathBuf;
@@ -36,8 +36,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct LoadPlan {
     pub users: usize,
-    /// Users started per second.
+    /// Users started per second, observers included.
     pub increase_rate: f64,
+    /// Wall time from the first user's start, the ramp included.
     pub duration: Duration,
     pub request_timeout: Duration,
     /// Pause between a user's transactions, drawn between the two bounds.
@@ -63,7 +64,8 @@ pub struct Behaviours {
     pub cancel_after: Duration,
     /// Log out (and change the password on another device), then replay the old session cookie.
     pub session_reuse: bool,
-    /// Users with no session at all that read the personal pages; they must never see any data.
+    /// Users with no session at all that read the personal pages, on top of the load's users;
+    /// they must never see any data.
     pub observers: usize,
     /// Fetch personal paths with static-looking suffixes (`/x.css`, `;.js`…) by several users.
     pub cache_probes: bool,
@@ -130,6 +132,8 @@ pub struct LoadContext {
     observed_paths: Vec<String>,
     /// The owners this runner's users are (its shard of the population).
     owners: std::ops::Range<usize>,
+    /// Beneficiaries started in the phase under way: the next one's number.
+    beneficiaries: std::sync::atomic::AtomicUsize,
 }
 
 /// What `LoadContext::new` needs beside the site and the population.
@@ -201,12 +205,19 @@ impl LoadContext {
             probe_paths,
             observed_paths,
             owners,
+            beneficiaries: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
     /// The beneficiary goose user `index` plays: users cycle over this runner's shard.
     fn owner_of(&self, user_index: usize) -> u32 {
         (self.owners.start + user_index % self.owners.len()) as u32
+    }
+
+    /// The number of the beneficiary that starts now in the phase under way: 0, 1, 2…
+    fn next_beneficiary(&self) -> usize {
+        self.beneficiaries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Waits for the crowd at step `index` when the crowd behaviour is on there.
@@ -227,6 +238,8 @@ impl LoadContext {
     /// Starts `phase`: users started from now on play it.
     pub fn begin_phase(&self, phase: Phase) {
         *self.phase.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(phase);
+        self.beneficiaries
+            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether a user's `reads`-th page read is preceded by a cancelled request.
@@ -379,10 +392,15 @@ pub async fn run(
     ctx: Arc<LoadContext>,
 ) -> Result<GooseFigures, LoadError> {
     let mut config = GooseConfiguration::default();
+    // Observers come on top of the beneficiaries, and start with them.
+    let started = plan.users + ctx.behaviours.observers;
     config.host = Some(base_url.to_owned());
-    config.users = Some(plan.users);
+    config.users = Some(started);
     config.increase_rate = Some(format!("{:.3}", plan.increase_rate.max(0.001)));
-    config.run_time = Some(format!("{}", plan.duration.as_secs().max(1)));
+    config.run_time =
+        Some(hold_secs(plan.duration, ramp_time(started, plan.increase_rate)).to_string());
+    // Goose would forget what it measured while users were starting: the logins among it.
+    config.no_reset_metrics = true;
     config.no_telnet = true;
     config.quiet = 1;
     config.no_print_metrics = true;
@@ -404,6 +422,13 @@ pub async fn run(
         .execute()
         .await?;
     Ok(figures(&metrics))
+}
+
+/// Goose's `run_time`: how long it keeps every user running once the ramp is over, so that the
+/// ramp and the hold together last `duration` from the first user's start. Whole seconds (goose
+/// counts no finer), at least one (goose never stops a load without one).
+fn hold_secs(duration: Duration, ramp: Duration) -> u64 {
+    duration.saturating_sub(ramp).as_secs_f64().round().max(1.0) as u64
 }
 
 fn figures(metrics: &goose::metrics::GooseMetrics) -> GooseFigures {
@@ -436,5 +461,25 @@ fn figures(metrics: &goose::metrics::GooseMetrics) -> GooseFigures {
         duration_secs: metrics.duration as f64,
         users: metrics.maximum_users,
         pages,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goose_holds_the_users_for_what_the_ramp_leaves_of_the_duration() {
+        let hold = |duration: u64, ramp_ms: u64| {
+            hold_secs(
+                Duration::from_secs(duration),
+                Duration::from_millis(ramp_ms),
+            )
+        };
+        // `demo --users 20 --increase-rate 2 --duration 15s`: 10 s of ramp, 5 s of hold.
+        assert_eq!(hold(15, 10_000), 5);
+        assert_eq!(hold(20, 2_010), 18);
+        assert_eq!(hold(3, 2_600), 1, "at least one second");
+        assert_eq!(hold(5, 0), 5);
     }
 }

@@ -60,7 +60,7 @@ impl Default for GenerateOptions {
 }
 
 impl GenerateOptions {
-    fn validate(&self) -> Result<(), PopulationError> {
+    pub(super) fn validate(&self) -> Result<(), PopulationError> {
         if self.size == 0 || self.size > MAX_SIZE {
             return Err(PopulationError::Size { size: self.size });
         }
@@ -81,18 +81,38 @@ impl Population {
     /// A larger population with the same seed starts with the same beneficiaries (the last
     /// one of the smaller may differ only in its household).
     pub fn generate(options: &GenerateOptions) -> Result<Population, PopulationError> {
+        let mut beneficiaries = Vec::with_capacity(options.size);
+        Self::generate_in_batches(options, options.size, |batch| {
+            beneficiaries.extend(batch);
+            Ok::<(), PopulationError>(())
+        })?;
+        Ok(Population { beneficiaries })
+    }
+
+    /// The beneficiaries [`generate`](Self::generate) gives, handed to `sink` in id order, at
+    /// most `batch` at a time (each batch made on every core): a population of any size goes
+    /// to a file without being held whole. Stops at the first error `sink` returns.
+    pub fn generate_in_batches<E: From<PopulationError>>(
+        options: &GenerateOptions,
+        batch: usize,
+        mut sink: impl FnMut(Vec<Beneficiary>) -> Result<(), E>,
+    ) -> Result<(), E> {
         options.validate()?;
         let plan = Plan::new(options);
-        let chunks = parallel::map_ranges(options.size, GENERATION_CHUNK, |range| {
-            range
-                .map(|index| plan.beneficiary(index as u64))
-                .collect::<Vec<_>>()
-        });
-        let mut beneficiaries = Vec::with_capacity(options.size);
-        for chunk in chunks {
-            beneficiaries.extend(chunk);
+        let batch = batch.max(1);
+        for start in (0..options.size).step_by(batch) {
+            let range = start..(start + batch).min(options.size);
+            let mut beneficiaries = Vec::with_capacity(range.len());
+            for chunk in parallel::map_within(range, GENERATION_CHUNK, |range| {
+                range
+                    .map(|index| plan.beneficiary(index as u64))
+                    .collect::<Vec<_>>()
+            }) {
+                beneficiaries.extend(chunk);
+            }
+            sink(beneficiaries)?;
         }
-        Ok(Population { beneficiaries })
+        Ok(())
     }
 }
 

@@ -28,16 +28,101 @@ pub const COLUMNS: [&str; 16] = [
     "payments",
 ];
 
+/// The formats a population is written in: the two crossleak reads back (`[population] file`
+/// with `format = "crossleak-csv"` or `"crossleak-jsonl"`), and SQL to seed a database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A header row, then one row per beneficiary (format = "crossleak-csv").
+    Csv,
+    /// One JSON object per line (format = "crossleak-jsonl").
+    Jsonl,
+    /// CREATE TABLEs, then INSERTs of 500 rows, in one transaction (PostgreSQL and SQLite).
+    Sql,
+}
+
+/// Writes beneficiaries one at a time, in id order, in one [`OutputFormat`]: nothing but the
+/// current batch of a SQL `INSERT` is held. [`finish`](Self::finish) ends the output.
+pub struct PopulationWriter<W: Write> {
+    sink: Sink<W>,
+}
+
+enum Sink<W: Write> {
+    Jsonl(BufWriter<W>),
+    // Boxed: the CSV writer holds its own buffer state, several times the others' size.
+    Csv(Box<csv::Writer<W>>),
+    Sql(super::sql::SqlWriter<BufWriter<W>>),
+}
+
+impl<W: Write> PopulationWriter<W> {
+    /// Starts the output: the CSV header, or the SQL tables.
+    pub fn new(format: OutputFormat, out: W) -> Result<Self, PopulationError> {
+        let sink = match format {
+            OutputFormat::Jsonl => Sink::Jsonl(BufWriter::new(out)),
+            OutputFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(COLUMNS).map_err(csv_write_error)?;
+                Sink::Csv(Box::new(writer))
+            }
+            OutputFormat::Sql => Sink::Sql(super::sql::SqlWriter::new(BufWriter::new(out))?),
+        };
+        Ok(PopulationWriter { sink })
+    }
+
+    pub fn write(&mut self, b: &Beneficiary) -> Result<(), PopulationError> {
+        match &mut self.sink {
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, b).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Csv(writer) => writer
+                .write_record([
+                    b.id.to_string().as_str(),
+                    b.numero_allocataire.as_str(),
+                    b.nir.as_str(),
+                    &b.first_name,
+                    &b.last_name,
+                    &b.street,
+                    &b.postcode,
+                    &b.city,
+                    &b.phone,
+                    &b.email,
+                    &b.iban,
+                    &b.spare_iban,
+                    b.household.to_string().as_str(),
+                    &b.password,
+                    password_state_name(b.password_state),
+                    &payments_column(b)?,
+                ])
+                .map_err(csv_write_error)?,
+            Sink::Sql(writer) => writer.write(b)?,
+        }
+        Ok(())
+    }
+
+    /// Ends the output (the last SQL statement, `COMMIT`) and flushes it.
+    pub fn finish(self) -> Result<(), PopulationError> {
+        match self.sink {
+            Sink::Jsonl(mut out) => out.flush()?,
+            Sink::Csv(mut writer) => writer.flush()?,
+            Sink::Sql(writer) => writer.finish()?.flush()?,
+        }
+        Ok(())
+    }
+}
+
 impl Population {
+    /// Writes every beneficiary in `format`, in id order.
+    pub fn write_as<W: Write>(&self, format: OutputFormat, out: W) -> Result<(), PopulationError> {
+        let mut writer = PopulationWriter::new(format, out)?;
+        for b in &self.beneficiaries {
+            writer.write(b)?;
+        }
+        writer.finish()
+    }
+
     /// One JSON object per line, in id order.
     pub fn write_jsonl<W: Write>(&self, out: W) -> Result<(), PopulationError> {
-        let mut out = BufWriter::new(out);
-        for b in &self.beneficiaries {
-            serde_json::to_writer(&mut out, b).map_err(std::io::Error::from)?;
-            out.write_all(b"\n")?;
-        }
-        out.flush()?;
-        Ok(())
+        self.write_as(OutputFormat::Jsonl, out)
     }
 
     /// Reads what [`write_jsonl`](Self::write_jsonl) writes; blank lines are skipped.
@@ -68,32 +153,7 @@ impl Population {
     /// A header row of [`COLUMNS`], then one row per beneficiary; payments go in one column
     /// as `date|label|amount_cents;…`.
     pub fn write_csv<W: Write>(&self, out: W) -> Result<(), PopulationError> {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(COLUMNS).map_err(csv_write_error)?;
-        for b in &self.beneficiaries {
-            writer
-                .write_record([
-                    b.id.to_string().as_str(),
-                    b.numero_allocataire.as_str(),
-                    b.nir.as_str(),
-                    &b.first_name,
-                    &b.last_name,
-                    &b.street,
-                    &b.postcode,
-                    &b.city,
-                    &b.phone,
-                    &b.email,
-                    &b.iban,
-                    &b.spare_iban,
-                    b.household.to_string().as_str(),
-                    &b.password,
-                    password_state_name(b.password_state),
-                    &payments_column(b)?,
-                ])
-                .map_err(csv_write_error)?;
-        }
-        writer.flush()?;
-        Ok(())
+        self.write_as(OutputFormat::Csv, out)
     }
 
     /// Reads what [`write_csv`](Self::write_csv) writes; the header must be exactly [`COLUMNS`].
@@ -148,7 +208,7 @@ fn csv_write_error(error: csv::Error) -> PopulationError {
     }
 }
 
-fn password_state_name(state: PasswordState) -> &'static str {
+pub(super) fn password_state_name(state: PasswordState) -> &'static str {
     match state {
         PasswordState::Provisional => "provisional",
         PasswordState::Changed => "changed",

@@ -1,5 +1,5 @@
 //! Synthetic beneficiaries, deterministic from a seed, with identifying values unique by construction.
-//! Also reads and writes them as JSON Lines and CSV, to seed a staging database or read its export back.
+//! Also reads and writes them as JSON Lines and CSV (and writes SQL), to seed a staging database or read its export back.
 //!
 //! # Uniqueness
 //!
@@ -24,6 +24,7 @@
 //! Seven digits, not six: 6 prefixes × 10^6 would stop at 6,060,000 beneficiaries.
 
 mod error;
+mod export;
 mod field;
 mod generate;
 mod io;
@@ -31,13 +32,16 @@ mod model;
 mod names;
 mod parallel;
 mod render;
+mod sql;
 mod validate;
 
 pub use error::{Location, PopulationError};
+pub use export::{export, ProgressLine, EXPORT_BATCH};
 pub use field::Field;
 pub use generate::{GenerateOptions, FICTION_PHONES, MAX_SIZE};
-pub use io::COLUMNS;
+pub use io::{OutputFormat, PopulationWriter, COLUMNS};
 pub use model::{Beneficiary, OwnerId, PasswordState, Payment};
+pub use sql::ROWS_PER_INSERT;
 
 /// Beneficiaries whose ids are their positions `0..len`, each identifying value owned by one.
 ///

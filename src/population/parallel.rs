@@ -10,17 +10,27 @@ where
     T: Send,
     F: Fn(Range<usize>) -> T + Sync,
 {
+    map_within(0..len, min_chunk, work)
+}
+
+/// [`map_ranges`] over `within` instead of `0..len`.
+pub(super) fn map_within<T, F>(within: Range<usize>, min_chunk: usize, work: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(Range<usize>) -> T + Sync,
+{
+    let (start, len) = (within.start, within.len());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(len.div_ceil(min_chunk.max(1))).max(1);
     if threads == 1 {
-        return vec![work(0..len)];
+        return vec![work(within)];
     }
     let chunk = len.div_ceil(threads);
     std::thread::scope(|scope| {
         let work = &work;
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let range = (t * chunk).min(len)..((t + 1) * chunk).min(len);
+                let range = start + (t * chunk).min(len)..start + ((t + 1) * chunk).min(len);
                 scope.spawn(move || work(range))
             })
             .collect();
@@ -45,6 +55,11 @@ mod tests {
             let ranges = map_ranges(len, 100, |range| range);
             let covered: Vec<usize> = ranges.into_iter().flatten().collect();
             assert_eq!(covered, (0..len).collect::<Vec<_>>());
+            let within: Vec<usize> = map_within(5..5 + len, 100, |range| range)
+                .into_iter()
+                .flatten()
+                .collect();
+            assert_eq!(within, (5..5 + len).collect::<Vec<_>>());
         }
     }
 }

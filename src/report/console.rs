@@ -102,8 +102,11 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     row(
         "logins",
         format!(
-            "{} ok, {} failed, {} again after a lost session",
-            summary.logins.succeeded, summary.logins.failed, summary.logins.again
+            "{} ok, {} failed ({} landed on a page without the user's must_show values), {} again after a lost session",
+            summary.logins.succeeded,
+            summary.logins.failed,
+            summary.logins.failed_must_show,
+            summary.logins.again
         ),
     );
     row(

@@ -122,8 +122,8 @@ fn header_section(page: &mut String, summary: &Summary, goose_report: bool) {
         (
             "logins",
             format!(
-                "{} ok, {} failed",
-                summary.logins.succeeded, summary.logins.failed
+                "{} ok, {} failed ({} without the user's must_show values)",
+                summary.logins.succeeded, summary.logins.failed, summary.logins.failed_must_show
             ),
         ),
         ("isolation failures", summary.violations.to_string()),

@@ -183,6 +183,9 @@ pub struct ExposureWindow {
 pub struct Logins {
     pub succeeded: u64,
     pub failed: u64,
+    /// Of `failed`: logins that met every other success condition, but whose landing page lacked
+    /// the user's own `must_show` values (someone else's account, or nobody's).
+    pub failed_must_show: u64,
     pub again: u64,
     pub sessions_lost: u64,
 }
@@ -309,6 +312,7 @@ impl Summary {
             logins: Logins {
                 succeeded: counters.logins,
                 failed: counters.login_failures,
+                failed_must_show: counters.logins_landed_elsewhere,
                 again: counters.relogins,
                 sessions_lost: counters.sessions_lost,
             },

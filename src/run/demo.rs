@@ -19,7 +19,8 @@ pub struct DemoOptions {
     pub seed: u64,
     /// Beneficiaries in the population; at least `users` (default: the larger of `users` and 1,000).
     pub population: Option<usize>,
-    /// Users started per second (default: all of them within about two seconds).
+    /// Users started per second (default: every user, observers included, within two seconds, or
+    /// within half the duration when that is shorter).
     pub increase_rate: Option<f64>,
     pub report_root: PathBuf,
     pub checks: bool,
@@ -51,9 +52,13 @@ pub async fn demo(options: DemoOptions) -> Result<RunResult, RunError> {
         faults: options.faults.clone(),
         nir_login: true,
     };
+    // By default every user (observers included) starts within two seconds, or within half the
+    // run when it is shorter: the duration is the whole run, the ramp included.
+    let ramp_secs = (options.duration.as_secs_f64() / 2.0).min(2.0);
+    let started = options.users + options.behaviours.observers;
     scenario.load.increase_rate = options
         .increase_rate
-        .unwrap_or((options.users as f64 / 2.0).max(1.0));
+        .unwrap_or((started as f64 / ramp_secs).max(1.0));
     run_scenario(
         scenario,
         RunOptions {

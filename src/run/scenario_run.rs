@@ -76,6 +76,16 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
             "no phase has users: set users in [[phase]] or [load], or pass --users".into(),
         ));
     }
+    let behaviours = options
+        .behaviours
+        .clone()
+        .unwrap_or_else(|| behaviours_of(&scenario));
+    // `check` judged the file's own phases; --duration and --users may have changed them.
+    for phase in &phases {
+        phase
+            .ramp_fits(scenario.load.increase_rate, behaviours.observers)
+            .map_err(|ramp| RunError::Usage(ramp.to_string()))?;
+    }
     let (target, faults, portal) = resolve_target(
         &scenario,
         options.target.as_deref(),
@@ -83,10 +93,6 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
         population.beneficiaries(),
     )
     .await?;
-    let behaviours = options
-        .behaviours
-        .clone()
-        .unwrap_or_else(|| behaviours_of(&scenario));
     let seed = match &scenario.population {
         crate::scenario::PopulationSource::Generated(g) => Some(g.seed),
         _ => None,

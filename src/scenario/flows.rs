@@ -1034,6 +1034,7 @@ impl Validator<'_> {
         broken: bool,
         flows: Option<&[&str]>,
         default_users: Option<(usize, Range<usize>)>,
+        load: Option<&LoadShape>,
         vocabulary: &Vocabulary<'_>,
     ) -> Vec<Phase> {
         if raw.is_empty() && !broken {
@@ -1144,14 +1145,21 @@ impl Validator<'_> {
             if let (true, Some(duration), Some(users), Some(login_mix), Some(password_changes)) =
                 (ok, duration, users, login_mix, password_changes)
             {
-                out.push(Phase {
+                let phase = Phase {
                     name,
                     duration,
                     users,
                     login_mix,
                     at_start,
                     password_changes,
-                });
+                };
+                if let (Some(load), Some(d)) = (load, &p.duration) {
+                    if let Err(ramp) = phase.ramp_fits(load.increase_rate, load.observers) {
+                        self.at(d.span(), ErrorKind::InvalidValue, ramp.fact, ramp.fix);
+                        continue;
+                    }
+                }
+                out.push(phase);
             }
         }
         out

@@ -447,6 +447,26 @@ pub struct WrittenValue {
     pub field: String,
 }
 
+/// How long starting `users` users at `rate` users per second takes: one every `1 / rate`
+/// seconds, the first at once, the ramp ending `users / rate` after the first start (as goose
+/// schedules it).
+pub fn ramp_time(users: usize, rate: f64) -> Duration {
+    Duration::from_secs_f64(users as f64 / rate.max(0.001))
+}
+
+/// A phase whose users cannot all start within its duration: what is wrong, and what to change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RampTooLong {
+    pub fact: String,
+    pub fix: String,
+}
+
+impl std::fmt::Display for RampTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.fact, self.fix)
+    }
+}
+
 /// One stretch of the timeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Phase {
@@ -462,6 +482,35 @@ pub struct Phase {
 }
 
 impl Phase {
+    /// Checks that the phase's users and `observers` all start within its duration at `rate`
+    /// users per second: a phase's duration is its whole wall time, the ramp included.
+    pub fn ramp_fits(&self, rate: f64, observers: usize) -> Result<Duration, RampTooLong> {
+        let started = self.users + observers;
+        let ramp = ramp_time(started, rate);
+        if ramp <= self.duration {
+            return Ok(ramp);
+        }
+        let with_observers = if observers > 0 {
+            format!(" and {observers} observer(s)")
+        } else {
+            String::new()
+        };
+        Err(RampTooLong {
+            fact: format!(
+                "phase {:?}: its {} user(s){with_observers} take {:.1} s to start at increase_rate {rate}, longer than its duration of {:.1} s",
+                self.name,
+                self.users,
+                ramp.as_secs_f64(),
+                self.duration.as_secs_f64(),
+            ),
+            fix: format!(
+                "the duration is the whole phase, the ramp included: raise increase_rate to at least {} or the duration to at least {} s",
+                (started as f64 / self.duration.as_secs_f64()).ceil(),
+                ramp.as_secs_f64().ceil(),
+            ),
+        })
+    }
+
     /// The share (0 to 1) of the phase's logins that use `flow`.
     pub fn share_of(&self, flow: &str) -> f64 {
         let total: f64 = self.login_mix.iter().map(|(_, w)| w).sum();

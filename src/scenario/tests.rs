@@ -796,3 +796,32 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn a_phase_whose_users_cannot_all_start_within_its_duration_is_refused_at_its_duration() {
+    // 30 users and 2 observers at 4 per second take 8 s to start: longer than the 5 s phase.
+    let text =
+        MINIMAL.replace("users = 3", "users = 30") + "\n[load]\nincrease_rate = 4\nobservers = 2\n";
+    let error = only_error(&text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("duration = "))
+        .unwrap()
+        + 1;
+    assert_eq!(error.line(), Some(line));
+    let message = error.to_string();
+    assert!(
+        message.contains("its 30 user(s) and 2 observer(s) take 8.0 s to start at increase_rate 4, longer than its duration of 5.0 s"),
+        "{message}"
+    );
+    assert!(
+        message.contains("raise increase_rate to at least 7 or the duration to at least 8 s"),
+        "{message}"
+    );
+    // Exactly the duration is enough: the ramp is part of it.
+    let fits = MINIMAL.replace("users = 3", "users = 20") + "\n[load]\nincrease_rate = 4\n";
+    assert_eq!(
+        parse(&fits).unwrap().phases[0].duration,
+        Duration::from_secs(5)
+    );
+}

@@ -428,6 +428,7 @@ impl<'t> Validator<'t> {
             broken.contains(&"phase"),
             known_flows,
             default_users,
+            load.as_ref(),
             &vocabulary,
         );
         let thresholds = self.thresholds(thresholds);
