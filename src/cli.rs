@@ -2,13 +2,14 @@
 //! the library. Prints errors once, with their cause, and returns the documented status.
 
 use crate::fuzzing::network::{self, FuzzLoginOptions};
+use crate::har::FromHar;
 use crate::load::{Behaviours, CrowdPlan, Shard};
 use crate::outcome::Status;
 use crate::population::{GenerateOptions, Population};
 use crate::portal::{self, Fault, PortalConfig};
 use crate::report::print_summary;
 use crate::run::{self, DemoOptions, RunOptions};
-use crate::scenario::Scenario;
+use crate::scenario::{FileFormat, Scenario};
 use clap::{Args, Parser, Subcommand};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -42,6 +43,40 @@ pub enum Command {
     /// Work on run folders already written.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Write scenario files.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Turn a browser recording (HAR) of one login, plus the population export the recorded user
+    /// is in, into a commented scenario that `crossleak check` accepts.
+    FromHar(FromHarArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FromHarArgs {
+    /// The recording: HAR 1.2, as Chrome, Firefox or a proxy exports it (with sensitive data).
+    pub recording: PathBuf,
+    /// The population export (CSV or JSON Lines) that holds the recorded user.
+    #[arg(long, value_name = "EXPORT")]
+    pub population: PathBuf,
+    /// The export's format (default: from its extension, .csv or JSON Lines).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    /// Where to write the scenario (default: standard output).
+    #[arg(long, value_name = "SCENARIO.toml")]
+    pub out: Option<PathBuf>,
+    /// The target the scenario loads (default: the recorded origin if loopback, else a loopback placeholder).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +306,41 @@ pub async fn run(cli: Cli) -> Status {
         Command::Run(args) => run_file(args).await,
         Command::FuzzLogin(args) => fuzz_login(args).await,
         Command::Report(ReportCommand::Merge(args)) => merge(&args),
+        Command::Scenario(ScenarioCommand::FromHar(args)) => from_har(args),
+    }
+}
+
+fn from_har(args: FromHarArgs) -> Status {
+    let options = FromHar {
+        recording: args.recording,
+        population: args.population,
+        format: args.format.map(|f| match f {
+            ExportFormat::Csv => FileFormat::Csv,
+            ExportFormat::Jsonl => FileFormat::Jsonl,
+        }),
+        out: args.out,
+        base_url: args.base_url,
+    };
+    match crate::har::from_har(&options) {
+        Ok(generated) => {
+            let draft = &generated.draft;
+            match &options.out {
+                Some(out) => eprintln!(
+                    "{}: written — login flow {:?} ({} step(s)), {} page(s), {} write(s); review its header, then: crossleak check {0}",
+                    out.display(),
+                    draft.login.name,
+                    draft.login.steps.len(),
+                    draft.pages.len(),
+                    draft.writes.len()
+                ),
+                None => print!("{}", generated.text),
+            }
+            Status::Clean
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Status::UsageError
+        }
     }
 }
 
