@@ -256,7 +256,7 @@ async fn the_unknown_portal_s_scenario_maps_extracts_and_leaves_out_every_secret
         r#"authenticity_token = "{{authenticity_token}}""#,
         "landing_path = \"/compte/tableau-de-bord\"",
         "path = \"/api/v1/adherent\"",
-        r#"json_equals = [{ pointer = "/adherent/numero", field = "n_adherent" }, { pointer = "/adherent/contact/email", field = "email" }]"#,
+        r#"json_equals = [{ pointer = "/adherent/contact/email", field = "email" }, { pointer = "/adherent/numero", field = "n_adherent" }]"#,
         r#"form = { "rib[iban]" = "{{value}}" }"#,
         "values = [\"iban_secours\", \"iban\"]",
         "then_read = [\"/compte/tableau-de-bord\"]",

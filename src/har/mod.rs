@@ -185,6 +185,11 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
         );
         c
     });
+    dropped.sort_by_key(|line| {
+        line.strip_prefix("entry ")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse::<usize>().ok())
+    });
     let (base_url, remote_host) = target(options.base_url.as_deref(), &origin, &mut review);
     let draft = Draft {
         recording: options
