@@ -604,3 +604,44 @@ async fn a_recording_of_someone_outside_the_export_is_refused_with_what_to_do() 
         "{message}"
     );
 }
+
+/// A committed recording shaped as Chrome writes an HTTP/2 single-page app: lowercase headers,
+/// pseudo-headers (`:authority`, `:path`), a base64 body, a CDN script, a beacon, a logout.
+#[test]
+fn a_committed_chrome_http2_recording_is_read_and_inferred_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/from_har/fixtures/spa-bearer-h2.har");
+    let export = api::write_export(dir.path());
+    let out = dir.path().join("spa.toml");
+    let generated = from_har(&FromHar {
+        recording: fixture,
+        population: export,
+        format: None,
+        out: Some(out.clone()),
+        base_url: None,
+    })
+    .unwrap();
+    let text = &generated.text;
+    for expected in [
+        "the recorded user: line 3 of clients.jsonl",
+        r#"session = { bearer = { json_pointer = "/session/token", header = "Authorization", prefix = "Bearer " } }"#,
+        r#"headers = { x-csrf = "{{x_csrf}}" }"#,
+        r#"{ pointer = "/client/email", field = "courriel" }"#,
+        "[logout]\nmethod = \"POST\"\npath = \"/auth/logout\"",
+        "entry 2: GET cdn.jsdelivr.net/npm/vue@3/dist/vue.global.prod.js — another host (third party)",
+        "entry 5: POST 127.0.0.1/beacon — analytics",
+        "base_url = \"http://127.0.0.1:9000\"",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    for secret in [
+        "c5f1e2d3a4b5c6d7e8f90a1b2c3d4e5f",
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        "Provisoire-3!",
+        "chloe.durand",
+    ] {
+        assert!(!text.contains(secret), "{secret:?} written in\n{text}");
+    }
+    Scenario::load(&out).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -86,7 +86,7 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
             )
         })?;
     let origin = visits[credential].first(&exchanges).url.clone();
-    let mut dropped = Vec::new();
+    let mut dropped: Vec<String> = Vec::new();
     let mut kept = Vec::new();
     for (index, visit) in visits.iter().enumerate() {
         match visits::noise(visit, &exchanges, &origin) {
@@ -185,6 +185,16 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
         );
         c
     });
+    // A left-out address may hold the user's values: they are templated like the rest.
+    let mut dropped: Vec<String> = dropped
+        .into_iter()
+        .map(|line| {
+            templater.value(&line).unwrap_or_else(|| {
+                let entry = line.split(':').next().unwrap_or_default();
+                format!("{entry}: an address that held a cookie or token — left out")
+            })
+        })
+        .collect();
     dropped.sort_by_key(|line| {
         line.strip_prefix("entry ")
             .and_then(|rest| rest.split(':').next())
