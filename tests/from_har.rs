@@ -645,3 +645,41 @@ fn a_committed_chrome_http2_recording_is_read_and_inferred_offline() {
     }
     Scenario::load(&out).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_without_a_spare_column_becomes_a_commented_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = mutuelle::serve(false).await;
+    let member = &mutuelle::members()[2];
+    let har = write(
+        dir.path(),
+        "connexion.har",
+        &record_mutuelle(&base, member).await,
+    );
+    // The same export without its spare IBANs.
+    let full = std::fs::read_to_string(mutuelle::write_export(dir.path())).unwrap();
+    let without: String = full
+        .lines()
+        .map(|line| line.rsplit_once(',').unwrap().0.to_owned() + "\n")
+        .collect();
+    let export = write(dir.path(), "sans-secours.csv", &without);
+    let out = dir.path().join("mutuelle.toml");
+    let generated = from_har(&FromHar {
+        recording: har,
+        population: export,
+        format: None,
+        out: Some(out.clone()),
+        base_url: None,
+    })
+    .unwrap();
+    let text = &generated.text;
+    assert!(generated.draft.writes.is_empty());
+    assert!(text.contains("# entry 13: POST /compte/rib changes iban, but the export holds no spare value of that kind for each owner."), "{text}");
+    assert!(text.contains("# [[write]]\n# method = \"POST\"\n# path = \"/compte/rib\"\n# form = { \"rib[iban]\" = \"{{value}}\" }"), "{text}");
+    // With no write, the IBAN stays a value the dashboard must show.
+    assert!(
+        text.contains("must_show = [\"n_adherent\", \"email\", \"telephone\", \"iban\"]"),
+        "{text}"
+    );
+    Scenario::load(&out).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -159,6 +159,12 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
     if login_draft.landing_path.is_none() && login_draft.must_show.is_empty() {
         login_draft.status.get_or_insert(200);
     }
+    if let Some(first) = login_draft.steps.first() {
+        review.push(format!(
+            "expired sessions: a 401 means \"log in again\" (the default); if the portal redirects an expired session to its login page instead, add expired_when = {{ status = [401], landing_path = {:?} }} to the flow",
+            first.request.path
+        ));
+    }
     if browsed.pages.is_empty() {
         review.push("no page after the login showed the user's own data: add [[page]]s for the personal pages, or record browsing them".into());
     }
