@@ -390,3 +390,32 @@ fn is_loopback(url: &Url) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_remote_host_is_never_the_target_unless_asked() {
+        let mut review = Vec::new();
+        let recorded = Url::parse("https://portail.example.org/connexion").unwrap();
+        assert_eq!(
+            target(None, &recorded, &mut review),
+            ("http://127.0.0.1:8080".to_owned(), None)
+        );
+        assert!(review[0].contains("pass --base-url"), "{review:?}");
+        let asked = target(Some("https://staging.example.org/"), &recorded, &mut review);
+        assert_eq!(
+            asked,
+            (
+                "https://staging.example.org".to_owned(),
+                Some("staging.example.org".to_owned())
+            )
+        );
+        let local = Url::parse("http://localhost:3000/login").unwrap();
+        assert_eq!(
+            target(None, &local, &mut review),
+            ("http://localhost:3000".to_owned(), None)
+        );
+    }
+}

@@ -241,3 +241,76 @@ impl<'a> Templater<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::har::recording::SetCookie;
+    use crate::har::user::UserValue;
+
+    fn user() -> User {
+        let value = |column, variable: &str, value: &str| UserValue {
+            column,
+            variable: variable.into(),
+            value: value.into(),
+            watchable: true,
+            shown_as: variable.into(),
+        };
+        User {
+            owner: 0,
+            line: 2,
+            password: "Provisoire-1!".into(),
+            password_column: 1,
+            values: vec![
+                value(2, "email", "alice.martin@exemple.test"),
+                value(0, "client", "C-2000001"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_user_s_values_and_tokens_become_variables_and_secrets_are_left_out() {
+        let user = user();
+        let mut e = crate::har::visits::tests::exchange(3, "POST", "http://127.0.0.1/dossier/C-2000001?mail=alice.martin%40exemple.test&sid=cookie-value-123", 200);
+        e.set_cookies.push(SetCookie {
+            name: "sid".into(),
+            value: "cookie-value-123".into(),
+            deleted: false,
+        });
+        e.request_headers = vec![
+            ("User-Agent".into(), "Mozilla/5.0".into()),
+            ("Cookie".into(), "sid=cookie-value-123".into()),
+            (":authority".into(), "127.0.0.1".into()),
+            ("X-CSRF".into(), "tok-0123456789".into()),
+            ("Authorization".into(), "Bearer abc".into()),
+        ];
+        e.body = RequestBody::Form(vec![
+            ("login".into(), "C 2000001".into()),
+            ("pw".into(), "Provisoire-1!".into()),
+            ("note".into(), "for alice.martin@exemple.test".into()),
+        ]);
+        let mut templater = Templater::new(&user, std::slice::from_ref(&e));
+        templater
+            .extracted
+            .push(("csrf".into(), "tok-0123456789".into()));
+        let mut notes = Vec::new();
+        let request = templater.request(&e, &mut notes);
+        assert_eq!(request.path, "/dossier/{{client}}?mail={{email}}");
+        assert_eq!(
+            request.headers,
+            [("X-CSRF".to_owned(), "{{csrf}}".to_owned())]
+        );
+        assert_eq!(
+            request.body,
+            BodyDraft::Form(vec![
+                ("login".into(), "{{client}}".into()),
+                ("pw".into(), "{{password}}".into()),
+                ("note".into(), "for {{email}}".into()),
+            ])
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("query parameter \"sid\""), "{notes:?}");
+        let used: Vec<String> = templater.used.borrow().iter().cloned().collect();
+        assert_eq!(used, ["client", "email"]);
+    }
+}

@@ -193,3 +193,75 @@ fn password_column(
         .or_else(|| candidates.iter().find(|(c, _)| !export.columns[*c].unique))
         .map(|(c, _)| *c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::har::recording::RequestBody;
+    use std::io::Write;
+
+    fn export(text: &str) -> (tempfile::NamedTempFile, Export) {
+        let mut file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let export = Export::read(file.path(), None).unwrap();
+        (file, export)
+    }
+
+    fn login(fields: &[(&str, &str)], page: &str) -> Vec<Exchange> {
+        let mut e = crate::har::visits::tests::exchange(1, "POST", "http://127.0.0.1/login", 200);
+        e.body = RequestBody::Form(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        );
+        e.response_body = page.into();
+        vec![e]
+    }
+
+    const EXPORT: &str = "client,secret_word,mail\nC-2000001,same-pw,a.martin@x.test\nC-2000002,same-pw,b.durand@x.test\n";
+
+    #[test]
+    fn the_row_the_login_sends_is_the_user_and_its_password_column_is_found() {
+        let (_file, export) = export(EXPORT);
+        let exchanges = login(
+            &[("id", "c-2000002"), ("pass", "same-pw")],
+            "<p>b.durand@x.test</p>",
+        );
+        let user = find(&export, &exchanges, "r.har").unwrap();
+        assert_eq!((user.owner, user.line), (1, 3));
+        assert_eq!(export.columns[user.password_column].column, "secret_word");
+        assert_eq!(user.password, "same-pw");
+        assert!(user.values.iter().all(|v| v.variable != "secret_word"));
+    }
+
+    #[test]
+    fn a_recording_of_no_one_or_of_two_owners_equally_is_refused() {
+        let (_file, export) = export(EXPORT);
+        let nobody = find(&export, &login(&[("id", "C-2000009")], ""), "r.har").unwrap_err();
+        assert!(
+            nobody
+                .to_string()
+                .contains("no request of the recording sends a value of any owner"),
+            "{nobody}"
+        );
+        let both = find(
+            &export,
+            &login(&[("a", "C-2000001"), ("b", "C-2000002")], ""),
+            "r.har",
+        )
+        .unwrap_err();
+        assert!(
+            both.to_string()
+                .contains("lines 2 and 3 of the export match the recording equally"),
+            "{both}"
+        );
+        let no_password = find(&export, &login(&[("id", "C-2000001")], ""), "r.har").unwrap_err();
+        assert!(
+            no_password
+                .to_string()
+                .contains("no request sends a password of line 2"),
+            "{no_password}"
+        );
+    }
+}
