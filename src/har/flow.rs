@@ -70,6 +70,7 @@ pub fn infer(
             let earlier = kept[..kept.iter().position(|k| *k == v).unwrap_or(0)]
                 .iter()
                 .rev();
+            let mut found = false;
             for source in earlier {
                 let response = visits[*source].last(exchanges);
                 let name = extract_name(&field, templater);
@@ -82,8 +83,15 @@ pub fn infer(
                             pending.push(*source);
                         }
                     }
+                    found = true;
                     break;
                 }
+            }
+            if !found && looks_like_token(&value) {
+                notes.push(format!(
+                    "entry {}: {field:?} sends a token no earlier response of the recording holds; it is written as recorded: if the portal issues it per visit, record from the page that does",
+                    request.entry
+                ));
             }
         }
         // A cookie the login sends that an earlier visit set (a pre-login session): keep that visit.
@@ -148,6 +156,13 @@ pub fn infer(
         credential: credential_at,
         shown,
     })
+}
+
+/// Long, with letters and digits: a per-visit token rather than a constant such as `fr` or `on`.
+fn looks_like_token(value: &str) -> bool {
+    value.len() >= 16
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 /// The flow's name: the credential request's last path segment (`allocataire`, `session`).
@@ -465,5 +480,7 @@ mod tests {
         let re = regex::Regex::new(&regex).unwrap();
         assert_eq!(&re.captures(html).unwrap()[1], "abc-123456");
         assert_eq!(canonical_header("x-csrf-token"), "X-Csrf-Token");
+        assert!(looks_like_token("9f8e7d6c5b4a39281706"));
+        assert!(!looks_like_token("remember-me-please") && !looks_like_token("a1"));
     }
 }
