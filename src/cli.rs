@@ -2,14 +2,13 @@
 //! the library. Prints errors once, with their cause, and returns the documented status.
 
 use crate::fuzzing::network::{self, FuzzLoginOptions};
-use crate::har::FromHar;
 use crate::load::{Behaviours, CrowdPlan, Shard};
 use crate::outcome::Status;
 use crate::population::{GenerateOptions, Population};
 use crate::portal::{self, Fault, PortalConfig};
 use crate::report::print_summary;
 use crate::run::{self, DemoOptions, RunOptions};
-use crate::scenario::{FileFormat, Scenario};
+use crate::scenario::Scenario;
 use clap::{Args, Parser, Subcommand};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -35,6 +34,9 @@ pub enum Command {
     Portal(PortalArgs),
     /// Validate a scenario file completely, without sending anything.
     Check(CheckArgs),
+    /// Write scenario files.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// Run a scenario file against its target (or the embedded portal it names).
     Run(RunArgs),
     /// Send mistyped identifiers of known beneficiaries through the scenario's login flows and
@@ -43,9 +45,28 @@ pub enum Command {
     /// Work on run folders already written.
     #[command(subcommand)]
     Report(ReportCommand),
-    /// Write scenario files.
-    #[command(subcommand)]
-    Scenario(ScenarioCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the run folders of several shards into one; exits with the merged status's code.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The run folders the shards wrote (each holds summary.json and findings.jsonl).
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Where the merged summary.json and findings.jsonl go.
+    #[arg(long, default_value = "reports/merged")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The scenario file (TOML, version = 1).
+    pub scenario: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,28 +98,6 @@ pub struct FromHarArgs {
 pub enum ExportFormat {
     Csv,
     Jsonl,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ReportCommand {
-    /// Join the run folders of several shards into one; exits with the merged status's code.
-    Merge(MergeArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct MergeArgs {
-    /// The run folders the shards wrote (each holds summary.json and findings.jsonl).
-    #[arg(required = true)]
-    pub runs: Vec<PathBuf>,
-    /// Where the merged summary.json and findings.jsonl go.
-    #[arg(long, default_value = "reports/merged")]
-    pub out: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// The scenario file (TOML, version = 1).
-    pub scenario: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -303,44 +302,10 @@ pub async fn run(cli: Cli) -> Status {
         Command::Demo(args) => demo(args).await,
         Command::Portal(args) => serve_portal(args).await,
         Command::Check(args) => check(&args),
+        Command::Scenario(ScenarioCommand::FromHar(args)) => from_har(args),
         Command::Run(args) => run_file(args).await,
         Command::FuzzLogin(args) => fuzz_login(args).await,
         Command::Report(ReportCommand::Merge(args)) => merge(&args),
-        Command::Scenario(ScenarioCommand::FromHar(args)) => from_har(args),
-    }
-}
-
-fn from_har(args: FromHarArgs) -> Status {
-    let options = FromHar {
-        recording: args.recording,
-        population: args.population,
-        format: args.format.map(|f| match f {
-            ExportFormat::Csv => FileFormat::Csv,
-            ExportFormat::Jsonl => FileFormat::Jsonl,
-        }),
-        out: args.out,
-        base_url: args.base_url,
-    };
-    match crate::har::from_har(&options) {
-        Ok(generated) => {
-            let draft = &generated.draft;
-            match &options.out {
-                Some(out) => eprintln!(
-                    "{}: written — login flow {:?} ({} step(s)), {} page(s), {} write(s); review its header, then: crossleak check {0}",
-                    out.display(),
-                    draft.login.name,
-                    draft.login.steps.len(),
-                    draft.pages.len(),
-                    draft.writes.len()
-                ),
-                None => print!("{}", generated.text),
-            }
-            Status::Clean
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            Status::UsageError
-        }
     }
 }
 
@@ -363,6 +328,40 @@ fn merge(args: &MergeArgs) -> Status {
                 Some("thresholds_failed") => Status::ThresholdsFailed,
                 _ => Status::Clean,
             }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Status::UsageError
+        }
+    }
+}
+
+fn from_har(args: FromHarArgs) -> Status {
+    let options = crate::har::FromHar {
+        recording: args.recording,
+        population: args.population,
+        format: args.format.map(|f| match f {
+            ExportFormat::Csv => crate::scenario::FileFormat::Csv,
+            ExportFormat::Jsonl => crate::scenario::FileFormat::Jsonl,
+        }),
+        out: args.out,
+        base_url: args.base_url,
+    };
+    match crate::har::from_har(&options) {
+        Ok(generated) => {
+            let draft = &generated.draft;
+            match &options.out {
+                Some(out) => eprintln!(
+                    "{}: written — login flow {:?} ({} step(s)), {} page(s), {} write(s); review its header, then: crossleak check {0}",
+                    out.display(),
+                    draft.login.name,
+                    draft.login.steps.len(),
+                    draft.pages.len(),
+                    draft.writes.len()
+                ),
+                None => print!("{}", generated.text),
+            }
+            Status::Clean
         }
         Err(error) => {
             eprintln!("error: {error}");
