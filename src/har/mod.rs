@@ -23,7 +23,7 @@ mod writer;
 
 pub use error::HarError;
 
-use crate::scenario::{ColumnMap, FileFormat, PopulationSource, Scenario};
+use crate::scenario::{FileFormat, PopulationSource, Scenario};
 use draft::{ColumnsDraft, Draft, PopulationDraft};
 use export::Export;
 use std::path::{Path, PathBuf};
@@ -96,7 +96,7 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
     }
     let credential_request = visits[credential].first(&exchanges);
     let columns = mapping(&export, &user, credential_request, &file)?;
-    let source = population_source(&export, columns.as_ref());
+    let source = population_source(&export, columns.as_ref(), &file)?;
     let seer = seen::Seer::new(&source, user.owner).map_err(|message| HarError::Population {
         file: export.path.display().to_string(),
         message,
@@ -342,23 +342,29 @@ fn finish_watch(
     }
 }
 
-fn population_source(export: &Export, columns: Option<&ColumnsDraft>) -> PopulationSource {
-    match columns {
-        None => PopulationSource::Export {
-            path: export.path.clone(),
-            format: export.format,
-        },
-        Some(c) => PopulationSource::Mapped {
-            path: export.path.clone(),
-            format: export.format,
-            columns: ColumnMap {
-                identifiers: c.identifiers.clone(),
-                password: c.password.clone(),
-                watch: c.watch.clone(),
-                household: c.household.clone(),
-            },
-        },
-    }
+/// The population as the written scenario will read it: its `[population]` section, validated by
+/// the scenario parser (so every key a run honours is honoured here too), the file absolute.
+fn population_source(
+    export: &Export,
+    columns: Option<&ColumnsDraft>,
+    file: &str,
+) -> Result<PopulationSource, HarError> {
+    let path = export
+        .path
+        .canonicalize()
+        .unwrap_or_else(|_| export.path.clone());
+    let probe = writer::population_probe(&PopulationDraft {
+        file: path.display().to_string(),
+        format: format_name(export),
+        columns: columns.cloned(),
+    });
+    Scenario::parse(&probe, &format!("{file} (its population)"))
+        .map(|scenario| scenario.population)
+        .map_err(|errors| HarError::Population {
+            file: export.path.display().to_string(),
+            message: format!("the columns found do not make a valid mapping: {errors}"),
+            help: "check that the export's identifying columns are unique across owners".into(),
+        })
 }
 
 /// The base URL to write: the one asked, else the recorded origin when it is loopback, else a

@@ -2,7 +2,8 @@
 //! review, then the sections in the order `scenarios/README.md` documents them. Pure text.
 
 use super::draft::{
-    BodyDraft, Draft, ExtractDraft, LoginDraft, PageDraft, RequestDraft, SessionDraft, WriteDraft,
+    BodyDraft, Draft, ExtractDraft, LoginDraft, PageDraft, PopulationDraft, RequestDraft,
+    SessionDraft, WriteDraft,
 };
 use serde_json::Value;
 use std::fmt::Write;
@@ -28,7 +29,7 @@ pub fn write(draft: &Draft) -> String {
     }
     line(&mut out, "request_timeout = \"10s\"");
     out.push('\n');
-    population(&mut out, draft);
+    population(&mut out, &draft.population);
     login(&mut out, &draft.login);
     for page in &draft.pages {
         write_page(&mut out, page);
@@ -170,8 +171,7 @@ fn header(out: &mut String, draft: &Draft) {
     out.push('\n');
 }
 
-fn population(out: &mut String, draft: &Draft) {
-    let p = &draft.population;
+fn population(out: &mut String, p: &PopulationDraft) {
     line(out, "[population]");
     line(out, &format!("file = {}", quote(&p.file)));
     line(out, &format!("format = {}", quote(p.format)));
@@ -312,6 +312,19 @@ fn request(out: &mut String, r: &RequestDraft) {
         BodyDraft::Form(fields) => line(out, &format!("form = {}", table(fields))),
         BodyDraft::Json(value) => line(out, &format!("json = {}", json(value))),
     }
+}
+
+/// The smallest scenario that holds `population`: validated by the scenario parser, it gives the
+/// population exactly as a run of the written file will read it.
+pub fn population_probe(draft: &PopulationDraft) -> String {
+    let mut out = String::from("version = 1\n[target]\nbase_url = \"http://127.0.0.1:9\"\n");
+    population(&mut out, draft);
+    out.push_str(
+        "[[login_flow]]\nname = \"probe\"\nsession = { cookie = \"probe\" }\n\
+         [[login_flow.steps]]\npath = \"/\"\n[login_flow.success]\nstatus = 200\n\
+         [[phase]]\nname = \"probe\"\nduration = \"1s\"\nusers = 1\nlogin_flows = { probe = 1 }\n",
+    );
+    out
 }
 
 /// A request as comment-ready TOML lines, for suggestions.
