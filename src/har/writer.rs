@@ -81,11 +81,11 @@ fn header(out: &mut String, draft: &Draft) {
     );
     line(
         out,
-        "# Nothing secret from the recording is written here: the user's values are {{variables}}",
+        "# No cookie, session token or password of the recording is written here: the user's values",
     );
     line(
         out,
-        "# filled from the population, cookies and tokens are the session's and extracted anew.",
+        "# are {{variables}} filled from the population, and tokens are extracted anew at each login.",
     );
     line(out, "#");
     line(out, "# Inferred:");
