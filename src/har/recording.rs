@@ -427,6 +427,37 @@ fn decode_component(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_is_read_or_refused_without_a_panic(text in "\\PC{0,200}") {
+            let _ = read(&text, "r.har");
+        }
+
+        #[test]
+        fn a_bad_entry_is_named_by_its_position(
+            good in 0usize..4,
+            url in "[a-z:/.0-9]{0,20}",
+            status in -5i64..1200,
+            body in proptest::option::of("\\PC{0,40}"),
+            mime in prop::sample::select(vec!["application/json", "application/x-www-form-urlencoded", "text/plain", ""]),
+        ) {
+            let ok = serde_json::json!({"request": {"method": "GET", "url": "http://127.0.0.1/"}, "response": {"status": 200}});
+            let mut entries = vec![ok; good];
+            let mut request = serde_json::json!({"method": "POST", "url": url});
+            if let Some(text) = &body {
+                request["postData"] = serde_json::json!({"mimeType": mime, "text": text});
+            }
+            entries.push(serde_json::json!({"request": request, "response": {"status": status}}));
+            let text = serde_json::json!({"log": {"version": "1.2", "entries": entries}}).to_string();
+            match read(&text, "r.har") {
+                Ok(exchanges) => prop_assert_eq!(exchanges.len(), good + 1),
+                Err(HarError::Entry { entry, .. }) => prop_assert_eq!(entry, good + 1),
+                Err(other) => prop_assert!(false, "{other}"),
+            }
+        }
+    }
 
     fn entry(request: Value, response: Value) -> String {
         serde_json::json!({"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"},
