@@ -733,3 +733,81 @@ fn the_binary_prints_the_scenario_without_out_and_exits_2_on_an_unreadable_entry
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_shown_on_the_page_names_the_household_column_and_the_run_stays_clean() {
+    let _one = ONE_ATTACK_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (running, _, population) = demo_portal(dir.path()).await;
+    let base = running.base_url();
+    // The staging export in its own words: the household is a "couple" number.
+    let mut csv = String::from("numero,nir,courriel,tel,iban,mdp,couple\n");
+    for b in &population.beneficiaries {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            b.numero_allocataire.as_str(),
+            b.nir.as_str(),
+            b.email,
+            b.phone,
+            b.iban,
+            b.password,
+            b.household
+        ));
+    }
+    let export = write(dir.path(), "staging.csv", &csv);
+    let b = population
+        .beneficiaries
+        .iter()
+        .find(|b| {
+            population
+                .beneficiaries
+                .iter()
+                .any(|o| o.id != b.id && o.household == b.household)
+        })
+        .expect("the population has a household");
+    let mut browser = Recorder::new(Flavour::Chrome);
+    let landed = browser
+        .go(
+            "POST",
+            &format!("{base}/connexion/allocataire"),
+            form(&[
+                ("numero_allocataire", b.numero_allocataire.as_str()),
+                ("mot_de_passe", &b.password),
+            ]),
+            &[],
+        )
+        .await;
+    assert!(
+        landed.body.contains("Conjoint"),
+        "the landing page shows the partner"
+    );
+    let har = write(dir.path(), "couple.har", &browser.har());
+    let out = dir.path().join("couple.toml");
+    let generated = from_har(&FromHar {
+        recording: har,
+        population: export,
+        format: None,
+        out: Some(out.clone()),
+        base_url: None,
+    })
+    .unwrap();
+    let text = &generated.text;
+    assert!(text.contains("household = \"couple\""), "{text}");
+    assert!(
+        text.contains("#   - household = \"couple\": the user's pages show line(s)"),
+        "{text}"
+    );
+    let scenario = Scenario::load(&out).unwrap_or_else(|e| panic!("{e}"));
+    let result = run::run_scenario(scenario, run_options(&base, dir.path()))
+        .await
+        .unwrap();
+    let summary = &result.summary;
+    assert_eq!(
+        summary.status,
+        Status::Clean,
+        "{}: {:?}",
+        summary.reason,
+        summary.evidence
+    );
+    running.shutdown().await;
+}

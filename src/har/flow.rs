@@ -376,8 +376,10 @@ fn session(
                 .filter(|c| !c.deleted)
                 .map(move |c| (*h, c.name.as_str(), c.value.as_str()))
         })
-        .filter(|(_, name, value)| {
-            after.iter().any(|e| {
+        // Sent afterwards: by a later hop of the login's own redirects, or by a later request.
+        .filter(|(h, name, value)| {
+            let later_hops = login_hops.iter().filter(|l| *l > h).map(|l| &exchanges[*l]);
+            later_hops.chain(after.iter().copied()).any(|e| {
                 e.request_cookies
                     .iter()
                     .any(|(n, v)| n == name && v == value)

@@ -181,6 +181,13 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
         })
         .unwrap_or(Path::new("."))
         .to_owned();
+    // Other owners' values on the user's own pages: household partners, or a leak in the recording.
+    let mut others: Vec<usize> = kept[credential_at..]
+        .iter()
+        .flat_map(|v| seer.other_owners(visits[*v].last(&exchanges)))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
     let columns = columns.map(|mut c| {
         finish_watch(
             &mut c,
@@ -189,6 +196,7 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
             &browsed.written,
             &mut review,
         );
+        household(&mut c, &export, user.owner, &others, &mut review);
         c
     });
     // A left-out address may hold the user's values: they are templated like the rest.
@@ -344,6 +352,61 @@ fn finish_watch(
 
 /// The population as the written scenario will read it: its `[population]` section, validated by
 /// the scenario parser (so every key a run honours is honoured here too), the file absolute.
+/// Owners whose values the user's pages showed share the user's household if a column says so:
+/// the named household column, or else the one column whose value they all share with the user.
+fn household(
+    columns: &mut ColumnsDraft,
+    export: &Export,
+    owner: usize,
+    others: &[usize],
+    review: &mut Vec<String>,
+) {
+    if others.is_empty() {
+        return;
+    }
+    let lines: Vec<String> = others
+        .iter()
+        .map(|o| export.lines[*o].to_string())
+        .collect();
+    let shares = |c: usize| {
+        let mine = export.value(owner, c);
+        mine.is_some() && others.iter().all(|o| export.value(*o, c) == mine)
+    };
+    let named = columns
+        .household
+        .as_ref()
+        .and_then(|h| export.columns.iter().position(|c| c.column == *h));
+    if let Some(c) = named {
+        if !shares(c) {
+            review.push(format!(
+                "the user's pages show the data of line(s) {} of the export, which are not in the user's {} household: a leak in the recording itself, or a household column to fix",
+                lines.join(", "),
+                export.columns[c].column
+            ));
+        }
+        return;
+    }
+    let password = columns.password.as_str();
+    let shared = (0..export.columns.len()).find(|c| {
+        let column = &export.columns[*c];
+        !column.unique && column.column != password && shares(*c)
+    });
+    match shared {
+        Some(c) => {
+            let column = export.columns[c].column.clone();
+            review.push(format!(
+                "household = {column:?}: the user's pages show line(s) {} of the export, which share the user's {column}",
+                lines.join(", ")
+            ));
+            columns.household = Some(column);
+        }
+        None => review.push(format!(
+            "the user's pages show the data of line(s) {} of the export and no column groups them with the user: a leak in the recording itself, or a household the export does not hold",
+            lines.join(", ")
+        )),
+    }
+}
+
 fn population_source(
     export: &Export,
     columns: Option<&ColumnsDraft>,

@@ -22,9 +22,21 @@ impl Seer {
         })
     }
 
-    /// The oracle fields of the user's own values the response shows (headers and body), in the
-    /// order they first appear.
-    pub fn own_fields(&self, e: &Exchange) -> Vec<String> {
+    /// The other owners whose values the response shows, in owner order.
+    pub fn other_owners(&self, e: &Exchange) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .sightings(e)
+            .into_iter()
+            .filter(|(owner, _)| *owner != self.owner)
+            .map(|(owner, _)| owner as usize)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// `(owner, field)` of every value the oracle finds in the response's headers and body.
+    fn sightings(&self, e: &Exchange) -> Vec<(OwnerId, String)> {
         let headers: Vec<(&str, &[u8])> = e
             .response_headers
             .iter()
@@ -32,11 +44,20 @@ impl Seer {
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
             .collect();
         let oracle = &self.watchlist.oracle;
+        oracle
+            .scan_response(&headers, e.response_body.as_bytes())
+            .into_iter()
+            .map(|s| (s.owner, oracle.field_name(s.field).to_owned()))
+            .collect()
+    }
+
+    /// The oracle fields of the user's own values the response shows (headers and body), in the
+    /// order they first appear.
+    pub fn own_fields(&self, e: &Exchange) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for sighting in oracle.scan_response(&headers, e.response_body.as_bytes()) {
-            let name = oracle.field_name(sighting.field);
-            if sighting.owner == self.owner && !out.iter().any(|f| f == name) {
-                out.push(name.to_owned());
+        for (owner, field) in self.sightings(e) {
+            if owner == self.owner && !out.contains(&field) {
+                out.push(field);
             }
         }
         out
