@@ -168,19 +168,7 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
     if browsed.pages.is_empty() {
         review.push("no page after the login showed the user's own data: add [[page]]s for the personal pages, or record browsing them".into());
     }
-    let scenario_dir = options
-        .out
-        .as_ref()
-        .and_then(|o| o.parent())
-        .map(|p| {
-            if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            }
-        })
-        .unwrap_or(Path::new("."))
-        .to_owned();
+    let scenario_dir = scenario_dir(options.out.as_deref());
     // Other owners' values on the user's own pages: household partners, or a leak in the recording.
     let mut others: Vec<usize> = kept[credential_at..]
         .iter()
@@ -199,21 +187,7 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
         household(&mut c, &export, user.owner, &others, &mut review);
         c
     });
-    // A left-out address may hold the user's values: they are templated like the rest.
-    let mut dropped: Vec<String> = dropped
-        .into_iter()
-        .map(|line| {
-            templater.value(&line).unwrap_or_else(|| {
-                let entry = line.split(':').next().unwrap_or_default();
-                format!("{entry}: an address that held a cookie or token — left out")
-            })
-        })
-        .collect();
-    dropped.sort_by_key(|line| {
-        line.strip_prefix("entry ")
-            .and_then(|rest| rest.split(':').next())
-            .and_then(|n| n.parse::<usize>().ok())
-    });
+    let dropped = left_out(dropped, &templater);
     let (base_url, remote_host) = target(options.base_url.as_deref(), &origin, &mut review);
     let draft = Draft {
         recording: options
@@ -241,6 +215,34 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
     let text = writer::write(&draft);
     check(&text, options)?;
     Ok(Generated { text, draft })
+}
+
+/// The folder the scenario goes to, which its relative paths start from.
+fn scenario_dir(out: Option<&Path>) -> PathBuf {
+    match out.and_then(Path::parent) {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The entries left out, in the recording's order; an address that holds the user's values is
+/// templated like the rest, one that holds a cookie or token is not written.
+fn left_out(dropped: Vec<String>, templater: &template::Templater<'_>) -> Vec<String> {
+    let mut lines: Vec<String> = dropped
+        .into_iter()
+        .map(|line| {
+            templater.value(&line).unwrap_or_else(|| {
+                let entry = line.split(':').next().unwrap_or_default();
+                format!("{entry}: an address that held a cookie or token — left out")
+            })
+        })
+        .collect();
+    lines.sort_by_key(|line| {
+        line.strip_prefix("entry ")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse::<usize>().ok())
+    });
+    lines
 }
 
 /// Writes the file (if asked) and validates it as `crossleak check` does.
