@@ -195,17 +195,35 @@ async fn a_recorded_login_to_an_unknown_portal_catches_its_cache_leak_and_passes
     assert_eq!(cli_from_har(&har, &export, &out).await, Status::Clean);
     let scenario = Scenario::load(&out).unwrap_or_else(|e| panic!("{e}"));
 
-    let caught = run::run_scenario(scenario.clone(), run_options(&leaking, dir.path()))
-        .await
-        .unwrap();
-    assert_eq!(
-        caught.summary.status,
-        Status::Violations,
-        "{}",
-        caught.summary.reason
-    );
-    assert_eq!(caught.summary.status.exit_code(), 1);
-    assert!(!caught.summary.affected_accounts.is_empty());
+    // `crossleak run mutuelle.toml --target <leaking>` as CI would type it: exit 1.
+    let reports = dir.path().join("reports");
+    let run_leaking = Cli::try_parse_from([
+        "crossleak",
+        "run",
+        out.to_str().unwrap(),
+        "--target",
+        &leaking,
+        "--duration",
+        "3s",
+        "--quiet",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ])
+    .unwrap();
+    let caught = cli::run(run_leaking).await;
+    assert_eq!(caught, Status::Violations);
+    assert_eq!(caught.exit_code(), 1);
+    let run_dir = std::fs::read_dir(&reports)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert!(summary["violations"].as_u64().unwrap() > 0, "{summary}");
+    assert!(!summary["affected_accounts"].as_array().unwrap().is_empty());
 
     let clean = run::run_scenario(scenario, run_options(&fixed, dir.path()))
         .await
