@@ -545,6 +545,24 @@ async fn a_bearer_api_with_a_csrf_meta_tag_becomes_a_bearer_session() {
             &[("Authorization", &bearer)],
         )
         .await;
+    let spare = api::ibans(2).1;
+    browser
+        .go(
+            "PUT",
+            &format!("{base}/v2/me/bank"),
+            Send::Json(json!({"iban": spare})),
+            &[("Authorization", &bearer)],
+        )
+        .await;
+    let after = browser
+        .go(
+            "GET",
+            &format!("{base}/v2/me"),
+            Send::Nothing,
+            &[("Authorization", &bearer)],
+        )
+        .await;
+    assert!(after.body.contains(&spare));
     let har = write(dir.path(), "api.har", &browser.har());
     let export = api::write_export(dir.path());
     let out = dir.path().join("api.toml");
@@ -568,6 +586,7 @@ async fn a_bearer_api_with_a_csrf_meta_tag_becomes_a_bearer_session() {
         r#"json = { secret = "{{password}}", user = { login = "{{identifiant_web}}" } }"#,
         "path = \"/v2/me\"",
         r#"{ pointer = "/client/number", field = "num_client" }"#,
+        "method = \"PUT\"\npath = \"/v2/me/bank\"\njson = { iban = \"{{value}}\" }\nvalues = [\"iban_test\", \"iban\"]\nthen_read = [\"/v2/me\"]",
         "base_url = \"http://[::1]:9000\"",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");

@@ -1,10 +1,11 @@
 //! A single-page app's API: the login form's page carries a CSRF token in a meta tag, the login is
-//! a JSON call that sends it in `X-CSRF` and answers a bearer token, the profile is JSON.
+//! a JSON call that sends it in `X-CSRF` and answers a bearer token, the profile is JSON and the
+//! bank details change with a JSON `PUT`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -39,13 +40,23 @@ pub const CLIENTS: [(&str, &str, &str, &str); 4] = [
     ),
 ];
 
+/// Client `i`'s IBAN on file, and the spare one the export holds for test writes.
+pub fn ibans(i: usize) -> (String, String) {
+    (
+        format!("FR76300010079400000{:08}", 1000 + i),
+        format!("FR76300010079400000{:08}", 9000 + i),
+    )
+}
+
 /// The export as JSON Lines, with the portal's own keys and a number for the household.
 pub fn write_export(dir: &Path) -> PathBuf {
     let text: String = CLIENTS
         .iter()
         .enumerate()
         .map(|(i, (number, login, password, email))| {
-            json!({"num_client": number, "identifiant_web": login, "mdp": password, "courriel": email, "foyer": i / 2})
+            let (iban, spare) = ibans(i);
+            json!({"num_client": number, "identifiant_web": login, "mdp": password, "courriel": email,
+                   "iban": iban, "iban_test": spare, "foyer": i / 2})
                 .to_string()
                 + "\n"
         })
@@ -55,10 +66,10 @@ pub fn write_export(dir: &Path) -> PathBuf {
     path
 }
 
-#[derive(Default)]
 struct Api {
     csrf: Mutex<HashSet<String>>,
     sessions: Mutex<HashMap<String, usize>>,
+    ibans: Mutex<Vec<String>>,
 }
 
 type Shared = State<Arc<Api>>;
@@ -101,17 +112,33 @@ async fn session(State(api): Shared, headers: HeaderMap, Json(body): Json<Value>
     }
 }
 
-async fn me(State(api): Shared, headers: HeaderMap) -> Response {
-    let id = headers
+fn client(api: &Api, headers: &HeaderMap) -> Option<usize> {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| api.sessions.lock().unwrap().get(t).copied());
-    let Some(id) = id else {
+        .and_then(|t| api.sessions.lock().unwrap().get(t).copied())
+}
+
+async fn me(State(api): Shared, headers: HeaderMap) -> Response {
+    let Some(id) = client(&api, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "session"}))).into_response();
     };
     let (number, _, _, email) = CLIENTS[id];
-    Json(json!({"client": {"number": number, "email": email}})).into_response()
+    let iban = api.ibans.lock().unwrap()[id].clone();
+    Json(json!({"client": {"number": number, "email": email}, "bank": {"iban": iban}}))
+        .into_response()
+}
+
+async fn bank(State(api): Shared, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let Some(id) = client(&api, &headers) else {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "session"}))).into_response();
+    };
+    let Some(iban) = body.pointer("/iban").and_then(Value::as_str) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "iban"}))).into_response();
+    };
+    api.ibans.lock().unwrap()[id] = iban.to_owned();
+    Json(json!({"ok": true})).into_response()
 }
 
 pub async fn serve() -> String {
@@ -119,7 +146,12 @@ pub async fn serve() -> String {
         .route("/auth/form", get(form))
         .route("/auth/session", post(session))
         .route("/v2/me", get(me))
-        .with_state(Arc::new(Api::default()));
+        .route("/v2/me/bank", put(bank))
+        .with_state(Arc::new(Api {
+            csrf: Mutex::default(),
+            sessions: Mutex::default(),
+            ibans: Mutex::new((0..CLIENTS.len()).map(|i| ibans(i).0).collect()),
+        }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
