@@ -66,7 +66,8 @@ impl Recorder {
         } else {
             "fetch"
         };
-        loop {
+        // A browser gives up after 20 redirects; so does this one.
+        for _ in 0..20 {
             let (status, location, body) = self.once(&method, &url, &send, headers, kind).await;
             match location {
                 Some(location) if (300..400).contains(&status) => {
@@ -82,6 +83,7 @@ impl Recorder {
                 _ => return Page { status, url, body },
             }
         }
+        panic!("{url}: more than 20 redirects")
     }
 
     async fn once(
