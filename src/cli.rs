@@ -36,6 +36,9 @@ pub enum Command {
     Portal(PortalArgs),
     /// Validate a scenario file completely, without sending anything.
     Check(CheckArgs),
+    /// Write scenario files.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// Run a scenario file against its target (or the embedded portal it names).
     Run(RunArgs),
     /// Send mistyped identifiers of known beneficiaries through the scenario's login flows and
@@ -94,6 +97,37 @@ pub struct MergeArgs {
 pub struct CheckArgs {
     /// The scenario file (TOML, version = 1).
     pub scenario: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Turn a browser recording (HAR) of one login, plus the population export the recorded user
+    /// is in, into a commented scenario that `crossleak check` accepts.
+    FromHar(FromHarArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FromHarArgs {
+    /// The recording: HAR 1.2, as Chrome, Firefox or a proxy exports it (with sensitive data).
+    pub recording: PathBuf,
+    /// The population export (CSV or JSON Lines) that holds the recorded user.
+    #[arg(long, value_name = "EXPORT")]
+    pub population: PathBuf,
+    /// The export's format (default: from its extension, .csv or JSON Lines).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    /// Where to write the scenario (default: standard output).
+    #[arg(long, value_name = "SCENARIO.toml")]
+    pub out: Option<PathBuf>,
+    /// The target the scenario loads (default: the recorded origin if loopback, else a loopback placeholder).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +332,7 @@ pub async fn run(cli: Cli) -> Status {
         Command::Demo(args) => demo(args).await,
         Command::Portal(args) => serve_portal(args).await,
         Command::Check(args) => check(&args),
+        Command::Scenario(ScenarioCommand::FromHar(args)) => from_har(args),
         Command::Run(args) => run_file(args).await,
         Command::FuzzLogin(args) => fuzz_login(args).await,
         Command::Report(ReportCommand::Merge(args)) => merge(&args),
@@ -363,6 +398,40 @@ fn merge(args: &MergeArgs) -> Status {
                 Some("thresholds_failed") => Status::ThresholdsFailed,
                 _ => Status::Clean,
             }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Status::UsageError
+        }
+    }
+}
+
+fn from_har(args: FromHarArgs) -> Status {
+    let options = crate::har::FromHar {
+        recording: args.recording,
+        population: args.population,
+        format: args.format.map(|f| match f {
+            ExportFormat::Csv => crate::scenario::FileFormat::Csv,
+            ExportFormat::Jsonl => crate::scenario::FileFormat::Jsonl,
+        }),
+        out: args.out,
+        base_url: args.base_url,
+    };
+    match crate::har::from_har(&options) {
+        Ok(generated) => {
+            let draft = &generated.draft;
+            match &options.out {
+                Some(out) => eprintln!(
+                    "{}: written — login flow {:?} ({} step(s)), {} page(s), {} write(s); review its header, then: crossleak check {0}",
+                    out.display(),
+                    draft.login.name,
+                    draft.login.steps.len(),
+                    draft.pages.len(),
+                    draft.writes.len()
+                ),
+                None => print!("{}", generated.text),
+            }
+            Status::Clean
         }
         Err(error) => {
             eprintln!("error: {error}");

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod findings;
 pub mod fuzzing;
+pub mod har;
 pub mod identifiers;
 pub mod load;
 pub mod oracle;

@@ -29,6 +29,8 @@ pub use population::{
     beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,
     Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
 };
+/// For `crate::har`, which reads the same exports to find a recording's user.
+pub(crate) use population::{export_columns, read_records};
 pub use template::{Body, JsonTemplate, MissingValue, RenderedBody, Template};
 pub use threshold::{Comparison, LatencyMetric, LatencyThreshold, METRICS};
 

@@ -430,12 +430,13 @@ pub(crate) fn export_columns(path: &Path, format: FileFormat) -> Result<Vec<Stri
 }
 
 /// One record of an export: its line and a column lookup.
-struct Record {
-    line: u64,
-    cells: HashMap<String, String>,
+pub(crate) struct Record {
+    pub(crate) line: u64,
+    pub(crate) cells: HashMap<String, String>,
 }
 
-fn read_records(path: &Path, format: FileFormat) -> Result<Vec<Record>, ScenarioError> {
+/// Every record of an export, cells trimmed; errors name the file and line.
+pub(crate) fn read_records(path: &Path, format: FileFormat) -> Result<Vec<Record>, ScenarioError> {
     let file = open(path)?;
     let mut records = Vec::new();
     match format {
