@@ -21,7 +21,9 @@ use crate::findings::{
     AccountRef, Collector, Finding, FindingKind, FindingSink, Masking, RequestEvidence,
     ResponseEvidence,
 };
-use crate::load::{check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist};
+use crate::load::{
+    check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist, DEFAULT_MAX_BODY_BYTES,
+};
 use crate::outcome::Status;
 use crate::population::{Beneficiary, OwnerId, Population};
 use crate::report::{self, PhaseSpan, RunFacts, Sample, ScenarioInfo, Summary, Timeline};
@@ -30,6 +32,7 @@ use crate::scenario::{
     beneficiary_value, LoadedPopulation, LoginFlow, Page, PopulationSource, RenderedBody, Request,
     Scenario, SessionCarrier,
 };
+use crate::transport::{Settings, Transport};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
@@ -866,18 +869,24 @@ async fn fuzz(
     let attempts = plan(&population, flows.len(), options.seed, options.max_attempts);
     let mut interrupted_by = None;
     let mut aborted = None;
-    let reached = crate::run::reachable(target, timeout).await;
+    let transport = Transport::for_run(
+        &Settings::of(&scenario.target),
+        target,
+        timeout,
+        DEFAULT_MAX_BODY_BYTES,
+    )?;
+    let reached = crate::run::reachable(&transport, target).await;
     let mut made = 0usize;
     let mut baselines = 0usize;
-    if reached {
+    if reached.is_ok() {
         for phase in &scenario.phases {
-            if let Err(reason) = crate::run::phase_actions(target, phase, timeout).await {
+            if let Err(reason) = crate::run::phase_actions(&transport, target, phase).await {
                 aborted = Some(reason);
                 break;
             }
         }
     }
-    if reached && aborted.is_none() {
+    if reached.is_ok() && aborted.is_none() {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(scenario.target.connect_timeout)
@@ -939,7 +948,7 @@ async fn fuzz(
     let snapshot = counters.snapshot();
     let finished_at = chrono::Utc::now();
     let end_secs = started.elapsed().as_secs_f64();
-    let timeline = reached.then(|| Timeline {
+    let timeline = reached.is_ok().then(|| Timeline {
         samples: vec![
             Sample {
                 at_secs: 0.0,
@@ -1001,12 +1010,10 @@ async fn fuzz(
             summary.reason = reason;
         }
     }
-    if !reached {
+    if let Err(reason) = reached {
         summary.status = Status::Unreachable;
         summary.exit_code = Status::Unreachable.exit_code();
-        summary.reason = format!(
-            "nothing accepted a connection on {target} within {timeout:?}: start the target or fix --target"
-        );
+        summary.reason = reason;
     } else if summary.status == Status::Clean {
         summary.reason = format!(
             "{made} login attempts ({baselines} unmutated), {} responses checked: every login opened only its identifier owner's account, none without its password",

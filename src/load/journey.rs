@@ -5,13 +5,13 @@
 use super::check::{check, json_mismatch, session_finding, CheckContext, Exchange, SessionEvent};
 use super::counters::ErrorCause;
 use super::tokens::cookie_value;
-use super::wire::{self, Connection};
 use super::LoadContext;
 use crate::findings::FindingKind;
 use crate::population::OwnerId;
 use crate::scenario::{
     LoginFlow, Method, Owners, Phase, RenderedBody, RenderedRequest, Request, SessionCarrier,
 };
+use crate::transport::{self as wire, Connection};
 use goose::prelude::*;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, COOKIE};
@@ -1011,23 +1011,10 @@ async fn exchange(
         .token
         .clone()
         .or_else(|| bearer_header(ctx, visitor));
-    let mut headers: Vec<(&str, &str)> = rendered
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    if let Some((name, value)) = &token {
-        headers.push((name, value));
-    }
-    let outgoing = wire::Request {
-        method: reqwest_method(rendered.method),
-        url: url.clone(),
-        headers,
-        body: rendered.body.as_ref().map(|body| match body {
-            RenderedBody::Form(pairs) => wire::Body::Form(pairs),
-            RenderedBody::Json(value) => wire::Body::Json(value),
-        }),
-    };
+    let extra = token
+        .as_ref()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    let outgoing = wire::Request::rendered(rendered, url.clone(), extra);
     let method = rendered.method.as_str();
     let started = std::time::Instant::now();
     let mut connection = take_connection(user);

@@ -110,6 +110,7 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
             think_time: scenario.load.think_time,
             goose_report: None,
         },
+        connecting: crate::transport::Settings::of(&scenario.target),
         phases,
         behaviours,
         shard: options.shard,

@@ -20,10 +20,10 @@ mod validate;
 
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
-    Action, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom, Extraction, JsonEquals,
-    LoadShape, LoginFlow, LoginStep, Method, OnExpired, Page, PasswordChanges, Pattern, Phase,
-    RenderedRequest, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
-    WrittenValue,
+    Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom, Extraction,
+    JsonEquals, LoadShape, LoginFlow, LoginStep, Method, OnExpired, Page, PasswordChanges, Pattern,
+    Phase, ProxySetting, RenderedRequest, Request, Scenario, SessionCarrier, Success, Target,
+    Thresholds, Tls, Write, WrittenValue,
 };
 pub use population::{
     beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,
