@@ -52,18 +52,6 @@ impl ErrorCause {
             Self::Transport => "transport",
         }
     }
-
-    pub fn of(error: &reqwest::Error) -> Self {
-        if error.is_timeout() {
-            Self::Timeout
-        } else if error.is_connect() {
-            Self::Connect
-        } else if error.is_body() || error.is_decode() {
-            Self::Body
-        } else {
-            Self::Transport
-        }
-    }
 }
 
 pub struct Counters {

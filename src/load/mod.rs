@@ -233,17 +233,6 @@ impl LoadContext {
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }
-
-    /// A second device's client (its own cookie jar and pool), for the rare paths that log a user
-    /// in twice; the same timeouts and TLS configuration as the users' connections.
-    fn client_builder(&self) -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
-            .timeout(self.request_timeout)
-            .connect_timeout(self.transport.connect_timeout())
-            .user_agent(concat!("crossleak/", env!("CARGO_PKG_VERSION")))
-            .no_proxy()
-            .tls_backend_preconfigured((**self.transport.tls_config()).clone())
-    }
 }
 
 /// What goose measured, reduced to what crossleak reports.

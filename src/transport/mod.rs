@@ -3,9 +3,11 @@
 
 mod decode;
 mod http1;
+mod jar;
 mod proxy;
 mod tls;
 
+pub use jar::Jar;
 pub use proxy::ProxyError;
 pub use tls::{client_config, TlsError};
 
@@ -15,7 +17,6 @@ use http::header::{HeaderMap, LOCATION, SET_COOKIE};
 use http::Method;
 use http1::{encode, read_response, Failure, Reply};
 use proxy::{Proxies, Proxy};
-use reqwest::cookie::CookieStore;
 use rustls::pki_types::ServerName;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
-/// reqwest's default policy follows this many redirects; one more is an error.
+/// Redirects followed within one exchange (reqwest's and browsers' count); one more is an error.
 const MAX_REDIRECTS: usize = 10;
 
 /// Why an exchange gave no usable response.
@@ -105,10 +106,17 @@ impl<'a> Request<'a> {
                 .map(|(name, value)| (name.as_str(), value.as_str()))
                 .chain(extra)
                 .collect(),
-            body: rendered.body.as_ref().map(|body| match body {
-                RenderedBody::Form(pairs) => Body::Form(pairs),
-                RenderedBody::Json(value) => Body::Json(value),
-            }),
+            body: rendered.body.as_ref().map(Body::of),
+        }
+    }
+}
+
+impl<'a> Body<'a> {
+    /// A scenario's rendered body, encoded as it says.
+    pub fn of(body: &'a RenderedBody) -> Self {
+        match body {
+            RenderedBody::Form(pairs) => Body::Form(pairs),
+            RenderedBody::Json(value) => Body::Json(value),
         }
     }
 }
@@ -249,22 +257,13 @@ impl Transport {
         })
     }
 
-    /// The TLS configuration every connection of the run starts from.
-    pub fn tls_config(&self) -> &Arc<rustls::ClientConfig> {
-        self.tls.config()
-    }
-
-    /// How long opening a connection (TCP and TLS) may take.
-    pub fn connect_timeout(&self) -> Duration {
-        self.connect_timeout
-    }
-
-    /// Sends `request` on the user's `connection`, follows redirects as reqwest's default policy
-    /// does, and reads the body up to the cap. Cookies come from and go to `jar` on every hop.
+    /// Sends `request` on the user's `connection`, follows redirects within its origin (up to ten,
+    /// a 301-303 turning into a body-less GET as browsers do), and reads the body up to the cap.
+    /// Cookies come from and go to `jar` on every hop. The one redirect policy of crossleak.
     pub async fn send(
         &self,
         connection: &mut Connection,
-        jar: Option<&dyn CookieStore>,
+        jar: Option<&Jar>,
         request: Request<'_>,
     ) -> Result<Response, WireError> {
         let started = Instant::now();
@@ -283,7 +282,7 @@ impl Transport {
     async fn follow(
         &self,
         connection: &mut Connection,
-        jar: Option<&dyn CookieStore>,
+        jar: Option<&Jar>,
         request: Request<'_>,
         started: Instant,
     ) -> Result<Response, WireError> {
@@ -293,30 +292,25 @@ impl Transport {
             mut headers,
             mut body,
         } = request;
-        let home = url.clone();
         let mut redirects = 0;
         loop {
-            let reply = if same_origin(&url, &home) {
-                self.exchange(connection, jar, &method, &url, &headers, body)
-                    .await?
-            } else {
-                // Another origin gets a connection of its own, closed after the hop; the user's
-                // stays with the user's origin.
-                let mut elsewhere = Connection::default();
-                self.exchange(&mut elsewhere, jar, &method, &url, &headers, body)
-                    .await?
-            };
+            let reply = self
+                .exchange(connection, jar, &method, &url, &headers, body)
+                .await?;
             let head_after = started.elapsed();
             if let Some(jar) = jar {
                 if reply.headers.contains_key(SET_COOKIE) {
-                    jar.set_cookies(&mut reply.headers.get_all(SET_COOKIE).iter(), &url);
+                    jar.store(&reply.headers, &url);
                 }
             }
             let next = matches!(reply.status, 301 | 302 | 303 | 307 | 308)
                 .then(|| reply.headers.get(LOCATION))
                 .flatten()
                 .and_then(|location| location.to_str().ok())
-                .and_then(|location| url.join(location).ok());
+                .and_then(|location| url.join(location).ok())
+                // Within the request's origin only: crossleak connects to its target (and its
+                // proxy) alone, so a redirect elsewhere is the answer, judged as it is.
+                .filter(|next| same_origin(next, &url));
             let Some(next) = next else {
                 return Ok(Response {
                     status: reply.status,
@@ -332,11 +326,6 @@ impl Transport {
                     "more than {MAX_REDIRECTS} redirects, the last to {next}"
                 )));
             }
-            if !matches!(next.scheme(), "http" | "https") {
-                return Err(WireError::Transport(format!(
-                    "a redirect to {next}, which is not HTTP"
-                )));
-            }
             redirects += 1;
             if matches!(reply.status, 301..=303) {
                 body = None;
@@ -344,21 +333,6 @@ impl Transport {
                 if method != Method::GET && method != Method::HEAD {
                     method = Method::GET;
                 }
-            }
-            if next.host_str() != url.host_str()
-                || next.port_or_known_default() != url.port_or_known_default()
-            {
-                // What reqwest strips before it follows a redirect to another host.
-                headers.retain(|(name, _)| {
-                    ![
-                        "authorization",
-                        "cookie",
-                        "proxy-authorization",
-                        "www-authenticate",
-                    ]
-                    .iter()
-                    .any(|sensitive| name.eq_ignore_ascii_case(sensitive))
-                });
             }
             url = next;
         }
@@ -369,13 +343,13 @@ impl Transport {
     async fn exchange(
         &self,
         connection: &mut Connection,
-        jar: Option<&dyn CookieStore>,
+        jar: Option<&Jar>,
         method: &Method,
         url: &Url,
         headers: &[(&str, &str)],
         body: Option<Body<'_>>,
     ) -> Result<Reply, WireError> {
-        let cookie = jar.and_then(|jar| jar.cookies(url));
+        let cookie = jar.and_then(|jar| jar.header(url));
         let proxy = self.proxies.for_url(url);
         let forward = proxy.filter(|_| url.scheme() == "http");
         let message = encode(method, url, headers, cookie.as_ref(), body, forward)?;

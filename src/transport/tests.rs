@@ -2,9 +2,8 @@
 
 use super::http1::chunk_size;
 use super::*;
+use http::HeaderValue;
 use proptest::prelude::*;
-use reqwest::cookie::Jar;
-use reqwest::header::HeaderValue;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::pin::Pin;
@@ -877,4 +876,22 @@ async fn a_proxy_that_refuses_the_tunnel_is_a_connect_error_with_its_status() {
     let error = transport.reach(&url).await.expect_err("refused");
     assert_eq!(error.cause(), ErrorCause::Connect);
     assert!(error.to_string().contains("407"), "{error}");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_the_answer_never_followed() {
+    let (url, seen) = serve(|_| {
+        (
+            "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:9/elsewhere\r\nContent-Length: 0\r\n\r\n"
+                .to_owned(),
+            false,
+        )
+    })
+    .await;
+    let response = transport(Duration::from_secs(5))
+        .send(&mut Connection::default(), None, get(&url, "/login"))
+        .await
+        .unwrap();
+    assert_eq!((response.status, response.url.path()), (302, "/login"));
+    assert_eq!(requests(&seen).len(), 1);
 }
