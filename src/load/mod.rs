@@ -339,7 +339,7 @@ pub async fn run(
     for scenario in journey::scenarios(&ctx, plan.users)? {
         attack = attack.register_scenario(scenario);
     }
-    // Goose would build a full reqwest client per user before the run; users send through their
+    // Goose would build a full HTTP client per user before the run; users send through their
     // own transport connection instead, so every goose user holds this one shared, unused client.
     let metrics = attack
         .set_client_builder_without_cookies(shared_placeholder)?

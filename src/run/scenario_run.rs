@@ -173,7 +173,7 @@ pub(crate) async fn resolve_target(
 fn allowed(scenario: &Scenario, url: &str, allow_remote: bool) -> Result<String, RunError> {
     let opted_in = allow_remote || scenario.target.allow_remote;
     let target = check_target(url, opted_in)?;
-    let host = reqwest::Url::parse(&target)
+    let host = url::Url::parse(&target)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();

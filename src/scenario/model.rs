@@ -218,7 +218,7 @@ pub struct Extraction {
 
 impl Extraction {
     /// The value this extraction takes from a response, if its pattern finds one.
-    pub fn take(&self, body: &[u8], headers: &reqwest::header::HeaderMap) -> Option<String> {
+    pub fn take(&self, body: &[u8], headers: &http::header::HeaderMap) -> Option<String> {
         let text = match &self.from {
             ExtractFrom::Body => String::from_utf8_lossy(body),
             ExtractFrom::Header(name) => Cow::Borrowed(

@@ -660,7 +660,7 @@ impl<'t> Validator<'t> {
 
     fn base_url(&mut self, url: &Text, allow_remote: bool, allowed: &[String]) -> Option<String> {
         let text = url.get_ref().trim();
-        let parsed = match reqwest::Url::parse(text) {
+        let parsed = match url::Url::parse(text) {
             Ok(p) => p,
             Err(e) => {
                 self.at(
