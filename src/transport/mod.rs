@@ -1,12 +1,14 @@
 //! How crossleak speaks to the target: one transport per run (TLS, timeouts, body cap), one
 //! connection per simulated user, driven inline in its task. A connection is never shared.
 
+mod canned;
 mod decode;
 mod http1;
 mod jar;
 mod proxy;
 mod tls;
 
+pub use canned::{read_canned, CannedRead};
 pub use jar::Jar;
 pub use proxy::ProxyError;
 pub use tls::{client_config, TlsError};

@@ -6,48 +6,14 @@ use http::HeaderValue;
 use proptest::prelude::*;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use std::pin::Pin;
 use std::sync::Mutex;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncReadExt, ReadBuf};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
 const CAP: usize = 1024;
 
-/// Hands its bytes out `step` at a time, as a slow network does.
-struct Trickle {
-    data: Vec<u8>,
-    at: usize,
-    step: usize,
-}
-
-impl AsyncRead for Trickle {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let n = self
-            .step
-            .min(self.data.len() - self.at)
-            .min(buf.remaining());
-        let at = self.at;
-        buf.put_slice(&self.data[at..at + n]);
-        self.at += n;
-        Poll::Ready(Ok(()))
-    }
-}
-
 fn read(bytes: &[u8], step: usize, head_only: bool, cap: usize) -> Result<Reply, Failure> {
-    let mut io = Trickle {
-        data: bytes.to_vec(),
-        at: 0,
-        step,
-    };
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(read_response(&mut io, head_only, cap))
+    super::canned::read_reply(bytes, &[step], head_only, cap)
 }
 
 /// Reads `bytes` whole and one byte at a time; both must agree.
