@@ -43,3 +43,52 @@ fn without_reuse(mut read: CannedRead) -> CannedRead {
     }
     read
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Responses a server may send, framed every way the reader knows, with bytes after them.
+    fn answer() -> impl Strategy<Value = Vec<u8>> {
+        let body = proptest::collection::vec(any::<u8>(), 0..300);
+        (
+            0usize..4,
+            body,
+            proptest::collection::vec(any::<u8>(), 0..40),
+        )
+            .prop_map(|(framing, body, after)| {
+                let mut bytes = match framing {
+                    0 => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()),
+                    1 => format!(
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+                        body.len()
+                    ),
+                    2 => "HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.0 200 OK\r\n\r\n".to_owned(),
+                    _ => "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\n"
+                        .to_owned(),
+                }
+                .into_bytes();
+                bytes.extend(&body);
+                if framing == 1 {
+                    bytes.extend(b"\r\n0\r\n\r\n");
+                }
+                bytes.extend(after);
+                bytes
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_cuts_of_a_framed_answer_read_the_same(
+            flags in any::<u8>(),
+            sizes in proptest::collection::vec(any::<u8>(), 0..16),
+            answer in answer(),
+        ) {
+            let mut data = vec![flags, sizes.len() as u8];
+            data.extend(&sizes);
+            data.extend(answer);
+            response_reader(&data);
+        }
+    }
+}
