@@ -1,5 +1,5 @@
-//! How crossleak speaks to the target: one transport per run (TLS, timeouts, body cap), one
-//! connection per simulated user, driven inline in its task. A connection is never shared.
+//! How crossleak speaks to the target: one transport per run (TLS, proxies, timeouts, the cap),
+//! one connection per simulated user, driven inline in its task. A connection is never shared.
 
 mod canned;
 mod decode;

@@ -170,3 +170,69 @@ impl ServerCertVerifier for AnyCertificate {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ClientAuth;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tls")
+            .join(name)
+    }
+
+    fn refused(tls: Tls) -> String {
+        client_config(&tls, false)
+            .map(drop)
+            .expect_err("a configuration that cannot be built")
+            .to_string()
+    }
+
+    #[test]
+    fn a_ca_file_and_a_client_identity_build_one_configuration() {
+        let tls = Tls {
+            ca_file: Some(fixture("ca.crt")),
+            client_auth: Some(ClientAuth {
+                cert: fixture("client.crt"),
+                key: fixture("client.key"),
+            }),
+            ..Tls::default()
+        };
+        let config = client_config(&tls, false).unwrap();
+        assert!(config.client_auth_cert_resolver.has_certs());
+        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused_naming_the_file() {
+        let text = refused(Tls {
+            ca_file: Some(fixture("client.key")),
+            ..Tls::default()
+        });
+        assert!(
+            text.contains("client.key") && text.contains("no certificate"),
+            "{text}"
+        );
+        let missing = refused(Tls {
+            ca_file: Some(fixture("absent.pem")),
+            ..Tls::default()
+        });
+        assert!(missing.contains("absent.pem"), "{missing}");
+    }
+
+    #[test]
+    fn a_key_that_is_not_the_certificates_is_refused_naming_both_files() {
+        let text = refused(Tls {
+            client_auth: Some(ClientAuth {
+                cert: fixture("client.crt"),
+                key: fixture("server.key"),
+            }),
+            ..Tls::default()
+        });
+        assert!(
+            text.contains("client.crt") && text.contains("server.key"),
+            "{text}"
+        );
+    }
+}
