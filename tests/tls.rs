@@ -1,6 +1,7 @@
 //! `crossleak run` against the demo portal behind TLS with a private CA, as a staging portal is:
 //! clean with `[target.tls] ca_file`, unreachable (exit 3, the certificate named) without it, and
-//! mutual TLS with `client_cert` and `client_key`. Certificates: tests/fixtures/tls/.
+//! mutual TLS with `client_cert` and `client_key`, and through a `CONNECT` proxy. Certificates:
+//! tests/fixtures/tls/.
 
 mod common;
 
@@ -14,8 +15,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
@@ -97,11 +100,13 @@ async fn serve_https(client_ca: bool) -> String {
 
 /// The demo scenario pointed at `base_url`, with `tls` as its `[target.tls]` table.
 fn scenario(base_url: &str, tls: &str) -> Scenario {
+    scenario_with(&format!("base_url = \"{base_url}\""), tls)
+}
+
+/// The demo scenario with `target` in place of its embedded portal and `tls` as `[target.tls]`.
+fn scenario_with(target: &str, tls: &str) -> Scenario {
     let text = DEMO_SCENARIO
-        .replace(
-            "embedded = true\nfaults = []\n",
-            &format!("base_url = \"{base_url}\"\n"),
-        )
+        .replace("embedded = true\nfaults = []\n", &format!("{target}\n"))
         .replace(
             "\n[population]\n",
             &format!("\n[target.tls]\n{tls}\n[population]\n"),
@@ -196,4 +201,58 @@ async fn without_client_cert_a_mutual_tls_portal_is_never_reported_clean() {
     let summary = &result.summary;
     assert_ne!(summary.status, Status::Clean, "{}", summary.reason);
     assert_eq!(summary.checked_responses, 0);
+}
+
+/// A loopback proxy that only tunnels: it reads `CONNECT host:port`, answers 200, relays the
+/// bytes both ways, and counts the tunnels it opened.
+async fn serve_connect_proxy() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let tunnels = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&tunnels);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let counted = Arc::clone(&counted);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                while !head.ends_with(b"\r\n\r\n") {
+                    let mut byte = [0u8; 1];
+                    if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let Some(authority) = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|r| r.split(' ').next())
+                else {
+                    return;
+                };
+                let Ok(mut upstream) = TcpStream::connect(authority).await else {
+                    return;
+                };
+                counted.fetch_add(1, Ordering::Relaxed);
+                if client
+                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                    .await
+                    .is_ok()
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    (url, tunnels)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_through_a_proxy_tunnels_every_connection_and_is_clean() {
+    let base_url = serve_https(false).await;
+    let (proxy, tunnels) = serve_connect_proxy().await;
+    let target = format!("base_url = \"{base_url}\"\nproxy = \"{proxy}\"");
+    let result = run(scenario_with(&target, &pem_keys(&[("ca_file", "ca.crt")]))).await;
+    assert_clean(&result);
+    // The reachability check, then at least one kept connection per user.
+    assert!(tunnels.load(Ordering::Relaxed) > 6, "{tunnels:?}");
 }
