@@ -50,6 +50,12 @@ fn nir_parse_regressions_stay_fixed() {
 }
 
 #[test]
+fn response_reader_regressions_stay_fixed() {
+    let replayed = replay("response_reader", crossleak::fuzzing::response_reader);
+    assert!(replayed > 0, "no regression input replayed");
+}
+
+#[test]
 fn login_request_regressions_stay_fixed() {
     let fixture = LoginFixture::new();
     let cases: Vec<(String, LoginRequest)> = cases("login_request");

@@ -5,12 +5,14 @@ mod inprocess;
 mod login;
 mod mutate;
 pub mod network;
+mod response;
 
 pub use inprocess::{form_decode, form_encode, Answer, InProcessPortal, NoAnswer, Outgoing};
 pub use login::{
     identifier_collision, Checked, IdentityPair, LoginFailure, LoginFixture, LoginRequest,
 };
 pub use mutate::{designates, normalize, IdentifierKind, Mutation};
+pub use response::{response_reader, MAX_RESPONSE_INPUT};
 
 use crate::identifiers::{Iban, Nir, NirBody, NirParts, NumeroAllocataire, Place};
 use crate::load::Watchlist;

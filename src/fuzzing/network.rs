@@ -5,7 +5,8 @@
 //! Every attempt is one beneficiary logging in with one [`Mutation`] of its own identifier (or
 //! its own identifier and a wrong password), in a fresh cookie jar: the flow's steps rendered with
 //! the mutated value in place of `{{nir}}`, `{{nir13}}` or `{{numero_allocataire}}`, values a step
-//! extracts (a CSRF token) passed to the next, redirects followed by hand. Then:
+//! extracts (a CSRF token) passed to the next, redirects followed within the target's origin by
+//! the run's transport, as for the load users. Then:
 //! - the landing page, and the scenario's first page read in that session, go through the same
 //!   check as a load run's responses: another beneficiary's data there is a violation (the login
 //!   opened an account other than the identifier owner's), no identity where one is due a wrong
@@ -21,7 +22,9 @@ use crate::findings::{
     AccountRef, Collector, Finding, FindingKind, FindingSink, Masking, RequestEvidence,
     ResponseEvidence,
 };
-use crate::load::{check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist};
+use crate::load::{
+    check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist, DEFAULT_MAX_BODY_BYTES,
+};
 use crate::outcome::Status;
 use crate::population::{Beneficiary, OwnerId, Population};
 use crate::report::{self, PhaseSpan, RunFacts, Sample, ScenarioInfo, Summary, Timeline};
@@ -30,19 +33,20 @@ use crate::scenario::{
     beneficiary_value, LoadedPopulation, LoginFlow, Logout, Page, PopulationSource, RenderedBody,
     Request, Scenario, SessionCarrier,
 };
+use crate::transport::{self as wire, Connection, Jar, Settings, Transport};
+use http::header::HeaderMap;
+use http::Method;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use url::Url;
 
 /// Mutated attempts per beneficiary and flow, after its baseline.
 const MUTATIONS_PER_LOGIN: usize = 6;
-/// Redirects followed after one request.
-const MAX_REDIRECTS: usize = 5;
 /// The longest wait between two requests, whatever `--rate` says.
 const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 /// The longest run, whatever `--duration` says: a year.
@@ -258,7 +262,7 @@ struct Landing {
 
 impl Landing {
     fn path(&self) -> String {
-        reqwest::Url::parse(&self.url)
+        Url::parse(&self.url)
             .map(|u| u.path().to_owned())
             .unwrap_or_default()
     }
@@ -277,7 +281,7 @@ enum Broke {
 /// Everything an attempt needs, shared by all of them.
 struct Fuzzer<'a> {
     target: &'a str,
-    client: reqwest::Client,
+    transport: &'a Transport,
     population: &'a Population,
     watch: &'a Watchlist,
     sink: &'a FindingSink,
@@ -290,126 +294,60 @@ struct Fuzzer<'a> {
     pace: Pace,
 }
 
-/// One attempt's cookie jar: name and value, in the order set.
+/// One attempt's browser: its own cookie jar and connection, shared with no other attempt.
 #[derive(Default)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn store(&mut self, headers: &HeaderMap) {
-        for value in headers.get_all(SET_COOKIE) {
-            let Ok(text) = value.to_str() else { continue };
-            let Some((name, rest)) = text.split(';').next().and_then(|p| p.split_once('=')) else {
-                continue;
-            };
-            let (name, rest) = (name.trim().to_owned(), rest.trim().to_owned());
-            let expired = text
-                .split(';')
-                .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
-            self.0.retain(|(n, _)| *n != name);
-            if !expired && !rest.is_empty() {
-                self.0.push((name, rest));
-            }
-        }
-    }
-
-    fn header(&self) -> Option<String> {
-        (!self.0.is_empty()).then(|| {
-            self.0
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-    }
+struct Device {
+    jar: Jar,
+    connection: Connection,
 }
 
 impl Fuzzer<'_> {
-    /// Sends one rendered request in `jar` (plus `extra` headers), follows redirects, and reads
-    /// the final response whole.
+    /// Sends one rendered request from `device` (its jar, its connection), redirects within the
+    /// target followed, and reads the final response up to the scan cap.
     async fn send(
         &mut self,
         method: &str,
         path: &str,
         headers: &[(String, String)],
         body: Option<&RenderedBody>,
-        jar: &mut Jar,
+        device: &mut Device,
     ) -> Result<Landing, Broke> {
-        let mut url = format!("{}{path}", self.target);
-        let mut method =
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut body = body;
+        let url = Url::parse(&format!("{}{path}", self.target))
+            .map_err(|_| Broke::Transport(ErrorCause::Transport))?;
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
         let authorization = headers
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
-        for _ in 0..=MAX_REDIRECTS {
-            self.pace.wait().await;
-            self.counters.request();
-            let mut builder = self.client.request(method.clone(), &url);
-            for (name, value) in headers {
-                if let (Ok(name), Ok(value)) = (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(value),
-                ) {
-                    builder = builder.header(name, value);
-                }
-            }
-            if let Some(cookies) = jar.header() {
-                builder = builder.header(COOKIE, cookies);
-            }
-            builder = match body {
-                Some(RenderedBody::Form(pairs)) => builder.form(pairs),
-                Some(RenderedBody::Json(value)) => builder.json(value),
-                None => builder,
-            };
-            let response = builder
-                .send()
-                .await
-                .map_err(|e| Broke::Transport(ErrorCause::of(&e)))?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let final_url = response.url().to_string();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| Broke::Transport(ErrorCause::of(&e)))?;
-            jar.store(&headers);
-            let landing = Landing {
-                status,
-                authorization,
-                url: final_url,
-                headers,
-                body: bytes.to_vec(),
-            };
-            if status >= 500 {
-                return Err(Broke::ServerError {
-                    request: format!("{method} {url}"),
-                    landing,
-                });
-            }
-            // Only redirects to the target itself are followed: another host was never allowed,
-            // and the jar and bearer header must not travel there. Such a 3xx is judged as is.
-            let origin = reqwest::Url::parse(self.target).map(|u| u.origin()).ok();
-            let next = (300..400).contains(&status).then(|| {
-                landing
-                    .headers
-                    .get(LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| reqwest::Url::parse(&landing.url).ok()?.join(l).ok())
-                    .filter(|next| Some(next.origin()) == origin)
+        self.pace.wait().await;
+        self.counters.request();
+        let request = wire::Request {
+            method: method.clone(),
+            url: url.clone(),
+            headers: headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect(),
+            body: body.map(wire::Body::of),
+        };
+        let response = self
+            .transport
+            .send(&mut device.connection, Some(&device.jar), request)
+            .await
+            .map_err(|e| Broke::Transport(e.cause()))?;
+        let landing = Landing {
+            status: response.status,
+            authorization,
+            url: response.url.to_string(),
+            headers: response.headers,
+            body: response.body,
+        };
+        if landing.status >= 500 {
+            return Err(Broke::ServerError {
+                request: format!("{method} {url}"),
+                landing,
             });
-            match next.flatten() {
-                Some(location) => {
-                    url = location.to_string();
-                    // 307 and 308 repeat the request as it was; the others become a GET.
-                    if status != 307 && status != 308 {
-                        method = reqwest::Method::GET;
-                        body = None;
-                    }
-                }
-                None => return Ok(landing),
-            }
         }
-        Err(Broke::Transport(ErrorCause::Transport))
+        Ok(landing)
     }
 
     /// Plays one attempt and sends what it finds to the collector.
@@ -439,7 +377,7 @@ impl Fuzzer<'_> {
                 attempt.password.label()
             }
         );
-        let mut jar = Jar::default();
+        let mut device = Device::default();
         let mut extracted: Vec<(String, String)> = Vec::new();
         let mut landing = None;
         let mut login_request = (String::new(), String::new());
@@ -469,7 +407,7 @@ impl Fuzzer<'_> {
                     &rendered.path,
                     &rendered.headers,
                     rendered.body.as_ref(),
-                    &mut jar,
+                    &mut device,
                 )
                 .await;
             let answer = match answer {
@@ -524,7 +462,7 @@ impl Fuzzer<'_> {
         let pages = self.pages;
         if let Some(page) = pages.iter().find(|p| p.read_by(&flow.name)) {
             match self
-                .send_in_session(&page.request, owner, &session_headers, &mut jar)
+                .send_in_session(&page.request, owner, &session_headers, &mut device)
                 .await
             {
                 Some(Ok(read)) => {
@@ -554,7 +492,7 @@ impl Fuzzer<'_> {
         if let Some(logout) = self.logout {
             for step in &logout.steps {
                 let _ = self
-                    .send_in_session(&step.request, owner, &session_headers, &mut jar)
+                    .send_in_session(&step.request, owner, &session_headers, &mut device)
                     .await;
             }
         }
@@ -567,7 +505,7 @@ impl Fuzzer<'_> {
         request: &Request,
         owner: &Beneficiary,
         session_headers: &[(String, String)],
-        jar: &mut Jar,
+        device: &mut Device,
     ) -> Option<Result<Landing, Broke>> {
         let rendered = request
             .render(&|v: &str| beneficiary_value(owner, v).map(Cow::Owned))
@@ -580,7 +518,7 @@ impl Fuzzer<'_> {
                 &rendered.path,
                 &headers,
                 rendered.body.as_ref(),
-                jar,
+                device,
             )
             .await,
         )
@@ -878,34 +816,27 @@ async fn fuzz(
     let attempts = plan(&population, flows.len(), options.seed, options.max_attempts);
     let mut interrupted_by = None;
     let mut aborted = None;
-    let reached = crate::run::reachable(target, timeout).await;
+    let transport = Transport::for_run(
+        &Settings::of(&scenario.target),
+        target,
+        timeout,
+        DEFAULT_MAX_BODY_BYTES,
+    )?;
+    let reached = crate::run::reachable(&transport, target).await;
     let mut made = 0usize;
     let mut baselines = 0usize;
-    if reached {
+    if reached.is_ok() {
         for phase in &scenario.phases {
-            if let Err(reason) = crate::run::phase_actions(target, phase, timeout).await {
+            if let Err(reason) = crate::run::phase_actions(&transport, target, phase).await {
                 aborted = Some(reason);
                 break;
             }
         }
     }
-    if reached && aborted.is_none() {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(scenario.target.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!(
-                "crossleak/",
-                env!("CARGO_PKG_VERSION"),
-                " fuzz-login"
-            ))
-            .danger_accept_invalid_certs(scenario.target.tls.accept_invalid_certs)
-            .no_proxy()
-            .build()
-            .map_err(|e| RunError::Usage(format!("cannot build the HTTP client: {e}")))?;
+    if reached.is_ok() && aborted.is_none() {
         let mut fuzzer = Fuzzer {
             target,
-            client,
+            transport: &transport,
             population: &population,
             watch: &watch,
             sink: &sink,
@@ -951,7 +882,7 @@ async fn fuzz(
     let snapshot = counters.snapshot();
     let finished_at = chrono::Utc::now();
     let end_secs = started.elapsed().as_secs_f64();
-    let timeline = reached.then(|| Timeline {
+    let timeline = reached.is_ok().then(|| Timeline {
         samples: vec![
             Sample {
                 at_secs: 0.0,
@@ -1013,12 +944,10 @@ async fn fuzz(
             summary.reason = reason;
         }
     }
-    if !reached {
+    if let Err(reason) = reached {
         summary.status = Status::Unreachable;
         summary.exit_code = Status::Unreachable.exit_code();
-        summary.reason = format!(
-            "nothing accepted a connection on {target} within {timeout:?}: start the target or fix --target"
-        );
+        summary.reason = reason;
     } else if summary.status == Status::Clean {
         summary.reason = format!(
             "{made} login attempts ({baselines} unmutated), {} responses checked: every login opened only its identifier owner's account, none without its password",
@@ -1062,19 +991,5 @@ mod tests {
             .iter()
             .zip(&again)
             .all(|(a, b)| a.owner == b.owner && a.mutation == b.mutation));
-    }
-
-    #[test]
-    fn the_jar_keeps_the_last_value_and_forgets_expired_cookies() {
-        let mut jar = Jar::default();
-        let mut headers = HeaderMap::new();
-        headers.append(SET_COOKIE, HeaderValue::from_static("a=1; Path=/"));
-        headers.append(SET_COOKIE, HeaderValue::from_static("b=2; HttpOnly"));
-        jar.store(&headers);
-        let mut headers = HeaderMap::new();
-        headers.append(SET_COOKIE, HeaderValue::from_static("a=; Max-Age=0"));
-        headers.append(SET_COOKIE, HeaderValue::from_static("b=3"));
-        jar.store(&headers);
-        assert_eq!(jar.header().as_deref(), Some("b=3"));
     }
 }

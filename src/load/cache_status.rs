@@ -1,7 +1,7 @@
 //! What response headers say about shared caches: which headers are a cache's own evidence, whether
 //! a cache served the response, and whether RFC 9111 lets a shared cache store it. The one place that decides.
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 
 /// Headers caches and CDNs set to say what they did (nginx, Varnish, Cloudflare, Fastly, Akamai,
 /// RFC 9211 `Cache-Status`, `Age`, `Via`): always kept in a finding's evidence.

@@ -9,7 +9,7 @@ use crate::findings::{
 use crate::oracle::{Location, Sighting, Verdict};
 use crate::population::OwnerId;
 use crate::scenario::Owners;
-use reqwest::header::HeaderMap;
+use http::header::HeaderMap;
 use std::collections::BTreeMap;
 
 /// Headers shown in evidence whatever they carry: the ones that explain a leak, besides every
@@ -493,7 +493,7 @@ mod tests {
     use super::tests_support::{page_of, world};
     use super::*;
     use crate::population::{Field, Population};
-    use reqwest::header::{HeaderValue, CACHE_CONTROL, SET_COOKIE};
+    use http::header::{HeaderValue, CACHE_CONTROL, SET_COOKIE};
 
     fn run_check(
         population: &Population,
@@ -791,7 +791,7 @@ mod tests {
 mod audit_tests {
     use super::tests_support::*;
     use super::*;
-    use reqwest::header::HeaderValue;
+    use http::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

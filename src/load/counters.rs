@@ -11,10 +11,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub enum ErrorCause {
     /// Connection refused or reset before a response.
     Connect,
+    /// The TLS handshake failed: most often a certificate crossleak was not told to trust.
+    Tls,
     /// No response within the request timeout.
     Timeout,
     /// The response body could not be read whole.
     Body,
+    /// The body came in an encoding crossleak cannot decode, or did not decode: never scanned.
+    Encoding,
+    /// A request that must not go twice (POST, PATCH) met a kept-alive connection that closed
+    /// before answering: it may have reached the server, so it was not sent again.
+    NotResent,
     /// A 5xx answer.
     ServerError,
     /// Any other transport failure.
@@ -26,10 +33,13 @@ pub enum ErrorCause {
 }
 
 impl ErrorCause {
-    const ALL: [ErrorCause; 6] = [
+    const ALL: [ErrorCause; 9] = [
         Self::Connect,
+        Self::Tls,
         Self::Timeout,
         Self::Body,
+        Self::Encoding,
+        Self::NotResent,
         Self::ServerError,
         Self::Transport,
         Self::LogoutFailed,
@@ -38,23 +48,14 @@ impl ErrorCause {
     pub fn name(self) -> &'static str {
         match self {
             Self::Connect => "connect",
+            Self::Tls => "tls",
             Self::Timeout => "timeout",
             Self::Body => "body",
+            Self::Encoding => "encoding",
+            Self::NotResent => "not_resent",
             Self::ServerError => "server_error",
             Self::Transport => "transport",
             Self::LogoutFailed => "logout_failed",
-        }
-    }
-
-    pub fn of(error: &reqwest::Error) -> Self {
-        if error.is_timeout() {
-            Self::Timeout
-        } else if error.is_connect() {
-            Self::Connect
-        } else if error.is_body() || error.is_decode() {
-            Self::Body
-        } else {
-            Self::Transport
         }
     }
 }

@@ -6,17 +6,15 @@ use super::cache_status;
 use super::check::{check, json_mismatch, session_finding, CheckContext, Exchange, SessionEvent};
 use super::counters::ErrorCause;
 use super::tokens::cookie_value;
-use super::wire::{self, Connection};
 use super::LoadContext;
 use crate::findings::FindingKind;
 use crate::population::OwnerId;
 use crate::scenario::{
-    LoginFlow, Logout, Method, Owners, Phase, RenderedBody, RenderedRequest, Request,
-    SessionCarrier,
+    LoginFlow, Logout, Method, Owners, Phase, RenderedRequest, Request, SessionCarrier,
 };
+use crate::transport::{self as wire, Connection, Jar};
 use goose::prelude::*;
-use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{HeaderMap, COOKIE};
+use http::header::{HeaderMap, COOKIE};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -266,7 +264,7 @@ fn session_token(ctx: &LoadContext, visitor: &Visitor, user: &GooseUser) -> Opti
     match &ctx.site.flows.get(visitor.flow)?.session {
         SessionCarrier::Bearer { .. } => visitor.bearer.clone(),
         SessionCarrier::Cookie { name } => {
-            let header = visitor.jar.cookies(&user.base_url)?;
+            let header = visitor.jar.header(&user.base_url)?;
             cookie_value(header.to_str().ok()?, name)
         }
     }
@@ -559,7 +557,7 @@ async fn cancel_one(user: &mut GooseUser, ctx: &LoadContext, visitor: &Visitor, 
     };
     let token = bearer_header(ctx, Some(visitor));
     let request = wire::Request {
-        method: reqwest::Method::GET,
+        method: http::Method::GET,
         url,
         headers: token
             .iter()
@@ -852,20 +850,23 @@ async fn second_device_login(
     flow: &LoginFlow,
     own: Own<'_>,
 ) -> Option<String> {
-    let jar = Arc::new(Jar::default());
-    let client = ctx
-        .client_builder()
-        .cookie_provider(Arc::clone(&jar))
-        .build()
-        .ok()?;
+    // Its own jar and connection: nothing of the first device's session goes with it.
+    let jar = Jar::default();
+    let mut connection = Connection::default();
     let mut extracted: Vec<(String, String)> = Vec::new();
     let mut last_body = Vec::new();
     for step in &flow.steps {
         let rendered = render(&step.request, own, &visitor.password, &extracted)?;
-        let response = send(&client, user, &rendered, None).await.ok()?;
+        let url = user.build_url(&rendered.path).ok()?.parse().ok()?;
+        let request = wire::Request::rendered(&rendered, url, None);
+        let response = ctx
+            .transport
+            .send(&mut connection, Some(&jar), request)
+            .await
+            .ok()?;
         ctx.counters.request();
-        let headers = response.headers().clone();
-        last_body = response.bytes().await.ok()?.to_vec();
+        let headers = response.headers;
+        last_body = response.body;
         for extraction in &step.extract {
             let text = match &extraction.from {
                 crate::scenario::ExtractFrom::Body => {
@@ -884,7 +885,7 @@ async fn second_device_login(
     }
     match &flow.session {
         SessionCarrier::Cookie { name } => {
-            let header = jar.cookies(&user.base_url)?;
+            let header = jar.header(&user.base_url)?;
             cookie_value(header.to_str().ok()?, name)
         }
         SessionCarrier::Bearer { json_pointer, .. } => {
@@ -892,29 +893,6 @@ async fn second_device_login(
             json.pointer(json_pointer)?.as_str().map(str::to_owned)
         }
     }
-}
-
-/// Sends a rendered request with a plain reqwest client (outside goose's metrics).
-async fn send(
-    client: &reqwest::Client,
-    user: &GooseUser,
-    rendered: &RenderedRequest,
-    token: Option<(String, String)>,
-) -> Result<reqwest::Response, reqwest::Error> {
-    let url = user.build_url(&rendered.path).unwrap_or_default();
-    let mut builder = client.request(reqwest_method(rendered.method), url);
-    for (name, value) in &rendered.headers {
-        builder = builder.header(name, value);
-    }
-    if let Some((name, value)) = token {
-        builder = builder.header(name, value);
-    }
-    builder = match &rendered.body {
-        Some(RenderedBody::Form(pairs)) => builder.form(pairs),
-        Some(RenderedBody::Json(value)) => builder.json(value),
-        None => builder,
-    };
-    builder.send().await
 }
 
 /// Sends `token` again on the first page; if the page still shows the owner's file, the session
@@ -1052,16 +1030,6 @@ struct Outgoing<'a> {
     refusal_expected: bool,
 }
 
-fn reqwest_method(method: Method) -> reqwest::Method {
-    match method {
-        Method::Get => reqwest::Method::GET,
-        Method::Post => reqwest::Method::POST,
-        Method::Put => reqwest::Method::PUT,
-        Method::Patch => reqwest::Method::PATCH,
-        Method::Delete => reqwest::Method::DELETE,
-    }
-}
-
 fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
@@ -1083,30 +1051,20 @@ async fn exchange(
         .token
         .clone()
         .or_else(|| bearer_header(ctx, visitor));
-    let mut headers: Vec<(&str, &str)> = rendered
+    let authorization = rendered
         .headers
         .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    if let Some((name, value)) = &token {
-        headers.push((name, value));
-    }
-    let authorization = headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
-    let outgoing = wire::Request {
-        method: reqwest_method(rendered.method),
-        url: url.clone(),
-        headers,
-        body: rendered.body.as_ref().map(|body| match body {
-            RenderedBody::Form(pairs) => wire::Body::Form(pairs),
-            RenderedBody::Json(value) => wire::Body::Json(value),
-        }),
-    };
+        .map(|(name, _)| name.as_str())
+        .chain(token.as_ref().map(|(name, _)| name.as_str()))
+        .any(|name| name.eq_ignore_ascii_case("authorization"));
+    let extra = token
+        .as_ref()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    let outgoing = wire::Request::rendered(rendered, url.clone(), extra);
     let method = rendered.method.as_str();
     let started = std::time::Instant::now();
     let mut connection = take_connection(user);
-    let jar = visitor.map(|v| &*v.jar as &dyn CookieStore);
+    let jar = visitor.map(|v| &*v.jar);
     let sent = ctx.transport.send(&mut connection, jar, outgoing).await;
     put_connection(user, connection);
     ctx.counters.request();

@@ -11,7 +11,6 @@ mod shard;
 mod site;
 mod tokens;
 mod watch;
-mod wire;
 
 pub use check::{cache_audit, check, CheckContext, Exchange};
 pub use counters::{Counters, CountersSnapshot, ErrorCause};
@@ -23,6 +22,7 @@ pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
 use crate::scenario::{ramp_time, Method, Owners, Phase};
+use crate::transport::Transport;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use std::path::PathBuf;
@@ -119,10 +119,8 @@ pub struct LoadContext {
     pub started: Instant,
     pub request_timeout: Duration,
     pub think_time: Option<(Duration, Duration)>,
-    /// The TLS configuration every user's connection and client starts from (see [`shared_tls`]).
-    tls: Arc<rustls::ClientConfig>,
     /// How users send their requests: each on its own connection, with these timeouts and cap.
-    transport: wire::Transport,
+    transport: Transport,
     pub behaviours: Behaviours,
     /// One crowd gate per step: the login, then each page.
     gates: Vec<Gate>,
@@ -147,7 +145,8 @@ pub struct LoadSetup {
     pub phase: Phase,
     pub request_timeout: Duration,
     pub think_time: Option<(Duration, Duration)>,
-    pub plain_http: bool,
+    /// How the users' requests reach the target, built once for the run.
+    pub transport: Transport,
     pub behaviours: Behaviours,
     pub shard: Shard,
 }
@@ -178,8 +177,6 @@ impl LoadContext {
             Vec::new()
         };
         let observed_paths = literal.iter().chain(&probe_paths).cloned().collect();
-        // Built once: every user's connection holds the same configuration.
-        let tls = Arc::new(shared_tls(setup.plain_http)?);
         Ok(LoadContext {
             site: setup.site,
             population: setup.population,
@@ -192,13 +189,7 @@ impl LoadContext {
             started: Instant::now(),
             request_timeout: setup.request_timeout,
             think_time: setup.think_time,
-            transport: wire::Transport::new(
-                Arc::clone(&tls),
-                connect_timeout(setup.request_timeout),
-                setup.request_timeout,
-                DEFAULT_MAX_BODY_BYTES,
-            ),
-            tls,
+            transport: setup.transport,
             behaviours: setup.behaviours,
             gates,
             tokens: tokens::TokenRegistry::default(),
@@ -252,54 +243,10 @@ impl LoadContext {
         reads % every == 0
     }
 
-    /// A second device's client (its own cookie jar and pool), for the rare paths that log a user
-    /// in twice; the same timeouts and TLS configuration as the users' connections.
-    fn client_builder(&self) -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
-            .timeout(self.request_timeout)
-            .connect_timeout(connect_timeout(self.request_timeout))
-            .user_agent(concat!("crossleak/", env!("CARGO_PKG_VERSION")))
-            .no_proxy()
-            .tls_backend_preconfigured((*self.tls).clone())
+    /// How this run's requests reach the target.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
-}
-
-/// A connection that takes longer than this to open will not do better later.
-fn connect_timeout(request_timeout: Duration) -> Duration {
-    request_timeout.min(Duration::from_secs(5))
-}
-
-/// The TLS configuration each user's client copies, built once per run.
-///
-/// Left to itself, reqwest builds one per client: the platform's root certificates (about
-/// 100 KB and 3 ms per client) and a TLS session cache of 256 entries (about 15 KB per client,
-/// even for a plain-HTTP target). Here the certificate verifier is built once and shared (the
-/// roots are read-only), a plain-HTTP target gets none, and session resumption is off, so no
-/// user's TLS session is ever offered by another and a user's connections stay its own. A user
-/// keeps its connection alive, so it pays one full handshake per connection, as a new browser
-/// would.
-fn shared_tls(plain_http: bool) -> Result<rustls::ClientConfig, LoadError> {
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| LoadError::Tls(e.to_string()))?;
-    let mut config = if plain_http {
-        builder
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth()
-    } else {
-        let verifier = rustls_platform_verifier::Verifier::new(provider)
-            .map_err(|e| LoadError::Tls(e.to_string()))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth()
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config.resumption = rustls::client::Resumption::disabled();
-    Ok(config)
 }
 
 /// What goose measured, reduced to what crossleak reports.
@@ -379,10 +326,6 @@ pub enum LoadError {
     Goose(#[from] GooseError),
     #[error(transparent)]
     Shard(#[from] ShardError),
-    #[error(
-        "cannot set up TLS for the users' clients: {0}; check the platform's certificate store"
-    )]
-    Tls(String),
 }
 
 /// Runs the load against `base_url` and returns goose's figures when every user has stopped.
@@ -415,8 +358,8 @@ pub async fn run(
     for scenario in journey::scenarios(&ctx, plan.users)? {
         attack = attack.register_scenario(scenario);
     }
-    // Goose would build a full reqwest client per user before the run; users send through their
-    // own `wire` connection instead, so every goose user holds this one shared, unused client.
+    // Goose would build a full HTTP client per user before the run; users send through their
+    // own transport connection instead, so every goose user holds this one shared, unused client.
     let metrics = attack
         .set_client_builder_without_cookies(shared_placeholder)?
         .execute()

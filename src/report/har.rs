@@ -54,7 +54,7 @@ fn entry(finding: &Finding) -> Value {
         .collect();
     let mime = super::header(finding, "content-type").unwrap_or("text/plain");
     let status = finding.response.status;
-    let status_text = reqwest::StatusCode::from_u16(status)
+    let status_text = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
@@ -116,7 +116,7 @@ fn cookie(header: &str) -> Option<Value> {
 }
 
 fn query_string(url: &str) -> Vec<Value> {
-    let Ok(url) = reqwest::Url::parse(url) else {
+    let Ok(url) = url::Url::parse(url) else {
         return Vec::new();
     };
     url.query_pairs()

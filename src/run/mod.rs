@@ -18,10 +18,10 @@ use crate::load::{
 use crate::oracle::OracleError;
 use crate::outcome::Status;
 use crate::report::{self, Progress, RunFacts, Sampler, ScenarioInfo, Summary};
-use crate::scenario::{Owners, Phase, RenderedBody, Thresholds};
+use crate::scenario::{Owners, Phase, Thresholds};
+use crate::transport::{self, Connection, Transport};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Everything a run needs, validated.
 pub struct RunSpec {
@@ -39,6 +39,9 @@ pub struct RunSpec {
     pub phases: Vec<Phase>,
     /// The load's shape; `users` and `duration` are the largest phase's users and the total.
     pub plan: LoadPlan,
+    /// How connections to the target are opened: the scenario's `[target.tls]`, `proxy` and
+    /// `connect_timeout`.
+    pub connecting: transport::Settings,
     pub behaviours: Behaviours,
     /// This runner's slice of the population (the whole of it unless sharded).
     pub shard: Shard,
@@ -72,6 +75,8 @@ pub enum RunError {
     Findings(#[from] CollectorError),
     #[error(transparent)]
     Load(#[from] load::LoadError),
+    #[error(transparent)]
+    Transport(#[from] transport::SetupError),
     #[error("{0}")]
     Usage(String),
     #[error("the demo portal could not start: {0}")]
@@ -115,7 +120,13 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
     let watch = Arc::new(Watchlist::of(spec.population.as_ref(), &written)?);
     let (collector, sink) = Collector::start(&dir.join("findings.jsonl"))?;
     let started_at = chrono::Utc::now();
-    let plain_http = spec.target.starts_with("http://");
+    // Built once for the run: every user's connection starts from its TLS configuration.
+    let transport = Transport::for_run(
+        &spec.connecting,
+        &spec.target,
+        spec.plan.request_timeout,
+        load::DEFAULT_MAX_BODY_BYTES,
+    )?;
     let first = spec
         .phases
         .first()
@@ -131,12 +142,13 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         phase: first.clone(),
         request_timeout: spec.plan.request_timeout,
         think_time: spec.plan.think_time,
-        plain_http,
+        transport,
         behaviours: spec.behaviours,
         shard: spec.shard,
     })?);
     let (mut timeline, mut interrupted_by, mut aborted) = (None, None, None);
-    let goose = if reachable(&spec.target, spec.plan.request_timeout).await {
+    let reached = reachable(ctx.transport(), &spec.target).await;
+    let goose = if reached.is_ok() {
         let progress = Progress::start(Arc::clone(&ctx), spec.plan.duration, spec.quiet);
         let sampler = Sampler::start(Arc::clone(&ctx), started_at, &first.name);
         let watch = interrupt::InterruptWatch::start();
@@ -146,8 +158,7 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
                 ctx.begin_phase(phase.clone());
                 sampler.begin_phase(&phase.name);
             }
-            if let Err(reason) = phase_actions(&spec.target, phase, spec.plan.request_timeout).await
-            {
+            if let Err(reason) = phase_actions(ctx.transport(), &spec.target, phase).await {
                 aborted = Some(reason);
                 break;
             }
@@ -219,13 +230,10 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
             summary.reason = reason;
         }
     }
-    if goose.is_none() {
+    if let Err(reason) = reached {
         summary.status = Status::Unreachable;
         summary.exit_code = Status::Unreachable.exit_code();
-        summary.reason = format!(
-            "nothing accepted a connection on {} within {:?}: start the target or fix --target",
-            spec.target, spec.plan.request_timeout
-        );
+        summary.reason = reason;
     }
     for error in report::write_all(&dir, &summary, timeline.as_ref(), &recorded) {
         eprintln!("warning: {error}");
@@ -236,39 +244,32 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
 /// Sends a phase's `at_start` actions in order; a refusal stops the run, since the phase would
 /// not test what it says (e.g. the NIR login was never switched on).
 pub(crate) async fn phase_actions(
+    transport: &Transport,
     target: &str,
     phase: &Phase,
-    timeout: Duration,
 ) -> Result<(), String> {
-    if phase.at_start.is_empty() {
-        return Ok(());
-    }
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .no_proxy()
-        .build()
-        .map_err(|e| e.to_string())?;
     for action in &phase.at_start {
         let rendered = action
             .request
             .render(&|_: &str| None)
             .map_err(|e| format!("phase {:?}: {e}", phase.name))?;
         let url = format!("{target}{}", rendered.path);
-        let mut builder = client.request(
-            reqwest::Method::from_bytes(rendered.method.as_str().as_bytes())
-                .unwrap_or(reqwest::Method::GET),
-            &url,
-        );
-        for (name, value) in &rendered.headers {
-            builder = builder.header(name, value);
-        }
-        builder = match &rendered.body {
-            Some(RenderedBody::Form(pairs)) => builder.form(pairs),
-            Some(RenderedBody::Json(value)) => builder.json(value),
-            None => builder,
-        };
-        let status = match builder.send().await {
-            Ok(response) => response.status().as_u16(),
+        let parsed = url::Url::parse(&url).map_err(|e| {
+            format!(
+                "phase {:?}: its start action's URL {url} is not valid: {e}",
+                phase.name
+            )
+        })?;
+        // Its own connection, closed after the action: nothing a user sends shares it.
+        let sent = transport
+            .send(
+                &mut Connection::default(),
+                None,
+                transport::Request::rendered(&rendered, parsed, None),
+            )
+            .await;
+        let status = match sent {
+            Ok(response) => response.status,
             Err(error) => {
                 return Err(format!(
                     "phase {:?}: its start action {} {url} failed: {error}",
@@ -293,19 +294,14 @@ pub(crate) async fn phase_actions(
     Ok(())
 }
 
-/// The target is reachable when something accepts a TCP connection on its host and port; what
-/// it then answers (garbage, 5xx, nothing) is measured by the run as errors.
-pub(crate) async fn reachable(target: &str, timeout: Duration) -> bool {
-    let Ok(url) = reqwest::Url::parse(target) else {
-        return false;
-    };
-    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let connect = tokio::net::TcpStream::connect((host, port));
-    matches!(
-        tokio::time::timeout(timeout.min(Duration::from_secs(10)), connect).await,
-        Ok(Ok(_))
-    )
+/// The target is reachable when a connection to its origin opens: TCP, and the TLS handshake for
+/// an `https` target. What it then answers (garbage, 5xx, nothing) the run measures as errors.
+/// The reason it is not names the cause and ends with what to do.
+pub(crate) async fn reachable(transport: &Transport, target: &str) -> Result<(), String> {
+    let url = url::Url::parse(target)
+        .map_err(|e| format!("{target} is not a URL ({e}): fix --target or [target] base_url"))?;
+    transport
+        .reach(&url)
+        .await
+        .map_err(|error| format!("{target} cannot be reached: {error}"))
 }

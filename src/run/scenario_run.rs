@@ -116,6 +116,7 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
             think_time: scenario.load.think_time,
             goose_report: None,
         },
+        connecting: crate::transport::Settings::of(&scenario.target),
         phases,
         behaviours,
         shard: options.shard,
@@ -178,7 +179,7 @@ pub(crate) async fn resolve_target(
 fn allowed(scenario: &Scenario, url: &str, allow_remote: bool) -> Result<String, RunError> {
     let opted_in = allow_remote || scenario.target.allow_remote;
     let target = check_target(url, opted_in)?;
-    let host = reqwest::Url::parse(&target)
+    let host = url::Url::parse(&target)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();

@@ -15,7 +15,7 @@ pub enum TargetError {
 
 /// Checks `url` and returns it normalised (no trailing slash).
 pub fn check_target(url: &str, allow_remote: bool) -> Result<String, TargetError> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| TargetError::Invalid {
+    let parsed = url::Url::parse(url).map_err(|e| TargetError::Invalid {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;

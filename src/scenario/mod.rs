@@ -20,10 +20,10 @@ mod validate;
 
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
-    ramp_time, Action, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom, Extraction,
-    JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page, PasswordChanges,
-    Pattern, Phase, RampTooLong, RenderedRequest, Request, Scenario, SessionCarrier, Success,
-    Target, Thresholds, Tls, Write, WrittenValue,
+    ramp_time, Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom,
+    Extraction, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page,
+    PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest, Request, Scenario,
+    SessionCarrier, Success, Target, Thresholds, Tls, Write, WrittenValue,
 };
 pub use population::{
     beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,

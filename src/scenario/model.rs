@@ -60,6 +60,20 @@ pub struct Target {
     pub request_timeout: Duration,
     pub connect_timeout: Duration,
     pub tls: Tls,
+    pub proxy: ProxySetting,
+}
+
+/// `[target] proxy`: which proxy the run's requests go through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ProxySetting {
+    /// No key: `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` (or their lower-case names), for
+    /// targets that are not loopback.
+    #[default]
+    Environment,
+    /// `proxy = "none"`: always direct.
+    Off,
+    /// `proxy = "http://host:port"`: every request, loopback targets included.
+    Through(url::Url),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +93,15 @@ pub struct Tls {
     pub accept_invalid_certs: bool,
     /// A PEM file of extra root certificates, resolved against the scenario's folder.
     pub ca_file: Option<PathBuf>,
+    /// The certificate and key crossleak shows a server that asks for one (mutual TLS).
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// PEM files of a client certificate (with its chain) and its private key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAuth {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -213,7 +236,7 @@ pub struct Extraction {
 
 impl Extraction {
     /// The value this extraction takes from a response, if its pattern finds one.
-    pub fn take(&self, body: &[u8], headers: &reqwest::header::HeaderMap) -> Option<String> {
+    pub fn take(&self, body: &[u8], headers: &http::header::HeaderMap) -> Option<String> {
         let text = match &self.from {
             ExtractFrom::Body => String::from_utf8_lossy(body),
             ExtractFrom::Header(name) => Cow::Borrowed(

@@ -23,6 +23,7 @@ pub(crate) struct RawTarget {
     pub allow_remote: Option<Spanned<bool>>,
     pub request_timeout: Option<Text>,
     pub connect_timeout: Option<Text>,
+    pub proxy: Option<Text>,
     pub tls: Option<Spanned<RawTls>>,
 }
 
@@ -31,6 +32,8 @@ pub(crate) struct RawTarget {
 pub(crate) struct RawTls {
     pub accept_invalid_certs: Option<bool>,
     pub ca_file: Option<Text>,
+    pub client_cert: Option<Text>,
+    pub client_key: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -62,6 +62,8 @@ fn a_minimal_scenario_gets_the_documented_defaults() {
     );
     assert_eq!(s.target.request_timeout, Duration::from_secs(10));
     assert_eq!(s.target.connect_timeout, Duration::from_secs(5));
+    assert_eq!(s.target.proxy, ProxySetting::Environment);
+    assert_eq!(s.target.tls, Tls::default());
     let flow = &s.login_flows[0];
     assert_eq!(flow.on_expired, OnExpired::LoginAgain);
     assert_eq!(flow.expired_when.status, [401]);
@@ -79,6 +81,55 @@ fn a_minimal_scenario_gets_the_documented_defaults() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// MINIMAL with `keys` added to its `[target]`.
+fn with_target(keys: &str) -> String {
+    MINIMAL.replace(
+        "base_url = \"http://127.0.0.1:8080\"\n",
+        &format!("base_url = \"http://127.0.0.1:8080\"\n{keys}\n"),
+    )
+}
+
+#[test]
+fn client_cert_and_client_key_give_a_client_identity_and_one_alone_is_refused_at_its_line() {
+    let both = with_target("[target.tls]\nclient_cert = \"c.pem\"\nclient_key = \"c.key\"");
+    let auth = parse(&both).unwrap().target.tls.client_auth.unwrap();
+    assert_eq!(
+        (auth.cert.file_name(), auth.key.file_name()),
+        (Some("c.pem".as_ref()), Some("c.key".as_ref()))
+    );
+    let alone = with_target("[target.tls]\nclient_key = \"c.key\"");
+    let error = only_error(&alone);
+    assert_eq!(error.kind(), ErrorKind::MissingKey);
+    assert_eq!(error.line(), Some(6));
+    assert!(error
+        .to_string()
+        .contains("client_cert and client_key go together"));
+}
+
+#[test]
+fn proxy_is_none_or_an_http_url_and_a_remote_one_needs_allow_remote() {
+    let target = |proxy: &str| parse(&with_target(&format!("proxy = {proxy:?}")));
+    assert_eq!(target("none").unwrap().target.proxy, ProxySetting::Off);
+    assert_eq!(
+        target("http://127.0.0.1:3128").unwrap().target.proxy,
+        ProxySetting::Through(url::Url::parse("http://127.0.0.1:3128").unwrap())
+    );
+    for (bad, kind) in [
+        ("socks5://127.0.0.1:1080", ErrorKind::InvalidValue),
+        ("http://127.0.0.1:3128/path", ErrorKind::InvalidValue),
+        ("http://proxy.example.org:3128", ErrorKind::RemoteTarget),
+    ] {
+        let error = only_error(&with_target(&format!("proxy = {bad:?}")));
+        assert_eq!(
+            (error.kind(), error.line()),
+            (kind, Some(5)),
+            "{bad}: {error}"
+        );
+    }
+    let opted_in = with_target("allow_remote = true\nproxy = \"http://proxy.example.org:3128\"");
+    assert!(parse(&opted_in).is_ok());
 }
 
 #[test]
@@ -671,8 +722,11 @@ fn the_readme_documents_every_key() {
         "allow_remote",
         "request_timeout",
         "connect_timeout",
+        "proxy",
         "accept_invalid_certs",
         "ca_file",
+        "client_cert",
+        "client_key",
         "generate",
         "size",
         "seed",

@@ -568,19 +568,30 @@ impl<'t> Validator<'t> {
                 );
             }
             tls.accept_invalid_certs = raw_tls.accept_invalid_certs.unwrap_or(false);
-            if let Some(ca) = raw_tls.ca_file {
-                let path = self.dir.join(ca.get_ref());
-                if self.check_files && !path.is_file() {
-                    self.at(
-                        ca.span(),
-                        ErrorKind::File,
-                        format!("CA file {} does not exist", path.display()),
-                        "give a PEM file; relative paths start at the scenario's folder",
-                    );
+            tls.ca_file = raw_tls.ca_file.map(|ca| self.pem_file(&ca, "CA file"));
+            let cert = raw_tls
+                .client_cert
+                .map(|c| (c.span(), self.pem_file(&c, "client certificate")));
+            let key = raw_tls
+                .client_key
+                .map(|k| (k.span(), self.pem_file(&k, "client key")));
+            match (cert, key) {
+                (Some((_, cert)), Some((_, key))) => {
+                    tls.client_auth = Some(ClientAuth { cert, key })
                 }
-                tls.ca_file = Some(path);
+                (Some((at, _)), None) | (None, Some((at, _))) => self.at(
+                    at,
+                    ErrorKind::MissingKey,
+                    "client_cert and client_key go together",
+                    "give both: the client certificate's PEM file and its private key's",
+                ),
+                (None, None) => {}
             }
         }
+        let proxy = match &t.proxy {
+            Some(text) => self.proxy(text, allow_remote)?,
+            None => ProxySetting::Environment,
+        };
         Some(Target {
             endpoint: endpoint?,
             allowed_hosts,
@@ -588,12 +599,62 @@ impl<'t> Validator<'t> {
             request_timeout: request_timeout?,
             connect_timeout: connect_timeout?,
             tls,
+            proxy,
         })
+    }
+
+    /// `proxy = "none"` or `"http://host:port"`; a proxy is a host crossleak connects to, so one
+    /// that is not loopback needs `allow_remote` as a remote target does.
+    fn proxy(&mut self, text: &Text, allow_remote: bool) -> Option<ProxySetting> {
+        let value = text.get_ref().trim();
+        if value.eq_ignore_ascii_case("none") {
+            return Some(ProxySetting::Off);
+        }
+        let parsed = url::Url::parse(value).ok().filter(|u| {
+            u.scheme() == "http"
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && matches!(u.path(), "" | "/")
+        });
+        let Some(parsed) = parsed else {
+            self.at(
+                text.span(),
+                ErrorKind::InvalidValue,
+                format!("proxy {value:?} is neither \"none\" nor an http://host:port URL"),
+                "write proxy = \"http://proxy.example.org:3128\" (a TLS target goes through CONNECT), or proxy = \"none\"",
+            );
+            return None;
+        };
+        let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+        if !allow_remote && !is_loopback(&host) {
+            self.at(
+                text.span(),
+                ErrorKind::RemoteTarget,
+                format!("refusing to connect to the proxy {host}, which is not a loopback address"),
+                "if this proxy is yours to use, add allow_remote = true to [target]",
+            );
+            return None;
+        }
+        Some(ProxySetting::Through(parsed))
+    }
+
+    /// A PEM file named in `[target.tls]`, resolved against the scenario's folder; a missing one
+    /// is an error at its line.
+    fn pem_file(&mut self, name: &Text, what: &str) -> PathBuf {
+        let path = self.dir.join(name.get_ref());
+        if self.check_files && !path.is_file() {
+            self.at(
+                name.span(),
+                ErrorKind::File,
+                format!("{what} {} does not exist", path.display()),
+                "give a PEM file; relative paths start at the scenario's folder",
+            );
+        }
+        path
     }
 
     fn base_url(&mut self, url: &Text, allow_remote: bool, allowed: &[String]) -> Option<String> {
         let text = url.get_ref().trim();
-        let parsed = match reqwest::Url::parse(text) {
+        let parsed = match url::Url::parse(text) {
             Ok(p) => p,
             Err(e) => {
                 self.at(
@@ -1427,9 +1488,12 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "allow_remote" => "allow_remote = true",
             "request_timeout" => "request_timeout = \"10s\"",
             "connect_timeout" => "connect_timeout = \"5s\"",
+            "proxy" => "proxy = \"http://proxy.example.org:3128\"",
             "tls" => "[target.tls] with accept_invalid_certs = true",
             "accept_invalid_certs" => "accept_invalid_certs = true",
             "ca_file" => "ca_file = \"staging-ca.pem\"",
+            "client_cert" => "client_cert = \"crossleak-client.pem\"",
+            "client_key" => "client_key = \"crossleak-client.key\"",
             "generate" => "generate = { size = 1000, seed = 1 }",
             "size" if last == "crowd" => "size = 32",
             "size" => "size = 1000",

@@ -57,6 +57,7 @@ pub fn spec(
             think_time: Some((Duration::from_millis(50), Duration::from_millis(100))),
             goose_report: None,
         },
+        connecting: Default::default(),
         behaviours: Behaviours::default(),
         shard: Shard::whole(),
         checks: true,

@@ -1,13 +1,15 @@
 //! HTTP/1.1 on the wire for one exchange: the request written in one buffer, the response head
-//! parsed and its body framed (RFC 9112), inflated when gzip, cut at the cap. No sockets here.
+//! parsed and its body framed (RFC 9112), decoded, cut at the cap. No sockets here.
 
+use super::decode::{decode, ACCEPT_ENCODING};
+use super::proxy::Proxy;
 use super::{Body, WireError};
-use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH,
-    TRANSFER_ENCODING,
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING,
 };
-use reqwest::{Method, Url};
+use http::Method;
 use tokio::io::{AsyncRead, AsyncReadExt};
+use url::Url;
 
 const USER_AGENT: &str = concat!("crossleak/", env!("CARGO_PKG_VERSION"));
 /// A response head, a chunk-size line or a trailer longer than this is refused, not buffered.
@@ -43,13 +45,15 @@ impl From<WireError> for Failure {
     }
 }
 
-/// The request's head and body in one buffer, so it leaves in one write.
+/// The request's head and body in one buffer, so it leaves in one write; `proxy` when a plain-HTTP
+/// request goes through one.
 pub(super) fn encode(
     method: &Method,
     url: &Url,
     headers: &[(&str, &str)],
     cookie: Option<&HeaderValue>,
     body: Option<Body<'_>>,
+    proxy: Option<&Proxy>,
 ) -> Result<Vec<u8>, WireError> {
     let (content_type, payload) = match body {
         Some(Body::Form(pairs)) => (
@@ -73,7 +77,11 @@ pub(super) fn encode(
         out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     };
-    let mut target = url.path().to_owned();
+    // Through a proxy, a plain-HTTP request names its whole URL (RFC 9112, 3.2.2).
+    let mut target = match proxy {
+        Some(_) => url[..url::Position::AfterPath].to_owned(),
+        None => url.path().to_owned(),
+    };
     if let Some(query) = url.query() {
         target.push('?');
         target.push_str(query);
@@ -92,9 +100,12 @@ pub(super) fn encode(
     if !given("accept") {
         line(b"Accept", b"*/*");
     }
-    // reqwest (built with gzip by goose) asked for gzip and inflated it: portals compress.
+    // Portals compress: ask for every encoding crossleak decodes, so none is scanned encoded.
     if !given("accept-encoding") {
-        line(b"Accept-Encoding", b"gzip");
+        line(b"Accept-Encoding", ACCEPT_ENCODING.as_bytes());
+    }
+    if let Some(authorization) = proxy.and_then(|p| p.authorization.as_deref()) {
+        line(b"Proxy-Authorization", authorization.as_bytes());
     }
     if let (Some(cookie), false) = (cookie, given("cookie")) {
         line(b"Cookie", cookie.as_bytes());
@@ -225,14 +236,7 @@ pub(super) async fn read_response<R: AsyncRead + Unpin>(
         && !says_close(&headers)
         && incoming.unread().is_empty();
     let mut headers = headers;
-    let (body, truncated) = if gzipped(&headers) {
-        // What reqwest's decompression leaves: the inflated body, without the encoding's fields.
-        headers.remove(CONTENT_ENCODING);
-        headers.remove(CONTENT_LENGTH);
-        gunzip(&body, truncated, cap)?
-    } else {
-        (body, truncated)
-    };
+    let (body, truncated) = decode(&mut headers, body, truncated, cap)?;
     Ok(Reply {
         status,
         headers,
@@ -240,36 +244,6 @@ pub(super) async fn read_response<R: AsyncRead + Unpin>(
         truncated,
         reusable,
     })
-}
-
-fn gzipped(headers: &HeaderMap) -> bool {
-    headers.get_all(CONTENT_ENCODING).iter().any(|value| {
-        value.to_str().is_ok_and(|codings| {
-            codings.split(',').any(|c| {
-                c.trim().eq_ignore_ascii_case("gzip") || c.trim().eq_ignore_ascii_case("x-gzip")
-            })
-        })
-    })
-}
-
-/// Inflates a gzip body up to `cap` bytes; `true` when more was left (in the inflated body, or
-/// in a compressed body already cut at the cap).
-fn gunzip(compressed: &[u8], cut: bool, cap: usize) -> Result<(Vec<u8>, bool), Failure> {
-    use std::io::Read;
-    let mut inflated = Vec::new();
-    let decoder = flate2::read::MultiGzDecoder::new(compressed);
-    // One byte over the cap tells a long body from one exactly the cap's length.
-    match decoder.take(cap as u64 + 1).read_to_end(&mut inflated) {
-        Ok(_) => {}
-        // A compressed body cut at the cap ends early: what came out of it is kept.
-        Err(_) if cut => {}
-        Err(e) => return Err(body_error(&format!("the gzip body does not inflate: {e}"))),
-    }
-    if inflated.len() > cap {
-        inflated.truncate(cap);
-        return Ok((inflated, true));
-    }
-    Ok((inflated, cut))
 }
 
 /// A response's status line and fields.

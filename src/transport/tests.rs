@@ -2,53 +2,18 @@
 
 use super::http1::chunk_size;
 use super::*;
+use http::HeaderValue;
 use proptest::prelude::*;
-use reqwest::cookie::Jar;
-use reqwest::header::HeaderValue;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use std::pin::Pin;
 use std::sync::Mutex;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncReadExt, ReadBuf};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
 const CAP: usize = 1024;
 
-/// Hands its bytes out `step` at a time, as a slow network does.
-struct Trickle {
-    data: Vec<u8>,
-    at: usize,
-    step: usize,
-}
-
-impl AsyncRead for Trickle {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let n = self
-            .step
-            .min(self.data.len() - self.at)
-            .min(buf.remaining());
-        let at = self.at;
-        buf.put_slice(&self.data[at..at + n]);
-        self.at += n;
-        Poll::Ready(Ok(()))
-    }
-}
-
 fn read(bytes: &[u8], step: usize, head_only: bool, cap: usize) -> Result<Reply, Failure> {
-    let mut io = Trickle {
-        data: bytes.to_vec(),
-        at: 0,
-        step,
-    };
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(read_response(&mut io, head_only, cap))
+    super::canned::read_reply(bytes, &[step], head_only, cap)
 }
 
 /// Reads `bytes` whole and one byte at a time; both must agree.
@@ -247,6 +212,7 @@ fn a_request_is_written_with_its_defaults_cookies_and_form_body() {
         &[("X-Csrf", "t")],
         Some(&cookie),
         Some(Body::Form(&pairs)),
+        None,
     )
     .unwrap();
     let text = String::from_utf8(message).unwrap();
@@ -254,6 +220,7 @@ fn a_request_is_written_with_its_defaults_cookies_and_form_body() {
     for line in [
         "\r\nUser-Agent: crossleak/",
         "\r\nAccept: */*\r\n",
+        "\r\nAccept-Encoding: gzip, deflate, br\r\n",
         "\r\nCookie: sid=1\r\n",
         "\r\nX-Csrf: t\r\n",
         "\r\nContent-Type: application/x-www-form-urlencoded\r\n",
@@ -273,12 +240,13 @@ fn a_cookie_header_of_the_request_replaces_the_jar_and_a_broken_header_is_refuse
         &[("Cookie", "sid=old")],
         Some(&jar),
         None,
+        None,
     )
     .unwrap();
     let text = String::from_utf8(message).unwrap();
     assert!(text.contains("Cookie: sid=old") && !text.contains("sid=jar"));
     assert!(!text.contains("Content-Length"));
-    assert!(encode(&Method::GET, &url, &[("X", "a\r\nB: c")], None, None).is_err());
+    assert!(encode(&Method::GET, &url, &[("X", "a\r\nB: c")], None, None, None).is_err());
 }
 
 proptest! {
@@ -365,7 +333,7 @@ fn ok(body: &str) -> String {
 }
 
 fn transport(timeout: Duration) -> Transport {
-    let tls = Arc::new(crate::load::shared_tls(true).unwrap());
+    let tls = Arc::new(client_config(&crate::scenario::Tls::default(), true).unwrap());
     Transport::new(tls, timeout, timeout, CAP)
 }
 
@@ -414,6 +382,91 @@ async fn a_connection_the_server_closed_while_idle_is_replaced_once() {
     }
     let connections: Vec<usize> = requests(&seen).iter().map(|(c, _)| *c).collect();
     assert_eq!(connections, [0, 1]);
+}
+
+fn post(url: &Url, path: &str) -> Request<'static> {
+    Request {
+        method: Method::POST,
+        ..get(url, path)
+    }
+}
+
+#[tokio::test]
+async fn a_post_on_a_connection_the_server_closed_while_idle_goes_once_on_a_new_one() {
+    let (url, seen) = serve(|_| (ok("hi"), true)).await;
+    let transport = transport(Duration::from_secs(5));
+    let mut connection = Connection::default();
+    transport
+        .send(&mut connection, None, get(&url, "/a"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let response = transport
+        .send(&mut connection, None, post(&url, "/b"))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    let sent: Vec<(usize, bool)> = requests(&seen)
+        .iter()
+        .map(|(c, r)| (*c, r.starts_with("POST")))
+        .collect();
+    assert_eq!(sent, [(0, false), (1, true)]);
+}
+
+/// Answers everything but `/drop`, which it reads and then closes on without a word, as a server
+/// that applied the request and died before answering would.
+fn drops(request: &str) -> (String, bool) {
+    if request.contains(" /drop ") {
+        (String::new(), true)
+    } else {
+        (ok("hi"), false)
+    }
+}
+
+#[tokio::test]
+async fn a_post_whose_kept_alive_connection_closes_before_answering_is_not_sent_again() {
+    let (url, seen) = serve(drops).await;
+    let transport = transport(Duration::from_secs(5));
+    let mut connection = Connection::default();
+    transport
+        .send(&mut connection, None, get(&url, "/a"))
+        .await
+        .unwrap();
+    let error = transport
+        .send(&mut connection, None, post(&url, "/drop"))
+        .await
+        .map(|r| r.status)
+        .expect_err("a POST that may have been applied");
+    assert_eq!(error.cause(), ErrorCause::NotResent, "{error}");
+    let posts = requests(&seen)
+        .iter()
+        .filter(|(_, r)| r.starts_with("POST"))
+        .count();
+    assert_eq!(posts, 1);
+}
+
+#[tokio::test]
+async fn a_get_whose_kept_alive_connection_closes_before_answering_is_sent_again() {
+    let (url, seen) = serve(drops).await;
+    let transport = transport(Duration::from_secs(5));
+    let mut connection = Connection::default();
+    transport
+        .send(&mut connection, None, get(&url, "/a"))
+        .await
+        .unwrap();
+    // Sent twice, dropped twice: the second time on a new connection, which is not retried.
+    let error = transport
+        .send(&mut connection, None, get(&url, "/drop"))
+        .await
+        .map(|r| r.status)
+        .expect_err("dropped on the new connection too");
+    assert_eq!(error.cause(), ErrorCause::Transport, "{error}");
+    let gets: Vec<usize> = requests(&seen)
+        .iter()
+        .filter(|(_, r)| r.contains(" /drop "))
+        .map(|(c, _)| *c)
+        .collect();
+    assert_eq!(gets, [0, 1]);
 }
 
 #[tokio::test]
@@ -610,7 +663,7 @@ async fn serve_https() -> (u16, Arc<Mutex<Vec<Option<String>>>>) {
     (port, names)
 }
 
-/// A client configuration that trusts `roots` only, as `shared_tls` builds it otherwise.
+/// A client configuration that trusts `roots` only, as `client_config` builds it otherwise.
 fn client_trusting(roots: rustls::RootCertStore) -> Transport {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -644,7 +697,7 @@ async fn https_targets_get_the_server_name_and_one_kept_connection() {
 }
 
 #[tokio::test]
-async fn an_https_target_with_a_certificate_nobody_trusts_is_a_connect_error() {
+async fn an_https_target_with_a_certificate_nobody_trusts_is_a_tls_error_naming_ca_file() {
     let (port, _) = serve_https().await;
     let transport = client_trusting(rustls::RootCertStore::empty());
     let url = Url::parse(&format!("https://localhost:{port}/")).unwrap();
@@ -653,5 +706,158 @@ async fn an_https_target_with_a_certificate_nobody_trusts_is_a_connect_error() {
         .await
         .err()
         .expect("the handshake is refused");
+    assert_eq!(error.cause(), ErrorCause::Tls);
+    let text = error.to_string();
+    assert!(
+        text.contains("certificate") && text.contains("ca_file"),
+        "{text}"
+    );
+}
+
+/// What a loopback proxy relayed: the first line of each connection it was asked for.
+type Relayed = Arc<Mutex<Vec<String>>>;
+
+/// A forward proxy on loopback: `CONNECT host:port` opens a tunnel; any other request names its
+/// whole URL, and goes on to that URL's origin as it came, the rest of the connection after it.
+async fn serve_proxy() -> (Url, Relayed) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    let relayed: Relayed = Arc::default();
+    let log = Arc::clone(&relayed);
+    tokio::spawn(async move {
+        for _ in 0..8 {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let Some(request) = next_request(&mut client, &mut buf).await else {
+                    return;
+                };
+                let first = request.lines().next().unwrap_or_default().to_owned();
+                log.lock().unwrap().push(first.clone());
+                let mut parts = first.split(' ');
+                let (method, target) = (parts.next().unwrap(), parts.next().unwrap());
+                let origin = if method == "CONNECT" {
+                    target.to_owned()
+                } else {
+                    let url = Url::parse(target).unwrap();
+                    format!("{}:{}", url.host_str().unwrap(), url.port().unwrap())
+                };
+                let mut upstream = tokio::net::TcpStream::connect(origin).await.unwrap();
+                if method == "CONNECT" {
+                    client
+                        .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                        .await
+                        .unwrap();
+                } else {
+                    upstream.write_all(request.as_bytes()).await.unwrap();
+                }
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (url, relayed)
+}
+
+fn through(proxy: &Url, tls: crate::scenario::Tls) -> Transport {
+    let settings = Settings {
+        tls,
+        proxy: ProxySetting::Through(proxy.clone()),
+        connect_timeout: Duration::from_secs(5),
+    };
+    Transport::for_run(&settings, "https://localhost", Duration::from_secs(5), CAP).unwrap()
+}
+
+#[tokio::test]
+async fn plain_http_goes_through_the_proxy_with_its_whole_url_on_one_kept_connection() {
+    let (origin, seen) = serve(|_| (ok("hi"), false)).await;
+    let (proxy, relayed) = serve_proxy().await;
+    let transport = through(&proxy, crate::scenario::Tls::default());
+    let mut connection = Connection::default();
+    for path in ["/a?x=1", "/b"] {
+        let response = transport
+            .send(&mut connection, None, get(&origin, path))
+            .await
+            .expect("an answer through the proxy");
+        assert_eq!((response.status, &response.body[..]), (200, &b"hi"[..]));
+    }
+    let base = origin.as_str().trim_end_matches('/');
+    assert_eq!(
+        *relayed.lock().unwrap(),
+        [format!("GET {base}/a?x=1 HTTP/1.1")]
+    );
+    let lines: Vec<String> = requests(&seen)
+        .iter()
+        .map(|(_, r)| r.lines().next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!("GET {base}/a?x=1 HTTP/1.1"),
+            format!("GET {base}/b HTTP/1.1")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn https_goes_through_a_connect_tunnel_with_the_server_name_inside() {
+    let (port, names) = serve_https().await;
+    let (proxy, relayed) = serve_proxy().await;
+    let tls = crate::scenario::Tls {
+        accept_invalid_certs: true,
+        ..Default::default()
+    };
+    let transport = through(&proxy, tls);
+    let url = Url::parse(&format!("https://localhost:{port}/")).unwrap();
+    let mut connection = Connection::default();
+    for path in ["/a", "/b"] {
+        let response = transport
+            .send(&mut connection, None, get(&url, path))
+            .await
+            .expect("an answer through the tunnel");
+        assert_eq!(response.body, format!("hello {path}").as_bytes());
+    }
+    assert_eq!(
+        *relayed.lock().unwrap(),
+        [format!("CONNECT localhost:{port} HTTP/1.1")]
+    );
+    assert_eq!(*names.lock().unwrap(), [Some("localhost".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_proxy_that_refuses_the_tunnel_is_a_connect_error_with_its_status() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let _ = next_request(&mut socket, &mut Vec::new()).await;
+        let _ = socket
+            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            .await;
+    });
+    let transport = through(&proxy, crate::scenario::Tls::default());
+    let url = Url::parse("https://localhost:1/").unwrap();
+    let error = transport.reach(&url).await.expect_err("refused");
     assert_eq!(error.cause(), ErrorCause::Connect);
+    assert!(error.to_string().contains("407"), "{error}");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_the_answer_never_followed() {
+    let (url, seen) = serve(|_| {
+        (
+            "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:9/elsewhere\r\nContent-Length: 0\r\n\r\n"
+                .to_owned(),
+            false,
+        )
+    })
+    .await;
+    let response = transport(Duration::from_secs(5))
+        .send(&mut Connection::default(), None, get(&url, "/login"))
+        .await
+        .unwrap();
+    assert_eq!((response.status, response.url.path()), (302, "/login"));
+    assert_eq!(requests(&seen).len(), 1);
 }
