@@ -26,8 +26,8 @@ pub use model::{
     WrittenValue,
 };
 pub use population::{
-    beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,
-    Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
+    beneficiary_value, ColumnKind, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners,
+    PopulationSource, Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
 };
 pub use template::{Body, JsonTemplate, MissingValue, RenderedBody, Template};
 pub use threshold::{Comparison, LatencyMetric, LatencyThreshold, METRICS};
