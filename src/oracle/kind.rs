@@ -203,7 +203,7 @@ fn french_phone(value: &str) -> Option<String> {
     shaped.then_some(national)
 }
 
-/// One `@`, no spaces, a local part and a dotted domain.
+/// One `@`, no spaces or control characters, a local part and a dotted domain.
 fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
@@ -213,7 +213,7 @@ fn is_email(value: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && value.chars().all(|c| c.is_ascii_graphic())
+        && value.chars().all(|c| !c.is_whitespace() && !c.is_control())
 }
 
 #[cfg(test)]
