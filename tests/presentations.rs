@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 /// Every page of the portal: each prints the IBAN, phone, NIR and e-mail of its subject in one
 /// family of presentations.
-const PRESENTATIONS: [&str; 11] = [
+const PRESENTATIONS: [&str; 13] = [
     "spaces",
     "nbsp_entities",
     "unicode_spaces",
@@ -36,7 +36,14 @@ const PRESENTATIONS: [&str; 11] = [
     "serde_json",
     "ascii_json",
     "query_string",
+    "json_line_break",
+    "query_words",
 ];
+
+/// The pages that print the phone alone.
+fn phone_only(page: &str) -> bool {
+    page.starts_with("international") || page == "json_line_break" || page == "query_words"
+}
 
 /// An owner as the portal stores them.
 #[derive(Clone, Debug)]
@@ -228,6 +235,16 @@ fn render(name: &str, a: &Account) -> Response {
             )
                 .into_response()
         }
+        // serde_json writes the line break as `\n`, right against the number.
+        "json_line_break" => {
+            axum::Json(json!({ "contact": format!("Tél.\n{}", a.phone) })).into_response()
+        }
+        // A search link whose words are percent-encoded, `%20` right against the number.
+        "query_words" => Html(format!(
+            "<a href=\"/recherche?q={}\">Rechercher</a>",
+            percent(&format!("Tél. {}", a.phone))
+        ))
+        .into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -313,9 +330,10 @@ fn write_export(dir: &Path, accounts: &[Account]) {
 fn scenario(dir: &Path, base_url: &str) -> Scenario {
     let mut pages = String::new();
     for name in PRESENTATIONS {
-        let must_show = match name {
-            n if n.starts_with("international") => r#"["phone"]"#,
-            _ => r#"["nir", "rib", "phone", "email"]"#,
+        let must_show = if phone_only(name) {
+            r#"["phone"]"#
+        } else {
+            r#"["nir", "rib", "phone", "email"]"#
         };
         pages.push_str(&format!(
             "\n[[page]]\nname = \"{name}\"\npath = \"/p/{name}\"\nmust_show = {must_show}\n"
@@ -410,7 +428,7 @@ async fn another_owners_values_are_caught_in_every_presentation() {
         }
     }
     for name in PRESENTATIONS {
-        let expected: BTreeSet<String> = if name.starts_with("international") {
+        let expected: BTreeSet<String> = if phone_only(name) {
             ["phone"].map(str::to_owned).into()
         } else {
             ["email", "nir", "phone", "rib"].map(str::to_owned).into()

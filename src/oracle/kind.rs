@@ -114,6 +114,23 @@ impl ValueKind {
     }
 }
 
+impl ValueKind {
+    /// The canonical forms of the value a page shows in `span` (a sighting's bytes): escapes
+    /// decoded, `+` read as a space between groups, then [`canonical`](Self::canonical). Empty
+    /// when the span is no value of this kind. What a check of the oracle's sightings compares.
+    pub fn read_back(self, span: &[u8]) -> Vec<String> {
+        let mut decoded = String::new();
+        let mut at = 0;
+        while at < span.len() {
+            let unit = super::presentation::decode(span, at);
+            let plus_as_space = unit.ch == '+' && !unit.escaped && self.is_grouped() && at > 0;
+            decoded.push(if plus_as_space { ' ' } else { unit.ch });
+            at += unit.len;
+        }
+        self.canonical(&decoded).unwrap_or_default()
+    }
+}
+
 impl fmt::Display for ValueKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

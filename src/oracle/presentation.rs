@@ -25,7 +25,8 @@ pub(super) struct Unit {
 }
 
 /// The character at `at` (which must be inside `h`): `&#64;`, `&#x40;`, `&amp;`-style entities,
-/// `%40` (UTF-8 sequences too), `\u0040`, `\/`, or the UTF-8 character there. A byte that starts
+/// `%40` (UTF-8 sequences too), JSON's `\u0040`, `\/`, `\n` and the like, or the UTF-8 character
+/// there. A byte that starts
 /// no valid encoding is itself (U+FFFD for a stray non-ASCII byte).
 pub(super) fn decode(h: &[u8], at: usize) -> Unit {
     let literal = |ch: char, len: usize| Unit {
@@ -48,6 +49,11 @@ pub(super) fn decode(h: &[u8], at: usize) -> Unit {
                 .and_then(char::from_u32)
                 .map_or(literal('\\', 1), |ch| escaped(ch, 6)),
             [c @ (b'/' | b'\\' | b'"'), ..] => escaped(char::from(*c), 2),
+            [b'n', ..] => escaped('\n', 2),
+            [b't', ..] => escaped('\t', 2),
+            [b'r', ..] => escaped('\r', 2),
+            [b'b', ..] => escaped('\u{8}', 2),
+            [b'f', ..] => escaped('\u{c}', 2),
             _ => literal('\\', 1),
         },
         0..=0x7f => literal(char::from(b), 1),
@@ -484,6 +490,28 @@ mod tests {
         let mut none = 0;
         escaped(b"jean.dupont@example.fr", 0, 64, |_, _| none += 1);
         assert_eq!(none, 0, "no escape: the exact scan's");
+    }
+
+    #[test]
+    fn values_after_an_escape_ending_in_a_letter_or_digit_are_found() {
+        let mut builder = super::super::OracleBuilder::new();
+        let phone = builder.field_of_kind("phone", ValueKind::PhoneFr);
+        let email = builder.field_of_kind("email", ValueKind::Email);
+        builder.add(1, phone, "0639980596").unwrap();
+        builder.add(1, email, "jean.dupont@example.fr").unwrap();
+        let oracle = builder.build().unwrap();
+        for page in [
+            &br#"{"contact":"T\u00e9l.\n0639980596"}"#[..],
+            br#"{"contact":"Paris\n06 39 98 05 96"}"#,
+            b"Location: /recherche?q=Tel%3A%200639980596",
+            br#"{"a":"x\u00a0jean.dupont\u0040example.fr"}"#,
+        ] {
+            let found = oracle.scan(page);
+            assert_eq!(found.len(), 1, "{}", String::from_utf8_lossy(page));
+        }
+        // An escape that decodes to a letter or digit joins the value to a longer word.
+        assert!(oracle.scan(b"x%300639980596").is_empty());
+        assert!(oracle.scan(b"n0639980596").is_empty());
     }
 
     #[test]

@@ -117,16 +117,22 @@ impl ValueShapes {
         if !kind.is_grouped() && !escapable {
             return;
         }
+        // The scan looks after every escape that may end in a letter or digit.
+        self.starter(b'%');
+        self.starter(b'\\');
         if escapable {
             self.presented.escaped_max = self.presented.escaped_max.max(value.len());
         } else if !self.presented.grouped_kinds.contains(&kind) {
             self.presented.grouped_kinds.push(kind);
         }
-        // The keys depend on the kind, the first eight bytes and the length only.
+        // The keys depend on the kind, the length and the first bytes only: a grouped value's
+        // first four (its first group's separator comes after one of them at most), an
+        // address's first character past its first run (at most the fourth, up to 4 bytes).
+        let head_bytes = if escapable { 8 } else { 4 };
         let mut head = MixHasher::default();
         head.write_u64(kind as u64);
         head.write_u64(value.len() as u64);
-        head.write(&value[..value.len().min(8)]);
+        head.write(&value[..value.len().min(head_bytes)]);
         if !self.presented.heads.insert(head.finish()) {
             return;
         }
@@ -570,6 +576,16 @@ impl ValueIndex {
                     visitor,
                 );
             }
+            // Rare too: after an escape that ends in a letter or digit (`\n`, `\u00a0`, `%20`),
+            // a value starts where no word does.
+            if self.presented.is_some() {
+                let mut escapes = starts;
+                while escapes != 0 {
+                    let i = escapes.trailing_zeros() as usize;
+                    escapes &= escapes - 1;
+                    self.after_escape(haystack, base + i, last_start, &mut lookups, visitor);
+                }
+            }
             carry = alnum >> 63;
             alnum = next_alnum;
             starts = next_starts;
@@ -626,6 +642,45 @@ impl ValueIndex {
                 visitor,
             );
         }
+    }
+
+    /// Treats the place after the escape at `at` (if there is one there, it decodes to no letter
+    /// or digit and it ends in one) as a word start: the value after `\n` or `%20` is delimited.
+    #[inline(never)]
+    fn after_escape(
+        &self,
+        haystack: &[u8],
+        at: usize,
+        last_start: usize,
+        lookups: &mut Lookups,
+        visitor: &mut impl Visitor,
+    ) {
+        if !matches!(haystack[at], b'%' | b'\\') {
+            return;
+        }
+        let unit = presentation::decode(haystack, at);
+        let start = at + unit.len;
+        if !unit.escaped
+            || unit.ch.is_ascii_alphanumeric()
+            || start > last_start
+            || !is_word_byte(haystack[start - 1])
+        {
+            return;
+        }
+        let word = haystack[start..]
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0u64, |w, (j, &b)| w | u64::from(is_word_byte(b)) << j);
+        let run = (!word).trailing_zeros();
+        if !self
+            .start_filter
+            .contains(start_key(folded4(haystack, start), run))
+        {
+            return;
+        }
+        visitor.start_passed();
+        self.try_start(haystack, start, word, lookups, visitor);
     }
 
     /// Reads the presentations that may start at `start` (whose start key is `key`) back to

@@ -1549,6 +1549,8 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "identifiers" => "identifiers = { numero_allocataire = \"num_alloc\" }",
             "password" => "password = \"mot_de_passe\"",
             "watch" => "watch = { email = \"courriel\" }",
+            "column" => "watch = { rib = { column = \"IBAN\", kind = \"iban\" } }",
+            "kind" => "kind = \"iban\" (one of \"nir\", \"iban\", \"phone_fr\", \"email\", \"text\")",
             "household" => "household = \"foyer\"",
             "steps" => "a [[login_flow.steps]] table with method and path",
             "method" => "method = \"POST\"",
