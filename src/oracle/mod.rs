@@ -72,7 +72,8 @@
 //! # Cost
 //!
 //! Measured by `cargo bench --bench oracle` (criterion, one core) on the demo portal's own pages
-//! and populations from crossleak's generator (13 values per beneficiary), on a shared 2-core VM
+//! and populations from crossleak's generator (13 renderings per beneficiary then; with kinds, 7
+//! canonical values, and the other forms are presentations), on a shared 2-core VM
 //! where other jobs ran too; ranges span three runs (the host alone moves the 2 KB HTML page
 //! between ~1.0 and ~1.5 GiB/s). The latest run is in `BENCHMARKS.md`.
 //!
