@@ -515,6 +515,21 @@ mod tests {
     }
 
     #[test]
+    fn addresses_sharing_their_first_bytes_are_each_found_escaped() {
+        let mut builder = super::super::OracleBuilder::new();
+        let email = builder.field_of_kind("email", ValueKind::Email);
+        builder.add(1, email, "jean.xy@ex.fr").unwrap();
+        builder.add(2, email, "jeanpaul@ex.fr").unwrap();
+        let oracle = builder.build().unwrap();
+        let owners: Vec<_> = oracle
+            .scan(b"<p>jean.xy&#64;ex.fr</p><p>jeanpaul&#64;ex.fr</p>")
+            .iter()
+            .map(|s| s.owner)
+            .collect();
+        assert_eq!(owners, [1, 2]);
+    }
+
+    #[test]
     fn start_keys_cover_spaced_and_escaped_heads() {
         let mut keys = Vec::new();
         grouped_starts(ValueKind::Nir, b"184122A00401633", |p, r| {

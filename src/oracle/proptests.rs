@@ -478,14 +478,17 @@ proptest! {
                 "owner {} field {} read {:?} from {:?}",
                 s.owner, field, read, String::from_utf8_lossy(&page[s.start..s.end])
             );
-            let after_escape = (s.start.saturating_sub(6)..s.start).any(|q| {
+            let after_escape = (s.start.saturating_sub(12)..s.start).any(|q| {
                 let unit = super::presentation::decode(&page, q);
                 matches!(page[q], b'%' | b'\\')
                     && unit.escaped
                     && !unit.ch.is_ascii_alphanumeric()
                     && q + unit.len == s.start
             });
-            prop_assert!(s.start == 0 || !page[s.start - 1].is_ascii_alphanumeric() || after_escape);
+            prop_assert!(
+                s.start == 0 || !page[s.start - 1].is_ascii_alphanumeric() || after_escape,
+                "{:?} at {}..{} of {:?}", s.owner, s.start, s.end, String::from_utf8_lossy(&page)
+            );
             prop_assert!(s.end == page.len() || !page[s.end].is_ascii_alphanumeric());
         }
     }

@@ -125,13 +125,18 @@ impl ValueShapes {
         } else if !self.presented.grouped_kinds.contains(&kind) {
             self.presented.grouped_kinds.push(kind);
         }
-        // The keys depend on the kind, the length and the first bytes only: a grouped value's
-        // first four (its first group's separator comes after one of them at most), an
-        // address's first character past its first run (at most the fourth, up to 4 bytes).
-        let head_bytes = if escapable { 8 } else { 4 };
+        // The keys depend on the kind, the length, the first run and the first bytes only: a
+        // grouped value's first four (its first group's separator comes after one of them at
+        // most), an address's first character past a first run under four (up to 4 bytes).
+        let head_bytes = if escapable && leading_run(value) < 4 {
+            8
+        } else {
+            4
+        };
         let mut head = MixHasher::default();
         head.write_u64(kind as u64);
         head.write_u64(value.len() as u64);
+        head.write_u64(u64::from(leading_run(value)));
         head.write(&value[..value.len().min(head_bytes)]);
         if !self.presented.heads.insert(head.finish()) {
             return;
