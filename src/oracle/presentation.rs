@@ -518,11 +518,11 @@ mod tests {
     fn addresses_sharing_their_first_bytes_are_each_found_escaped() {
         let mut builder = super::super::OracleBuilder::new();
         let email = builder.field_of_kind("email", ValueKind::Email);
-        builder.add(1, email, "jean.xy@ex.fr").unwrap();
+        builder.add(1, email, "jean.xyz@ex.fr").unwrap();
         builder.add(2, email, "jeanpaul@ex.fr").unwrap();
         let oracle = builder.build().unwrap();
         let owners: Vec<_> = oracle
-            .scan(b"<p>jean.xy&#64;ex.fr</p><p>jeanpaul&#64;ex.fr</p>")
+            .scan(b"<p>jean.xyz&#64;ex.fr</p><p>jeanpaul&#64;ex.fr</p>")
             .iter()
             .map(|s| s.owner)
             .collect();
