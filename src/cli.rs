@@ -10,7 +10,7 @@ use crate::population::{
 use crate::portal::{self, Fault, PortalConfig};
 use crate::report::print_summary;
 use crate::run::{self, DemoOptions, RunOptions};
-use crate::scenario::Scenario;
+use crate::scenario::{LoadedPopulation, PopulationSource, Scenario};
 use clap::{Args, Parser, Subcommand};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -452,13 +452,42 @@ fn check(args: &CheckArgs) -> Status {
                 scenario.phases.len(),
                 humantime::format_duration(scenario.duration())
             );
-            Status::Clean
+            print_column_kinds(&scenario.population)
         }
         Err(errors) => {
             eprintln!("{errors}");
             Status::UsageError
         }
     }
+}
+
+/// For a mapped export, each watched column's kind (declared or inferred from its values):
+/// what presentations the oracle will find. The export is read as a run would read it.
+fn print_column_kinds(population: &PopulationSource) -> Status {
+    let PopulationSource::Mapped { columns, .. } = population else {
+        return Status::Clean;
+    };
+    let loaded = match population.read() {
+        Ok(LoadedPopulation::Watched(loaded)) => loaded,
+        Ok(LoadedPopulation::Beneficiaries(_)) => return Status::Clean,
+        Err(error) => {
+            eprintln!("{error}");
+            return Status::UsageError;
+        }
+    };
+    let mapped = columns.identifiers.iter().chain(&columns.watch);
+    for ((variable, column), kind) in mapped.zip(&loaded.kinds) {
+        let how = if kind.inferred {
+            "inferred from its values"
+        } else {
+            "declared"
+        };
+        println!(
+            "  column {column:?} ({variable}): kind {} ({how})",
+            kind.kind
+        );
+    }
+    Status::Clean
 }
 
 async fn run_file(args: RunArgs) -> Status {

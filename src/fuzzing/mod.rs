@@ -16,8 +16,8 @@ pub use response::{response_reader, MAX_RESPONSE_INPUT};
 
 use crate::identifiers::{Iban, Nir, NirBody, NirParts, NumeroAllocataire, Place};
 use crate::load::Watchlist;
-use crate::oracle::Location;
-use crate::population::{GenerateOptions, OwnerId, Population};
+use crate::oracle::{Location, ValueKind};
+use crate::population::{Field, GenerateOptions, OwnerId, Population};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -147,11 +147,17 @@ impl OracleFixture {
             .beneficiaries
             .iter()
             .map(|b| {
-                let values = b
+                let mut values: Vec<String> = b
                     .identifying_values()
                     .into_iter()
                     .map(|(_, v)| v.to_ascii_lowercase())
                     .collect();
+                // The canonical forms the oracle indexes, which its presentations read back to.
+                for (field, value) in b.watched_values() {
+                    for form in field.kind().canonical(&value).unwrap_or_default() {
+                        values.push(form.to_ascii_lowercase());
+                    }
+                }
                 (b.id, values)
             })
             .collect();
@@ -173,10 +179,18 @@ impl OracleFixture {
                 .get(sighting.start..sighting.end)
                 .unwrap_or_else(|| panic!("sighting out of range: {sighting:?}"))
                 .to_ascii_lowercase();
-            let owned = self
-                .values
-                .get(&sighting.owner)
-                .is_some_and(|values| values.iter().any(|v| v.as_bytes() == found.as_slice()));
+            // A presentation of a value of the field's kind is that value.
+            let kind = Field::ALL
+                .into_iter()
+                .find(|f| f.name() == self.watch.oracle.field_name(sighting.field))
+                .map_or(ValueKind::Text, Field::kind);
+            let read = kind.read_back(&found);
+            let owned = self.values.get(&sighting.owner).is_some_and(|values| {
+                values.iter().any(|v| {
+                    v.as_bytes() == found.as_slice()
+                        || read.iter().any(|r| r.eq_ignore_ascii_case(v))
+                })
+            });
             assert!(
                 owned,
                 "owner {} named for {:?}, not one of its values",

@@ -63,7 +63,7 @@ impl Watchlist {
                         let id = match ids.iter().find(|(f, _)| f == field) {
                             Some((_, id)) => *id,
                             None => {
-                                let id = builder.field(field);
+                                let id = builder.field_of_kind(field, owners.kind(field));
                                 ids.push(((*field).to_owned(), id));
                                 id
                             }

@@ -8,8 +8,10 @@
 use super::error::{mask, OracleError, MIN_VALUE_CHARS};
 use super::fingerprint::{Fingerprint, Keys};
 use super::index::{Households, Oracle};
+use super::kind::ValueKind;
 use super::scan::ValueShapes;
 use super::{FieldId, OwnerId};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[cfg(test)]
@@ -28,6 +30,8 @@ const MAX_VALUES: usize = aho_corasick::PatternID::LIMIT;
 #[derive(Debug, Default)]
 pub struct OracleBuilder {
     field_names: Vec<String>,
+    /// Each field's kind, by field id.
+    kinds: Vec<ValueKind>,
     field_ids: HashMap<String, FieldId>,
     too_many_fields: bool,
     values: ValueRecords,
@@ -75,12 +79,20 @@ impl ValueRecords {
         self.a.len()
     }
 
-    fn push(&mut self, fp: Fingerprint, owner: OwnerId, field: FieldId, value: &[u8]) {
+    fn push(
+        &mut self,
+        fp: Fingerprint,
+        owner: OwnerId,
+        field: FieldId,
+        kind: ValueKind,
+        value: &[u8],
+    ) {
         self.a.push(fp.a);
         self.b.push(fp.b);
         self.owners.push(owner);
         self.fields.push(field);
         self.shapes.add(value);
+        self.shapes.add_presented(kind, value);
         #[cfg(test)]
         if let Some(bytes) = &mut self.bytes {
             bytes.push(value.to_ascii_lowercase().into_boxed_slice());
@@ -117,7 +129,19 @@ impl OracleBuilder {
         }
         let id = FieldId(self.field_names.len() as u16);
         self.field_names.push(name.to_owned());
+        self.kinds.push(ValueKind::Text);
         self.field_ids.insert(name.to_owned(), id);
+        id
+    }
+
+    /// [`field`](Self::field), and the kind of its values: the oracle indexes each value's
+    /// canonical forms ([`ValueKind::canonical`]) and finds them in every presentation of the
+    /// kind. A field is [`ValueKind::Text`] (exact) until given another kind.
+    pub fn field_of_kind(&mut self, name: &str, kind: ValueKind) -> FieldId {
+        let id = self.field(name);
+        if let Some(slot) = self.kinds.get_mut(id.index()) {
+            *slot = kind;
+        }
         id
     }
 
@@ -140,10 +164,42 @@ impl OracleBuilder {
     /// under (a `must_show` of either is satisfied). The same value for two owners is an error:
     /// a sighting of it could not be attributed. Values that are empty, shorter than
     /// [`MIN_VALUE_CHARS`] characters, or padded with whitespace are errors too.
+    ///
+    /// A value of a field with a kind other than text is indexed in its canonical forms, and
+    /// one that is not of the kind is an error.
     pub fn add(&mut self, owner: OwnerId, field: FieldId, value: &str) -> Result<(), OracleError> {
         self.check_value(owner, field, value)?;
-        let fp = self.values.keys.fingerprint(value.as_bytes());
-        self.add_checked(owner, field, value, fp)
+        for form in self.forms(owner, field, value)? {
+            let fp = self.values.keys.fingerprint(form.as_bytes());
+            self.add_checked(owner, field, &form, fp)?;
+        }
+        Ok(())
+    }
+
+    /// The forms of `value` the index holds: itself for text and e-mail, else its canonical
+    /// forms.
+    fn forms<'v>(
+        &self,
+        owner: OwnerId,
+        field: FieldId,
+        value: &'v str,
+    ) -> Result<Vec<Cow<'v, str>>, OracleError> {
+        let kind = self.kinds[field.index()];
+        if matches!(kind, ValueKind::Text | ValueKind::Email) && kind.canonical(value).is_some() {
+            return Ok(vec![Cow::Borrowed(value)]);
+        }
+        let forms = kind
+            .canonical(value)
+            .ok_or_else(|| OracleError::NotOfKind {
+                owner,
+                field: self.field_names[field.index()].clone(),
+                value: mask(value),
+                kind,
+            })?;
+        for form in &forms {
+            self.check_value(owner, field, form)?;
+        }
+        Ok(forms.into_iter().map(Cow::Owned).collect())
     }
 
     /// [`add`](Self::add) for each `(owner, field, value)` in turn, stopping at the first error.
@@ -151,18 +207,24 @@ impl OracleBuilder {
     /// fetched from memory together rather than one after the other.
     pub fn add_batch(&mut self, values: &[(OwnerId, FieldId, &str)]) -> Result<(), OracleError> {
         const AHEAD: usize = 16;
-        for chunk in values.chunks(AHEAD) {
+        let mut forms: Vec<(OwnerId, FieldId, Cow<'_, str>)> = Vec::with_capacity(values.len());
+        for &(owner, field, value) in values {
+            self.check_value(owner, field, value)?;
+            for form in self.forms(owner, field, value)? {
+                forms.push((owner, field, form));
+            }
+        }
+        for chunk in forms.chunks(AHEAD) {
             let mut fps = [Fingerprint { a: 0, b: 0 }; AHEAD];
-            for (fp, &(owner, field, value)) in fps.iter_mut().zip(chunk) {
-                self.check_value(owner, field, value)?;
+            for (fp, (_, _, value)) in fps.iter_mut().zip(chunk) {
                 *fp = self.values.keys.fingerprint(value.as_bytes());
             }
             self.dedup.make_room(chunk.len(), &self.values.a);
             for fp in &fps[..chunk.len()] {
                 self.dedup.prefetch(*fp);
             }
-            for (fp, &(owner, field, value)) in fps.iter().zip(chunk) {
-                self.add_checked(owner, field, value, *fp)?;
+            for (fp, (owner, field, value)) in fps.iter().zip(chunk) {
+                self.add_checked(*owner, *field, value, *fp)?;
             }
         }
         Ok(())
@@ -239,7 +301,8 @@ impl OracleBuilder {
                         max: MAX_VALUES,
                     });
                 }
-                self.values.push(fp, owner, field, value.as_bytes());
+                let kind = self.kinds[field.index()];
+                self.values.push(fp, owner, field, kind, value.as_bytes());
                 self.dedup.insert(slot, fp, index as u32);
                 Ok(())
             }

@@ -1,7 +1,7 @@
 //! Why an oracle could not be built: each message names the owners, fields and (masked) values
 //! involved and says what to do. Never prints a whole identifying value.
 
-use super::OwnerId;
+use super::{OwnerId, ValueKind};
 use thiserror::Error;
 
 /// The shortest value the oracle indexes, in characters. Shorter values (a first name, a
@@ -52,6 +52,17 @@ pub enum OracleError {
         first_field: String,
         second_owner: OwnerId,
         second_field: String,
+    },
+
+    #[error(
+        "owner {owner}, field `{field}`: value `{value}` is not a valid {kind} value; fix the \
+         value, or declare the column's kind as \"text\" so it is matched exactly as written"
+    )]
+    NotOfKind {
+        owner: OwnerId,
+        field: String,
+        value: String,
+        kind: ValueKind,
     },
 
     #[error(

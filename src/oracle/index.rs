@@ -184,8 +184,14 @@ impl Oracle {
             }
         };
         match &self.matcher {
-            // The index reports by position already.
-            Matcher::Index(index) => index.scan(haystack, &mut hit),
+            // The index reports by position, except that a presentation read back to its
+            // canonical form may end before an exact match from the same start.
+            Matcher::Index(index) => {
+                index.scan(haystack, &mut hit);
+                if !found.is_sorted() {
+                    found.sort_unstable();
+                }
+            }
             #[cfg(test)]
             Matcher::Automaton {
                 automaton,

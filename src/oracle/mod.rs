@@ -35,6 +35,15 @@
 //!   used before (overlapping search, `MatchKind::Standard`) is kept in tests as the
 //!   reference; proptests and fixed pages check that both give the same sightings.
 //!
+//! *Presentations* (`kind.rs`, `presentation.rs`). A field has a [`ValueKind`]: the index holds
+//! each value's canonical form (for a NIR, IBAN or French phone: its letters and digits; a NIR's
+//! 13-character body beside it), and the scan reads the presentations of the kind back to it at
+//! the positions that pass the start filter: separators where the kind's groups end, `+33`
+//! prefixes, HTML, JSON and percent escapes. The builder puts the first four bytes and first run of
+//! every presentation into the start filter, so the hot loop is the same loop with the same
+//! per-byte cost; a presentation costs a parse only where a value of the kind may start, and a
+//! lookup only where the parse left the canonical form (the exact scan has the rest).
+//!
 //! *Boundary rule.* A match counts only if the byte before and the byte after it are not ASCII
 //! alphanumeric (or it touches the haystack's start or end). So a 7-digit file number inside a
 //! longer number, the 13-character prefix of a 15-character NIR, or digits inside a hex session
@@ -44,9 +53,9 @@
 //! # Limits (what the oracle does not see)
 //!
 //! - It never builds a value from pieces: a value split by markup (`<b>06 39</b> 98 12 34`),
-//!   written with other separators than the ones indexed (index `0639981234` *and*
-//!   `06 39 98 12 34`), or escaped (`&amp;`, `%40`, `\u00e9`, base64) is not seen. The caller
-//!   decompresses bodies; it may add decoded forms as further scans.
+//!   grouped otherwise than its kind allows, a `text` value escaped, or any value in base64 is
+//!   not seen. The caller decompresses bodies; it may add decoded forms as further scans.
+//! - E-mail addresses longer than 128 bytes are matched as written only, not escaped.
 //! - Case folding is ASCII only: `ÉLODIE` does not match `élodie`.
 //! - Header names are not scanned, only header values.
 //! - Values shorter than [`MIN_VALUE_CHARS`] characters are refused: they match unrelated text.
@@ -63,7 +72,8 @@
 //! # Cost
 //!
 //! Measured by `cargo bench --bench oracle` (criterion, one core) on the demo portal's own pages
-//! and populations from crossleak's generator (13 values per beneficiary), on a shared 2-core VM
+//! and populations from crossleak's generator (13 renderings per beneficiary then; with kinds, 7
+//! canonical values, and the other forms are presentations), on a shared 2-core VM
 //! where other jobs ran too; ranges span three runs (the host alone moves the 2 KB HTML page
 //! between ~1.0 and ~1.5 GiB/s). The latest run is in `BENCHMARKS.md`.
 //!
@@ -85,6 +95,8 @@ mod builder;
 mod error;
 mod fingerprint;
 mod index;
+mod kind;
+mod presentation;
 mod scan;
 mod sighting;
 mod table;
@@ -100,5 +112,6 @@ mod proptests;
 pub use builder::OracleBuilder;
 pub use error::{mask, OracleError, MIN_VALUE_CHARS};
 pub use index::Oracle;
+pub use kind::ValueKind;
 pub use sighting::{FieldId, Location, OwnerId, Sighting};
 pub use verdict::Verdict;

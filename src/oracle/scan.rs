@@ -33,6 +33,8 @@ use super::fingerprint::{
     folded4, folded4_unchecked, is_word_byte, leading_run, span_hash, start_key, Fingerprint, Keys,
     MAX_RUN,
 };
+use super::kind::ValueKind;
+use super::presentation;
 use super::table::ValueTable;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -58,6 +60,24 @@ pub(super) struct ValueShapes {
     starters: [u64; 4],
     /// Each value's [`span_hash`], in the order added.
     pub(super) spans: Vec<u64>,
+    /// What the presentations of the values need.
+    presented: PresentedShapes,
+}
+
+/// The start keys of the values' presentations (apart from their canonical forms), and which
+/// kinds have them.
+#[derive(Debug, Default)]
+struct PresentedShapes {
+    /// Grouped kinds present, in the order first added.
+    grouped_kinds: Vec<ValueKind>,
+    /// Start keys of grouped presentations.
+    grouped: HashSet<u64, BuildHasherDefault<MixHasher>>,
+    /// Start keys of escaped e-mail addresses.
+    escaped: HashSet<u64, BuildHasherDefault<MixHasher>>,
+    /// The longest e-mail address with a character a page may escape.
+    escaped_max: usize,
+    /// Heads whose keys are in already (the keys depend on a value's first bytes only).
+    heads: HashSet<u64, BuildHasherDefault<MixHasher>>,
 }
 
 impl ValueShapes {
@@ -80,8 +100,66 @@ impl ValueShapes {
             run,
         ));
         if run == 0 {
-            let first = usize::from(value[0]);
-            self.starters[first / 64] |= 1 << (first % 64);
+            self.starter(value[0]);
+        }
+    }
+
+    fn starter(&mut self, byte: u8) {
+        let byte = usize::from(byte);
+        self.starters[byte / 64] |= 1 << (byte % 64);
+    }
+
+    /// Records the presentations of `value`, a canonical value of `kind` already [`add`]ed.
+    ///
+    /// [`add`]: Self::add
+    pub(super) fn add_presented(&mut self, kind: ValueKind, value: &[u8]) {
+        let escapable = kind == ValueKind::Email && !value.iter().all(|&b| is_word_byte(b));
+        if !kind.is_grouped() && !escapable {
+            return;
+        }
+        // The scan looks after every escape that may end in a letter or digit.
+        self.starter(b'%');
+        self.starter(b'\\');
+        if escapable {
+            self.presented.escaped_max = self.presented.escaped_max.max(value.len());
+        } else if !self.presented.grouped_kinds.contains(&kind) {
+            self.presented.grouped_kinds.push(kind);
+        }
+        // The keys depend on the kind, the length, the first run and the first bytes only: a
+        // grouped value's first four (its first group's separator comes after one of them at
+        // most), an address's first character past a first run under four (up to 4 bytes).
+        let head_bytes = if escapable && leading_run(value) < 4 {
+            8
+        } else {
+            4
+        };
+        let mut head = MixHasher::default();
+        head.write_u64(kind as u64);
+        head.write_u64(value.len() as u64);
+        head.write_u64(u64::from(leading_run(value)));
+        head.write(&value[..value.len().min(head_bytes)]);
+        if !self.presented.heads.insert(head.finish()) {
+            return;
+        }
+        let mut keys = Vec::new();
+        let mut key =
+            |raw: &[u8], run: u32| keys.push((start_key(folded4(raw, 0), run), raw[0], run));
+        if escapable {
+            // An e-mail address is valid UTF-8: the builder takes `&str`s.
+            presentation::escaped_starts(&String::from_utf8_lossy(value), &mut key);
+        } else {
+            presentation::grouped_starts(kind, value, &mut key);
+        }
+        for (k, first, run) in keys {
+            self.starts.insert(k);
+            if run == 0 {
+                self.starter(first);
+            }
+            if escapable {
+                self.presented.escaped.insert(k);
+            } else {
+                self.presented.grouped.insert(k);
+            }
         }
     }
 }
@@ -289,6 +367,38 @@ pub(super) struct ValueIndex {
     min_len: usize,
     starters: Starters,
     table: ValueTable,
+    presented: Option<Box<Presented>>,
+}
+
+/// What the scan needs to read presentations: the grouped kinds to try, and filters over the
+/// start keys of each family of presentations.
+#[derive(Debug)]
+struct Presented {
+    grouped_kinds: Vec<ValueKind>,
+    grouped: StartFilter,
+    escaped: StartFilter,
+    escaped_max: usize,
+}
+
+impl Presented {
+    fn new(shapes: PresentedShapes) -> Option<Box<Presented>> {
+        if shapes.grouped_kinds.is_empty() && shapes.escaped_max == 0 {
+            return None;
+        }
+        let filter = |keys: &HashSet<u64, BuildHasherDefault<MixHasher>>| {
+            StartFilter::new(keys.len() * START_BITS_PER_KEY, keys.iter().copied())
+        };
+        Some(Box::new(Presented {
+            grouped_kinds: shapes.grouped_kinds,
+            grouped: filter(&shapes.grouped),
+            escaped: filter(&shapes.escaped),
+            escaped_max: shapes.escaped_max,
+        }))
+    }
+
+    fn memory_bytes(&self) -> usize {
+        (self.grouped.words.capacity() + self.escaped.words.capacity()) * size_of::<u64>()
+    }
 }
 
 impl ValueIndex {
@@ -347,6 +457,7 @@ impl ValueIndex {
             }
         };
         ValueIndex {
+            presented: Presented::new(shapes.presented),
             keys,
             start_filter,
             span_filter,
@@ -470,6 +581,16 @@ impl ValueIndex {
                     visitor,
                 );
             }
+            // Rare too: after an escape that ends in a letter or digit (`\n`, `\u00a0`, `%20`),
+            // a value starts where no word does.
+            if self.presented.is_some() {
+                let mut escapes = starts;
+                while escapes != 0 {
+                    let i = escapes.trailing_zeros() as usize;
+                    escapes &= escapes - 1;
+                    self.after_escape(haystack, base + i, last_start, &mut lookups, visitor);
+                }
+            }
             carry = alnum >> 63;
             alnum = next_alnum;
             starts = next_starts;
@@ -516,6 +637,117 @@ impl ValueIndex {
                 }
             }
         }
+        if let Some(presented) = &self.presented {
+            self.try_presented(
+                presented,
+                haystack,
+                start,
+                start_key(prefix, run),
+                lookups,
+                visitor,
+            );
+        }
+    }
+
+    /// Treats the place after the escape at `at` (if there is one there, it decodes to no letter
+    /// or digit and it ends in one) as a word start: the value after `\n` or `%20` is delimited.
+    #[inline(never)]
+    fn after_escape(
+        &self,
+        haystack: &[u8],
+        at: usize,
+        last_start: usize,
+        lookups: &mut Lookups,
+        visitor: &mut impl Visitor,
+    ) {
+        if !matches!(haystack[at], b'%' | b'\\') {
+            return;
+        }
+        let unit = presentation::decode(haystack, at);
+        let start = at + unit.len;
+        if !unit.escaped
+            || unit.ch.is_ascii_alphanumeric()
+            || start > last_start
+            || !is_word_byte(haystack[start - 1])
+        {
+            return;
+        }
+        let word = haystack[start..]
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0u64, |w, (j, &b)| w | u64::from(is_word_byte(b)) << j);
+        let run = (!word).trailing_zeros();
+        if !self
+            .start_filter
+            .contains(start_key(folded4(haystack, start), run))
+        {
+            return;
+        }
+        visitor.start_passed();
+        self.try_start(haystack, start, word, lookups, visitor);
+    }
+
+    /// Reads the presentations that may start at `start` (whose start key is `key`) back to
+    /// canonical forms and queues those some value may have for a lookup.
+    #[inline(never)]
+    fn try_presented(
+        &self,
+        presented: &Presented,
+        haystack: &[u8],
+        start: usize,
+        key: u64,
+        lookups: &mut Lookups,
+        visitor: &mut impl Visitor,
+    ) {
+        let mut found = |canonical: &[u8], end: usize| {
+            self.try_canonical(canonical, start, end, lookups, visitor)
+        };
+        if presented.grouped.contains(key) {
+            for &kind in &presented.grouped_kinds {
+                presentation::grouped(haystack, start, kind, &mut found);
+            }
+        }
+        if presented.escaped_max > 0 && presented.escaped.contains(key) {
+            presentation::escaped(haystack, start, presented.escaped_max, &mut found);
+        }
+    }
+
+    /// Queues `canonical`, read from `haystack[start..end]`, for a lookup if a value may have its
+    /// length and first run and the span filter lets it through.
+    fn try_canonical(
+        &self,
+        canonical: &[u8],
+        start: usize,
+        end: usize,
+        lookups: &mut Lookups,
+        visitor: &mut impl Visitor,
+    ) {
+        let len = canonical.len();
+        if len < self.min_len.max(4) {
+            return;
+        }
+        let run = leading_run(canonical);
+        let has_length = if len < 64 {
+            self.short_lengths[run as usize] >> len & 1 == 1
+        } else {
+            self.long_lengths[run as usize]
+                .binary_search(&(len as u32))
+                .is_ok()
+        };
+        if !has_length {
+            return;
+        }
+        let prefix = folded4(canonical, 0);
+        if !self
+            .span_filter
+            .contains(span_hash(prefix, folded4(canonical, len - 4), len, run))
+        {
+            return;
+        }
+        visitor.span_passed();
+        let fingerprint = self.keys.fingerprint(canonical);
+        lookups.push(&self.table, start, end, fingerprint, visitor);
     }
 
     /// Queues `haystack[start..start + len]` for a lookup if the span filter lets it through.
@@ -572,6 +804,7 @@ impl ValueIndex {
                 Starters::Table(_) => 256,
             }
             + self.table.memory_bytes()
+            + self.presented.as_ref().map_or(0, |p| p.memory_bytes())
     }
 }
 

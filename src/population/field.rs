@@ -2,6 +2,7 @@
 //! Names only; the renderings themselves come from `Beneficiary::identifying_values`.
 
 use super::PopulationError;
+use crate::oracle::ValueKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -31,6 +32,17 @@ impl Field {
         Field::Phone,
         Field::Email,
     ];
+
+    /// The kind of the field's values: in which presentations the oracle finds them.
+    pub fn kind(self) -> ValueKind {
+        match self {
+            Field::Nir => ValueKind::Nir,
+            Field::NumeroAllocataire => ValueKind::Text,
+            Field::Iban | Field::WrittenIban => ValueKind::Iban,
+            Field::Phone => ValueKind::PhoneFr,
+            Field::Email => ValueKind::Email,
+        }
+    }
 
     /// The snake_case name used in files, reports and the oracle.
     pub fn name(self) -> &'static str {

@@ -34,6 +34,23 @@ impl Beneficiary {
         ]
     }
 
+    /// The values the oracle indexes, one per field, in their canonical form: the oracle finds
+    /// every other presentation from the field's kind ([`Field::kind`]), the NIR's 13-character
+    /// body included.
+    pub fn watched_values(&self) -> Vec<(Field, String)> {
+        vec![
+            (Field::Nir, self.nir.as_str().to_owned()),
+            (
+                Field::NumeroAllocataire,
+                self.numero_allocataire.as_str().to_owned(),
+            ),
+            (Field::Iban, self.iban.clone()),
+            (Field::WrittenIban, self.spare_iban.clone()),
+            (Field::Phone, self.phone.clone()),
+            (Field::Email, self.email.to_lowercase()),
+        ]
+    }
+
     /// `06 39 98 12 34` (13-digit synthetic numbers: `06 39 98 123 4567`).
     pub fn phone_spaced(&self) -> String {
         group(&self.phone, self.phone_groups())

@@ -26,8 +26,8 @@ pub use model::{
     SessionCarrier, Success, Target, Thresholds, Tls, Write, WrittenValue,
 };
 pub use population::{
-    beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,
-    Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
+    beneficiary_value, ColumnKind, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners,
+    PopulationSource, Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
 };
 /// For `crate::har`, which reads the same exports to find a recording's user.
 pub(crate) use population::{export_columns, read_records};

@@ -2,6 +2,7 @@
 //! reader for a staging export in the portal's own shape (any columns, mapped by the scenario).
 
 use super::error::{suggestion, ErrorKind, ScenarioError};
+use crate::oracle::{mask, ValueKind};
 use crate::population::{Beneficiary, Field, GenerateOptions, OwnerId, Population};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -42,6 +43,9 @@ pub struct ColumnMap {
     pub watch: Vec<(String, String)>,
     /// Owners with the same value here share a household and may see each other's data.
     pub household: Option<String>,
+    /// The kinds declared (`{ column = "…", kind = "iban" }`), by variable; the others are
+    /// inferred from the column's values when the export is read.
+    pub kinds: Vec<(String, ValueKind)>,
 }
 
 impl ColumnMap {
@@ -138,6 +142,10 @@ pub trait Owners: Send + Sync {
     /// Every identifying value of the owner the oracle watches for, as `(field, value)`.
     fn watched(&self, owner: OwnerId) -> Vec<(&str, Cow<'_, str>)>;
 
+    /// The kind of a watched field's values, which says in what presentations the oracle finds
+    /// them.
+    fn kind(&self, field: &str) -> ValueKind;
+
     /// Which watched fields a run's writes put into files, given the fields the scenario's
     /// `[[write]]` values name: another owner's value of one of these in a user's own file is a
     /// cross-write, and one missing from it right after the write is a lost write.
@@ -175,11 +183,18 @@ impl Owners for Population {
 
     fn watched(&self, owner: OwnerId) -> Vec<(&str, Cow<'_, str>)> {
         self.get(owner).map_or_else(Vec::new, |b| {
-            b.identifying_values()
+            b.watched_values()
                 .into_iter()
                 .map(|(field, value)| (field.name(), Cow::Owned(value)))
                 .collect()
         })
+    }
+
+    fn kind(&self, field: &str) -> ValueKind {
+        Field::ALL
+            .into_iter()
+            .find(|f| f.name() == field)
+            .map_or(ValueKind::Text, Field::kind)
     }
 
     /// A beneficiary's writes put its spare IBAN (`written_iban`), which no file holds before,
@@ -222,6 +237,13 @@ impl Owners for WatchedPopulation {
                 .collect()
         })
     }
+
+    fn kind(&self, field: &str) -> ValueKind {
+        self.fields
+            .iter()
+            .position(|f| f == field)
+            .map_or(ValueKind::Text, |i| self.kinds[i].kind)
+    }
 }
 
 impl Owners for LoadedPopulation {
@@ -243,6 +265,10 @@ impl Owners for LoadedPopulation {
 
     fn watched(&self, owner: OwnerId) -> Vec<(&str, Cow<'_, str>)> {
         self.owners().watched(owner)
+    }
+
+    fn kind(&self, field: &str) -> ValueKind {
+        self.owners().kind(field)
     }
 
     fn written_fields(&self, named_by_writes: &[String]) -> WrittenFields {
@@ -342,8 +368,17 @@ pub enum LoadedPopulation {
 pub struct WatchedPopulation {
     /// Watched variable names, identifiers first: the oracle's field names.
     pub fields: Vec<String>,
+    /// Each field's kind, in the order of `fields`.
+    pub kinds: Vec<ColumnKind>,
     /// Ids are positions, `0..len`.
     pub owners: Vec<Owner>,
+}
+
+/// A watched column's kind, and whether the scenario declared it or crossleak inferred it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnKind {
+    pub kind: ValueKind,
+    pub inferred: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -530,6 +565,27 @@ fn read_mapped(
     }
     let watched: Vec<&(String, String)> =
         columns.identifiers.iter().chain(&columns.watch).collect();
+    let kinds: Vec<ColumnKind> = watched
+        .iter()
+        .map(
+            |(variable, column)| match columns.kinds.iter().find(|(v, _)| v == variable) {
+                Some(&(_, kind)) => ColumnKind {
+                    kind,
+                    inferred: false,
+                },
+                None => ColumnKind {
+                    kind: ValueKind::infer(
+                        records
+                            .iter()
+                            .filter_map(|r| r.cells.get(column.as_str()))
+                            .map(String::as_str)
+                            .filter(|v| !v.is_empty()),
+                    ),
+                    inferred: true,
+                },
+            },
+        )
+        .collect();
     let mut owners = Vec::with_capacity(records.len());
     let mut seen: HashMap<String, (u64, String)> = HashMap::new();
     let mut households: HashMap<String, OwnerId> = HashMap::new();
@@ -548,7 +604,7 @@ fn read_mapped(
             }
         };
         let mut values = Vec::with_capacity(watched.len());
-        for (variable, column) in &watched {
+        for ((variable, column), kind) in watched.iter().zip(&kinds) {
             let required = columns.identifiers.iter().any(|(v, _)| v == variable);
             let Some(value) = cell(column)? else {
                 if required {
@@ -561,7 +617,24 @@ fn read_mapped(
                 }
                 continue;
             };
-            let key = value.to_ascii_lowercase();
+            let Some(forms) = kind.kind.canonical(value) else {
+                return Err(export_error(
+                    path,
+                    record.line,
+                    format!(
+                        "column {column:?} ({variable:?}, kind {}) holds {}, which is not a valid {} value",
+                        kind.kind,
+                        mask(value),
+                        kind.kind
+                    ),
+                    "fix the value, or declare the column kind = \"text\" to match it exactly as written",
+                ));
+            };
+            // Two presentations of one value are one value: compare canonical forms.
+            let key = forms
+                .last()
+                .map_or(value, String::as_str)
+                .to_ascii_lowercase();
             if let Some((line, other)) = seen.get(&key) {
                 if *line != record.line {
                     return Err(export_error(
@@ -600,6 +673,7 @@ fn read_mapped(
     }
     Ok(WatchedPopulation {
         fields: watched.iter().map(|(v, _)| v.clone()).collect(),
+        kinds,
         owners,
     })
 }
@@ -623,6 +697,7 @@ mod tests {
             password: "mdp".into(),
             watch: vec![("email".into(), "courriel".into())],
             household: Some("foyer".into()),
+            kinds: Vec::new(),
         }
     }
 

@@ -57,9 +57,10 @@ pub(crate) struct RawGenerate {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawColumns {
-    pub identifiers: Spanned<BTreeMap<Text, Text>>,
+    /// Each variable's column: `"header"`, or `{ column = "header", kind = "iban" }`.
+    pub identifiers: Spanned<BTreeMap<Text, Spanned<toml::Value>>>,
     pub password: Text,
-    pub watch: Option<Spanned<BTreeMap<Text, Text>>>,
+    pub watch: Option<Spanned<BTreeMap<Text, Spanned<toml::Value>>>>,
     pub household: Option<Text>,
 }
 

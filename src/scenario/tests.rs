@@ -1,4 +1,5 @@
 use super::*;
+use crate::oracle::ValueKind;
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -591,6 +592,68 @@ household = "foyer"
 }
 
 #[test]
+fn a_column_declares_its_kind_or_has_it_inferred_and_bad_kinds_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("export.csv"),
+        "num_client,mdp,tel,rib\nC-1000001,pw-a,06 39 98 05 96,FR7630006000011234567890189\nC-1000002,pw-b,0639980597,x\n",
+    )
+    .unwrap();
+    let population = r#"[population]
+file = "export.csv"
+format = "csv"
+
+[population.columns]
+identifiers = { client = "num_client" }
+password = "mdp"
+watch = { phone = "tel", rib = { column = "rib", kind = "text" } }
+"#;
+    let text = MINIMAL
+        .replace("[population]\ngenerate = { size = 10 }\n", population)
+        .replace("{{numero_allocataire}}", "{{client}}")
+        .replace(
+            "must_show = [\"numero_allocataire\"]",
+            "must_show = [\"client\"]",
+        );
+    let path = dir.path().join("portal.toml");
+    std::fs::write(&path, &text).unwrap();
+    let LoadedPopulation::Watched(owners) =
+        Scenario::load(&path).unwrap().population.read().unwrap()
+    else {
+        panic!("a mapped export reads as watched owners");
+    };
+    let kinds: Vec<(ValueKind, bool)> = owners.kinds.iter().map(|k| (k.kind, k.inferred)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (ValueKind::Text, true),
+            (ValueKind::PhoneFr, true),
+            (ValueKind::Text, false)
+        ]
+    );
+
+    // A kind the values do not have: the export's line, and the way out.
+    std::fs::write(&path, text.replace("kind = \"text\"", "kind = \"iban\"")).unwrap();
+    let error = Scenario::load(&path)
+        .unwrap()
+        .population
+        .read()
+        .unwrap_err();
+    assert_eq!(error.line(), Some(3), "{error}");
+    assert!(error.to_string().contains("kind = \"text\""), "{error}");
+
+    // An unknown kind, or key, is an error at its line with the fix.
+    std::fs::write(&path, text.replace("kind = \"text\"", "kind = \"ibann\"")).unwrap();
+    let message = Scenario::load(&path).unwrap_err().to_string();
+    assert!(message.contains("portal.toml:13:"), "{message}");
+    assert!(message.contains("did you mean \"iban\"?"), "{message}");
+    std::fs::write(&path, text.replace("kind = \"text\"", "kinds = \"text\"")).unwrap();
+    let message = Scenario::load(&path).unwrap_err().to_string();
+    assert!(message.contains("portal.toml:13:"), "{message}");
+    assert!(message.contains("\"column\" and \"kind\""), "{message}");
+}
+
+#[test]
 fn parse_touches_no_file_but_load_does() {
     let text = MINIMAL.replace(
         "generate = { size = 10 }",
@@ -737,6 +800,8 @@ fn the_readme_documents_every_key() {
         "identifiers",
         "password",
         "watch",
+        "column",
+        "kind",
         "household",
         "steps",
         "method",

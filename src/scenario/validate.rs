@@ -1,7 +1,9 @@
 //! From the raw file to the typed [`Scenario`]: parse the TOML once, deserialise each section on
 //! its own (so every broken section reports), then check meaning. Collects every problem it can.
 
-use super::error::{quoted_list, suggestion, ErrorKind, Lines, ScenarioError, ScenarioErrors};
+use super::error::{
+    quoted_list, suggestion, suggestion_listing, ErrorKind, Lines, ScenarioError, ScenarioErrors,
+};
 use super::model::*;
 use super::population::{
     export_columns, missing_column, ColumnMap, FileFormat, PopulationSource, Variable, RESERVED,
@@ -9,6 +11,7 @@ use super::population::{
 use super::raw::*;
 use super::template::is_valid_name;
 use super::threshold::LatencyThreshold;
+use crate::oracle::ValueKind;
 use crate::population::{GenerateOptions, MAX_SIZE};
 use crate::portal::Fault;
 use serde::de::DeserializeOwned;
@@ -905,13 +908,20 @@ impl<'t> Validator<'t> {
         let mut spans: Vec<(String, Range<usize>)> = Vec::new();
         let mut ok = true;
         let identifiers_span = c.identifiers.span();
-        let identifiers = self.column_entries(c.identifiers, "identifiers", &mut spans, &mut ok);
+        let mut kinds = Vec::new();
+        let identifiers = self.column_entries(
+            c.identifiers,
+            "identifiers",
+            &mut spans,
+            &mut kinds,
+            &mut ok,
+        );
         if identifiers.is_empty() {
             self.at(identifiers_span, ErrorKind::MissingKey, "identifiers maps no column", "add the login identifier, as in identifiers = { numero_allocataire = \"num_alloc\" }");
             ok = false;
         }
         let watch = match c.watch {
-            Some(w) => self.column_entries(w, "watch", &mut spans, &mut ok),
+            Some(w) => self.column_entries(w, "watch", &mut spans, &mut kinds, &mut ok),
             None => Vec::new(),
         };
         spans.push(("password".into(), c.password.span()));
@@ -923,22 +933,31 @@ impl<'t> Validator<'t> {
             password: c.password.get_ref().trim().to_owned(),
             watch,
             household: c.household.map(|h| h.into_inner().trim().to_owned()),
+            kinds,
         };
         ok.then_some((map, spans))
     }
 
     fn column_entries(
         &mut self,
-        table: Spanned<std::collections::BTreeMap<Text, Text>>,
+        table: Spanned<std::collections::BTreeMap<Text, Spanned<toml::Value>>>,
         role: &str,
         spans: &mut Vec<(String, Range<usize>)>,
+        kinds: &mut Vec<(String, ValueKind)>,
         ok: &mut bool,
     ) -> Vec<(String, String)> {
         let mut entries: Vec<_> = table.into_inner().into_iter().collect();
         entries.sort_by_key(|(k, _)| k.span().start);
         let mut out = Vec::new();
-        for (variable, column) in entries {
+        for (variable, entry) in entries {
             let name = variable.get_ref().clone();
+            let Some((column, kind)) = self.column_entry(&name, role, entry) else {
+                *ok = false;
+                continue;
+            };
+            if let Some(kind) = kind {
+                kinds.push((name.clone(), kind));
+            }
             if !is_valid_name(&name) {
                 self.at(variable.span(), ErrorKind::InvalidValue, format!("{name:?} in {role} is not a usable variable name"), "use letters, digits and _ (it becomes {{name}} in templates), as in numero_allocataire = \"Num Alloc\"");
                 *ok = false;
@@ -975,6 +994,88 @@ impl<'t> Validator<'t> {
             out.push((name, column.get_ref().trim().to_owned()));
         }
         out
+    }
+
+    /// One `variable = "column"` or `variable = { column = "…", kind = "…" }`: the column (with
+    /// its span) and the declared kind.
+    fn column_entry(
+        &mut self,
+        name: &str,
+        role: &str,
+        entry: Spanned<toml::Value>,
+    ) -> Option<(Text, Option<ValueKind>)> {
+        let span = entry.span();
+        let example = format!(
+            "write {name} = \"COLUMN\" or {name} = {{ column = \"COLUMN\", kind = \"iban\" }}"
+        );
+        let kinds = ValueKind::ALL.map(ValueKind::name);
+        match entry.into_inner() {
+            toml::Value::String(column) => Some((Spanned::new(span, column), None)),
+            toml::Value::Table(mut table) => {
+                let column = table.remove("column");
+                let kind = table.remove("kind");
+                if let Some(key) = table.keys().next() {
+                    self.at(
+                        span,
+                        ErrorKind::UnknownKey,
+                        format!("{role}.{name} has no key {key:?}"),
+                        format!("its keys are \"column\" and \"kind\": {example}"),
+                    );
+                    return None;
+                }
+                let Some(toml::Value::String(column)) = column else {
+                    self.at(
+                        span,
+                        ErrorKind::MissingKey,
+                        format!("{role}.{name} needs column = \"…\" (the export's header)"),
+                        example,
+                    );
+                    return None;
+                };
+                let kind = match kind {
+                    None => None,
+                    Some(toml::Value::String(kind)) => {
+                        match ValueKind::from_name(&kind) {
+                            Some(kind) => Some(kind),
+                            None => {
+                                self.at(
+                                span,
+                                ErrorKind::InvalidValue,
+                                format!("kind {kind:?} of {role}.{name} is not a kind crossleak knows"),
+                                format!(
+                                    "{} (leave kind out to infer it from the column's values)",
+                                    suggestion_listing(&kind, kinds, "kinds")
+                                ),
+                            );
+                                return None;
+                            }
+                        }
+                    }
+                    Some(other) => {
+                        self.at(
+                            span,
+                            ErrorKind::WrongType,
+                            format!(
+                                "kind of {role}.{name} is a {}, not a string",
+                                other.type_str()
+                            ),
+                            format!("write kind = \"iban\", one of {}", quoted_list(kinds)),
+                        );
+                        return None;
+                    }
+                };
+                Some((Spanned::new(span, column), kind))
+            }
+            other => {
+                self.at(
+                    span,
+                    ErrorKind::WrongType,
+                    format!("{role}.{name} is a {}, not a column", other.type_str()),
+                    example,
+                );
+                None
+            }
+        }
     }
 
     // ----- [load] -----
@@ -1506,6 +1607,8 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "identifiers" => "identifiers = { numero_allocataire = \"num_alloc\" }",
             "password" => "password = \"mot_de_passe\"",
             "watch" => "watch = { email = \"courriel\" }",
+            "column" => "watch = { rib = { column = \"IBAN\", kind = \"iban\" } }",
+            "kind" => "kind = \"iban\" (one of \"nir\", \"iban\", \"phone_fr\", \"email\", \"text\")",
             "household" => "household = \"foyer\"",
             "steps" if in_section("logout") => "a [[logout.steps]] table with method and path",
             "steps" => "a [[login_flow.steps]] table with method and path",
