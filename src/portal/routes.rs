@@ -340,7 +340,7 @@ async fn dossier_by_number(
 ) -> Response {
     let owner = match portal.file_owner(current.owner(), &numero) {
         Ok(owner) => owner,
-        Err(refusal) => return refusal,
+        Err((status, error)) => return refused_json(status, error),
     };
     let statement = match statement(&portal, owner).await {
         Ok(statement) => statement,
@@ -381,15 +381,20 @@ async fn statement(portal: &Portal, owner: OwnerId) -> Result<Statement, LedgerE
 
 impl Portal {
     /// The owner of the file `numero` names, if `viewer` may open it: the owner themself or a
-    /// member of their household (seam: the ownership check, `object-reference`, skips it).
-    fn file_owner(&self, viewer: OwnerId, numero: &str) -> Result<OwnerId, Response> {
+    /// member of their household (seam: the ownership check, `object-reference`, skips it);
+    /// otherwise the refusal's status and message.
+    fn file_owner(
+        &self,
+        viewer: OwnerId,
+        numero: &str,
+    ) -> Result<OwnerId, (StatusCode, &'static str)> {
         let owner = NumeroAllocataire::parse(numero)
             .ok()
             .and_then(|numero| self.accounts.by_numero(&numero))
-            .ok_or_else(|| refused_json(StatusCode::NOT_FOUND, NO_SUCH_FILE))?;
+            .ok_or((StatusCode::NOT_FOUND, NO_SUCH_FILE))?;
         if self.ownership_checks && owner != viewer && !self.accounts.same_household(viewer, owner)
         {
-            return Err(refused_json(
+            return Err((
                 StatusCode::FORBIDDEN,
                 "this file is not yours: a session opens only its own household's files",
             ));
@@ -521,7 +526,7 @@ async fn change_rib_by_number(
     };
     let owner = match portal.file_owner(viewer, &numero) {
         Ok(owner) => owner,
-        Err(refusal) => return refusal,
+        Err((status, error)) => return refused_json(status, error),
     };
     let form = match form {
         Ok(Form(form)) => form,

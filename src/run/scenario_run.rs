@@ -49,6 +49,7 @@ pub fn behaviours_of(scenario: &Scenario) -> Behaviours {
         session_reuse: load.session_replay,
         observers: load.observers,
         cache_probes: load.cache_probes,
+        replay: load.replay.clone(),
     }
 }
 

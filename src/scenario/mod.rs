@@ -22,8 +22,8 @@ pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
     ramp_time, Action, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom, Extraction,
     JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page, PasswordChanges,
-    Pattern, Phase, RampTooLong, RenderedRequest, Request, Scenario, SessionCarrier, Success,
-    Target, Thresholds, Tls, Write, WrittenValue,
+    Pattern, Phase, RampTooLong, RenderedRequest, Replay, ReplayIdentity, Request, Scenario,
+    SessionCarrier, Success, Target, Thresholds, Tls, Write, WrittenValue,
 };
 pub use population::{
     beneficiary_value, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners, PopulationSource,
