@@ -195,3 +195,16 @@ fn allowed(scenario: &Scenario, url: &str, allow_remote: bool) -> Result<String,
     }
     Ok(target)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_demo_scenario_replays_as_the_demo_command_does() {
+        let demo = crate::load::demo_scenario().expect("the demo scenario validates");
+        let behaviours = behaviours_of(&demo);
+        assert!(behaviours.replay.is_some());
+        assert_eq!(behaviours.replay, Behaviours::all().replay);
+    }
+}
