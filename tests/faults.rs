@@ -85,6 +85,13 @@ async fn caught_with(fault: &str, kind: FindingKind) -> (Summary, Population) {
         "correct portal warned"
     );
     assert!(clean.checked_responses > 500);
+    // Every replayed read was refused by the correct portal.
+    assert_eq!(
+        clean.replays.refused,
+        clean.replays.as_other_user + clean.replays.anonymous,
+        "{:?}",
+        clean.replays
+    );
     (summary, population)
 }
 
@@ -163,6 +170,28 @@ async fn cache_deception_is_caught_by_suffixed_probes() {
         .iter()
         .any(|f| f.kind == FindingKind::Violation
             && (f.request.name.contains("cache probe") || f.request.name.contains("observer"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_reference_is_caught_by_replaying_another_owners_number() {
+    let (summary, _) = caught_with("object-reference", FindingKind::Violation).await;
+    let replayed = |f: &&crossleak::findings::Finding| {
+        f.kind == FindingKind::Violation
+            && f.request.name.contains("(replayed as other_user)")
+            && f.detail.starts_with("replayed as other_user")
+    };
+    assert!(
+        summary.evidence.iter().any(|f| replayed(&f)),
+        "{:?}",
+        summary.evidence
+    );
+    // Only the replay sees it: every violation came from a request with another's number.
+    assert!(summary
+        .evidence
+        .iter()
+        .filter(|f| f.kind == FindingKind::Violation)
+        .all(|f| replayed(&f)));
+    assert!(summary.replays.as_other_user > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -228,11 +228,11 @@ pub fn session_finding(ctx: &CheckContext<'_>, event: SessionEvent<'_>) -> Findi
         request: RequestEvidence {
             method: event.method.to_owned(),
             name: event.name.to_owned(),
-            url: event.url.to_owned(),
+            url: masked_url(ctx, event.url),
         },
         response: ResponseEvidence {
             status: event.status,
-            final_url: event.url.to_owned(),
+            final_url: masked_url(ctx, event.url),
             headers: BTreeMap::new(),
             excerpt: String::new(),
         },
@@ -289,11 +289,11 @@ pub fn json_mismatch(
         request: RequestEvidence {
             method: exchange.method.to_owned(),
             name: exchange.name.to_owned(),
-            url: exchange.url.to_owned(),
+            url: masked_url(ctx, exchange.url),
         },
         response: ResponseEvidence {
             status: exchange.status,
-            final_url: exchange.final_url.to_owned(),
+            final_url: masked_url(ctx, exchange.final_url),
             headers: evidence_headers(ctx.masking, exchange, &[]),
             excerpt: ctx.masking.apply(&String::from_utf8_lossy(
                 &exchange.body[..exchange.body.len().min(2 * EXCERPT_RADIUS)],
@@ -387,11 +387,11 @@ fn finding(
         request: RequestEvidence {
             method: exchange.method.to_owned(),
             name: exchange.name.to_owned(),
-            url: exchange.url.to_owned(),
+            url: masked_url(ctx, exchange.url),
         },
         response: ResponseEvidence {
             status: exchange.status,
-            final_url: exchange.final_url.to_owned(),
+            final_url: masked_url(ctx, exchange.final_url),
             headers: evidence_headers(ctx.masking, exchange, sightings),
             excerpt: excerpt(ctx.masking, exchange.body, sightings, foreign),
         },
@@ -465,6 +465,19 @@ fn mask_cookie(masking: Masking, cookie: &str) -> String {
 }
 
 /// A window of the body around the first foreign value (or its start), every value in it masked.
+/// `url` with every watched value in it masked (a path such as `/api/dossiers/{{numero}}`, a
+/// replay's other owner's number), as the rest of the evidence is.
+fn masked_url(ctx: &CheckContext<'_>, url: &str) -> String {
+    let spans: Vec<(usize, usize)> = ctx
+        .watch
+        .oracle
+        .scan(url.as_bytes())
+        .iter()
+        .map(|s| (s.start, s.end))
+        .collect();
+    ctx.masking.apply_spans(url.as_bytes(), &spans)
+}
+
 fn excerpt(masking: Masking, body: &[u8], sightings: &[Sighting], foreign: &[Sighting]) -> String {
     let centre = foreign
         .iter()
@@ -553,6 +566,52 @@ mod tests {
     }
 
     const IDENTITY: [Field; 2] = [Field::NumeroAllocataire, Field::Nir];
+
+    #[test]
+    fn watched_values_in_the_url_are_masked_in_the_evidence() {
+        let (population, watch) = world();
+        let stranger = (1..50)
+            .find(|o| !watch.oracle.same_household(0, *o))
+            .unwrap();
+        let numero = population
+            .get(stranger)
+            .unwrap()
+            .numero_allocataire
+            .as_str();
+        let iban = population.get(stranger).unwrap().iban.clone();
+        let body = page_of(&population, stranger, &iban);
+        let url = format!("http://127.0.0.1:1/api/dossiers/{numero}");
+        let headers = HeaderMap::new();
+        let exchange = Exchange {
+            method: "GET",
+            name: "GET /api/dossiers/{{numero_allocataire}}",
+            url: &url,
+            status: 200,
+            final_url: &url,
+            authorization: false,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        for (masking, shown) in [(Masking::Masked, false), (Masking::Revealed, true)] {
+            let ctx = CheckContext {
+                watch: &watch,
+                population: &population,
+                masking,
+                phase: "load",
+                user: 3,
+                elapsed_ms: 42,
+            };
+            let findings = check(&ctx, Some(0), &exchange, &[] as &[Field]);
+            let finding = findings
+                .iter()
+                .find(|f| f.kind == FindingKind::Violation)
+                .expect("a violation");
+            for url in [&finding.request.url, &finding.response.final_url] {
+                assert_eq!(url.contains(numero), shown, "{url}");
+                assert!(url.starts_with("http://127.0.0.1:1/api/dossiers/"), "{url}");
+            }
+        }
+    }
 
     #[test]
     fn own_page_is_clean() {

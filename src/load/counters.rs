@@ -1,6 +1,7 @@
 //! Live counters of a load run, shared by every simulated user: requests, checks, logins, errors by
 //! cause. Lock-free; read for the progress line and the summary.
 
+use crate::scenario::ReplayIdentity;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,6 +72,8 @@ pub struct Counters {
     truncated_bodies: AtomicU64,
     cancelled: AtomicU64,
     replays: AtomicU64,
+    object_replays: [AtomicU64; 2],
+    object_replays_refused: AtomicU64,
     errors: [AtomicU64; ErrorCause::ALL.len()],
     users_started: AtomicU64,
     /// Microseconds from the run's start to the first and to the last user's start.
@@ -96,6 +99,11 @@ pub struct CountersSnapshot {
     pub cancelled: u64,
     /// Old session tokens replayed after a logout or a password change.
     pub replays: u64,
+    /// Page reads replayed under another identity: as another owner, then with no session.
+    pub replays_as_other_user: u64,
+    pub replays_anonymous: u64,
+    /// Replayed reads the target refused (401, 403, 404), as a correct portal does.
+    pub replays_refused: u64,
     pub errors: u64,
     pub errors_by_cause: BTreeMap<String, u64>,
     /// Simulated users that started: built their own client and took their identity.
@@ -127,6 +135,8 @@ impl Default for Counters {
             truncated_bodies: AtomicU64::default(),
             cancelled: AtomicU64::default(),
             replays: AtomicU64::default(),
+            object_replays: Default::default(),
+            object_replays_refused: AtomicU64::default(),
             errors: Default::default(),
             users_started: AtomicU64::default(),
             first_start_us: AtomicU64::new(u64::MAX),
@@ -172,6 +182,13 @@ impl Counters {
     pub fn replayed(&self) {
         bump(&self.replays);
     }
+    /// A page read replayed as `identity`; `refused` when the target answered 401, 403 or 404.
+    pub fn replayed_as(&self, identity: ReplayIdentity, refused: bool) {
+        bump(&self.object_replays[identity as usize]);
+        if refused {
+            bump(&self.object_replays_refused);
+        }
+    }
     pub fn error(&self, cause: ErrorCause) {
         bump(&self.errors[cause as usize]);
     }
@@ -200,6 +217,9 @@ impl Counters {
             truncated_bodies: load(&self.truncated_bodies),
             cancelled: load(&self.cancelled),
             replays: load(&self.replays),
+            replays_as_other_user: load(&self.object_replays[ReplayIdentity::OtherUser as usize]),
+            replays_anonymous: load(&self.object_replays[ReplayIdentity::Anonymous as usize]),
+            replays_refused: load(&self.object_replays_refused),
             errors: errors_by_cause.values().sum(),
             errors_by_cause,
             users_started: load(&self.users_started),

@@ -10,7 +10,8 @@ use super::LoadContext;
 use crate::findings::FindingKind;
 use crate::population::OwnerId;
 use crate::scenario::{
-    LoginFlow, Logout, Method, Owners, Phase, RenderedRequest, Request, SessionCarrier,
+    LoginFlow, Logout, Method, Owners, Phase, RenderedRequest, ReplayIdentity, Request,
+    SessionCarrier,
 };
 use crate::transport::{self as wire, Connection, Jar};
 use goose::prelude::*;
@@ -539,7 +540,79 @@ async fn read_page(user: &mut GooseUser, ctx: Arc<LoadContext>, index: usize) ->
             }
         }
     }
+    if let Some(identity) = ctx.replay_as(visitor.number, visitor.reads, index) {
+        replay_read(user, &ctx, &visitor, index, identity).await?;
+    }
     save(user, visitor);
+    Ok(())
+}
+
+/// Sends page `index` again as `identity`: under the user's own session with another owner's
+/// values (outside its household), or the user's own request with no session. A correct target
+/// refuses it (401, 403, 404 or a redirect elsewhere: counted); any data it serves is a finding whose detail says so.
+async fn replay_read(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    visitor: &Visitor,
+    index: usize,
+    identity: ReplayIdentity,
+) -> TransactionResult {
+    let page = &ctx.site.pages[index];
+    let (owner, asker, note) = match identity {
+        ReplayIdentity::OtherUser => {
+            let Some(other) = ctx.other_owner(visitor.owner, visitor.reads) else {
+                return Ok(());
+            };
+            let note = format!(
+                "replayed as other_user: owner {}'s session sent the request with owner {other}'s values ({})",
+                visitor.owner,
+                ctx.population.reference(other).map_or_else(
+                    || "no reference".to_owned(),
+                    |r| ctx.masking.apply(r)
+                ),
+            );
+            (other, Some(visitor), note)
+        }
+        ReplayIdentity::Anonymous => (
+            visitor.owner,
+            None,
+            format!(
+                "replayed as anonymous: owner {}'s own request sent with no session",
+                visitor.owner
+            ),
+        ),
+    };
+    let Some(own) = Own::of(ctx, owner) else {
+        return Ok(());
+    };
+    let Some(rendered) = render(&page.request, own, &visitor.password, &[]) else {
+        return Ok(());
+    };
+    let name = format!("{} (replayed as {})", page.name, identity.name());
+    let asked = rendered
+        .path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let landing = exchange_noting(
+        user,
+        ctx,
+        asker,
+        Outgoing {
+            rendered,
+            name: &name,
+            expect_path: None,
+            must_show: &[],
+            token: None,
+            refusal_expected: true,
+        },
+        Some(&note),
+    )
+    .await?;
+    // Refused: 401, 403, 404, or sent elsewhere (the login page), as a correct portal does.
+    let refused = landing.is_some_and(|l| matches!(l.status, 401 | 403 | 404) || l.path != asked);
+    ctx.counters.replayed_as(identity, refused);
     Ok(())
 }
 
@@ -1042,6 +1115,18 @@ async fn exchange(
     visitor: Option<&Visitor>,
     request: Outgoing<'_>,
 ) -> Result<Option<Landing>, Box<TransactionError>> {
+    exchange_noting(user, ctx, visitor, request, None).await
+}
+
+/// [`exchange`], with `note` (how the request was made, e.g. a replay) ahead of the detail of
+/// every finding that fails the run.
+async fn exchange_noting(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    visitor: Option<&Visitor>,
+    request: Outgoing<'_>,
+    note: Option<&str>,
+) -> Result<Option<Landing>, Box<TransactionError>> {
     let rendered = &request.rendered;
     let url = user
         .base_url
@@ -1139,9 +1224,12 @@ async fn exchange(
         landing.own_page = on_expected_page
             && !must_show.is_empty()
             && findings.iter().all(|f| !f.kind.fails_run());
-        for finding in findings {
+        for mut finding in findings {
             if finding.kind.fails_run() && failed_tag.is_none() {
                 failed_tag = Some(finding.kind.tag());
+            }
+            if let Some(note) = note.filter(|_| finding.kind.fails_run()) {
+                finding.detail = format!("{note}: {}", finding.detail);
             }
             ctx.sink.send(finding);
         }

@@ -21,7 +21,7 @@ pub use site::{demo_scenario, fields, Site, DEMO_SCENARIO};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
-use crate::scenario::{ramp_time, Method, Owners, Phase};
+use crate::scenario::{ramp_time, Method, Owners, Phase, Replay, ReplayIdentity};
 use crate::transport::Transport;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
@@ -69,6 +69,9 @@ pub struct Behaviours {
     pub observers: usize,
     /// Fetch personal paths with static-looking suffixes (`/x.css`, `;.js`…) by several users.
     pub cache_probes: bool,
+    /// Send a share of page reads again as another owner (its values, the user's session) or
+    /// with no session; the target must refuse them.
+    pub replay: Option<Replay>,
 }
 
 impl Default for Behaviours {
@@ -81,6 +84,7 @@ impl Default for Behaviours {
             session_reuse: false,
             observers: 0,
             cache_probes: false,
+            replay: None,
         }
     }
 }
@@ -99,6 +103,10 @@ impl Behaviours {
             session_reuse: true,
             observers: 2,
             cache_probes: true,
+            replay: Some(Replay {
+                share: 0.05,
+                identities: vec![ReplayIdentity::OtherUser, ReplayIdentity::Anonymous],
+            }),
         }
     }
 }
@@ -128,6 +136,9 @@ pub struct LoadContext {
     probe_paths: Vec<String>,
     /// What the anonymous observer asks for: the literal personal paths, then the probes.
     observed_paths: Vec<String>,
+    /// Per page, whether its request templates a watched variable: only those are replayed as
+    /// another owner (with no such value the request would ask for the same thing).
+    replayable: Vec<bool>,
     /// The owners this runner's users are (its shard of the population).
     owners: std::ops::Range<usize>,
     /// Beneficiaries started in the phase under way: the next one's number.
@@ -177,6 +188,7 @@ impl LoadContext {
             Vec::new()
         };
         let observed_paths = literal.iter().chain(&probe_paths).cloned().collect();
+        let replayable = replayable_pages(&setup.site, setup.population.as_ref());
         Ok(LoadContext {
             site: setup.site,
             population: setup.population,
@@ -195,6 +207,7 @@ impl LoadContext {
             tokens: tokens::TokenRegistry::default(),
             probe_paths,
             observed_paths,
+            replayable,
             owners,
             beneficiaries: std::sync::atomic::AtomicUsize::new(0),
         })
@@ -243,10 +256,76 @@ impl LoadContext {
         reads % every == 0
     }
 
+    /// Who replays user `number`'s `reads`-th page read (of page `page`), if anyone: one read
+    /// in `1 / share`, offset by the user's number so that every page gets its turn, and the
+    /// identities of `[load] replay` in turn, skipping `other_user` on a page with no watched value.
+    fn replay_as(&self, number: usize, reads: u64, page: usize) -> Option<ReplayIdentity> {
+        let replayable = self.replayable.get(page).copied().unwrap_or(false);
+        replay_turn(self.behaviours.replay.as_ref()?, replayable, number, reads)
+    }
+
+    /// The owner whose values `viewer` sends in its `turn`-th replay as another owner.
+    fn other_owner(&self, viewer: u32, turn: u64) -> Option<u32> {
+        other_owner(self.population.as_ref(), viewer, turn)
+    }
+
     /// How this run's requests reach the target.
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }
+}
+
+/// See [`LoadContext::replay_as`].
+fn replay_turn(
+    replay: &Replay,
+    replayable: bool,
+    number: usize,
+    reads: u64,
+) -> Option<ReplayIdentity> {
+    if replay.share <= 0.0 || replay.identities.is_empty() {
+        return None;
+    }
+    let every = (1.0 / replay.share.min(1.0)).round().max(1.0) as u64;
+    let shifted = reads + number as u64;
+    if shifted % every != 0 {
+        return None;
+    }
+    let turn = (shifted / every) as usize;
+    (0..replay.identities.len())
+        .map(|i| replay.identities[(turn + i) % replay.identities.len()])
+        .find(|identity| *identity == ReplayIdentity::Anonymous || replayable)
+}
+
+/// An owner picked from `viewer` and `turn`, never the viewer nor a member of its household
+/// (who may see its data); `None` when everyone is.
+fn other_owner(owners: &dyn Owners, viewer: u32, turn: u64) -> Option<u32> {
+    let len = owners.len() as u64;
+    let household = owners.household(viewer);
+    let start = (u64::from(viewer) + 1 + turn.wrapping_mul(7_919)) % len.max(1);
+    (0..len)
+        .map(|step| ((start + step) % len) as u32)
+        .find(|other| *other != viewer && owners.household(*other) != household)
+}
+
+/// Per page of `site`, whether its request templates a variable the oracle watches.
+fn replayable_pages(site: &Site, population: &dyn Owners) -> Vec<bool> {
+    let watched: Vec<String> = match population.len() {
+        0 => Vec::new(),
+        _ => population
+            .watched(0)
+            .into_iter()
+            .map(|(field, _)| field.to_owned())
+            .collect(),
+    };
+    site.pages
+        .iter()
+        .map(|page| {
+            page.request
+                .templates()
+                .iter()
+                .any(|t| t.variables().any(|v| watched.iter().any(|w| w == v)))
+        })
+        .collect()
 }
 
 /// What goose measured, reduced to what crossleak reports.
@@ -424,5 +503,71 @@ mod tests {
         assert_eq!(hold(20, 2_010), 18);
         assert_eq!(hold(3, 2_600), 1, "at least one second");
         assert_eq!(hold(5, 0), 5);
+    }
+
+    fn replay(identities: &[ReplayIdentity]) -> Replay {
+        Replay {
+            share: 0.25,
+            identities: identities.to_vec(),
+        }
+    }
+
+    #[test]
+    fn one_read_in_four_is_replayed_by_each_identity_in_turn_offset_by_the_user() {
+        let both = replay(&[ReplayIdentity::OtherUser, ReplayIdentity::Anonymous]);
+        let turns: Vec<_> = (0..16)
+            .filter_map(|reads| replay_turn(&both, true, 1, reads))
+            .collect();
+        use ReplayIdentity::{Anonymous, OtherUser};
+        assert_eq!(turns, [Anonymous, OtherUser, Anonymous, OtherUser]);
+        // User 1 replays reads 3, 7, 11…; user 2 reads 2, 6, 10…: the pages take turns.
+        assert_eq!(replay_turn(&both, true, 1, 3), Some(Anonymous));
+        assert_eq!(replay_turn(&both, true, 2, 3), None);
+        assert!(replay_turn(&both, true, 2, 2).is_some());
+    }
+
+    #[test]
+    fn a_page_without_a_watched_value_is_never_replayed_as_another_owner() {
+        let both = replay(&[ReplayIdentity::OtherUser, ReplayIdentity::Anonymous]);
+        let other = replay(&[ReplayIdentity::OtherUser]);
+        for reads in 0..64 {
+            assert_ne!(
+                replay_turn(&both, false, 0, reads),
+                Some(ReplayIdentity::OtherUser)
+            );
+            assert_eq!(replay_turn(&other, false, 0, reads), None);
+        }
+        assert!((0..64).any(|reads| replay_turn(&other, true, 0, reads).is_some()));
+    }
+
+    #[test]
+    fn the_other_owner_is_never_the_viewer_nor_its_household() {
+        let population =
+            crate::population::Population::generate(&crate::population::GenerateOptions {
+                size: 50,
+                seed: 3,
+                household_share: 0.6,
+                provisional_share: 0.5,
+            })
+            .unwrap();
+        let mut picked = std::collections::HashSet::new();
+        for viewer in 0..50 {
+            for turn in 0..20 {
+                let other = other_owner(&population, viewer, turn).expect("someone else");
+                assert_ne!(other, viewer);
+                assert!(
+                    !population.same_household(viewer, other),
+                    "{viewer} {other}"
+                );
+                picked.insert(other);
+            }
+        }
+        assert!(picked.len() > 25, "the choice spreads over the population");
+        let alone = crate::population::Population::generate(&crate::population::GenerateOptions {
+            size: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(other_owner(&alone, 0, 0), None);
     }
 }

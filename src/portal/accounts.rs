@@ -161,6 +161,14 @@ impl Accounts {
             .and_then(|index| self.accounts.get(*index))
     }
 
+    /// Whether `a` and `b` are adults of one household, who share the file.
+    pub fn same_household(&self, a: OwnerId, b: OwnerId) -> bool {
+        match (self.get(a), self.get(b)) {
+            (Some(a), Some(b)) => a.identity.household == b.identity.household,
+            _ => false,
+        }
+    }
+
     /// Whether the account is still on its provisional password.
     pub fn is_provisional(&self, owner: OwnerId) -> bool {
         self.get(owner)

@@ -34,6 +34,8 @@ pub enum Fault {
     CacheDeception,
     /// The personal pages carry no `Cache-Control` at all.
     MissingCacheControl,
+    /// `/api/dossiers/{numero}` checks that a session exists, not that it owns the number.
+    ObjectReference,
 }
 
 /// A fault name that no fault has.
@@ -59,6 +61,7 @@ impl Fault {
             Fault::DefaultCdnCache => "default-cdn-cache",
             Fault::CacheDeception => "cache-deception",
             Fault::MissingCacheControl => "missing-cache-control",
+            Fault::ObjectReference => "object-reference",
         }
     }
 
@@ -125,6 +128,13 @@ impl Fault {
                  here, but it is the precondition of the Railway incident and any shared cache \
                  in front would store them, so the cache-header audit must warn"
             }
+            Fault::ObjectReference => {
+                "GET /api/dossiers/{numero_allocataire} and POST /api/dossiers/{numero_allocataire}/rib \
+                 check that the request carries an open session but not that the session's owner \
+                 (or their household) holds that number, so any signed-in beneficiary who puts \
+                 another's numéro allocataire in the path reads that file and changes its RIB; \
+                 only a request sent with someone else's number shows it"
+            }
         }
     }
 
@@ -172,6 +182,11 @@ impl Fault {
                 "Railway, March 2026 (its precondition): the pages the CDN cached were those that \
                  did not say private or no-store"
             }
+            Fault::ObjectReference => {
+                "no single incident: broken object-level authorisation (OWASP API1:2023, CWE-639, \
+                 an identifier in the path trusted without an ownership check) is the most \
+                 reported API flaw"
+            }
         }
     }
 
@@ -188,6 +203,7 @@ impl Fault {
             Fault::DefaultCdnCache,
             Fault::CacheDeception,
             Fault::MissingCacheControl,
+            Fault::ObjectReference,
         ]
     }
 }

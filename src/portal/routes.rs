@@ -13,7 +13,7 @@ use super::{lenient, pages, Fault, PortalConfig, PortalError};
 use crate::identifiers::{Iban, Nir, NirBody, NirError, NumeroAllocataire};
 use crate::population::{Beneficiary, OwnerId};
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -53,6 +53,9 @@ struct Portal {
     /// The `Cache-Control` of personal responses; `None` under `missing-cache-control` and
     /// `default-cdn-cache`, whose pages forgot it.
     personal_cache_control: Option<&'static str>,
+    /// Whether the file endpoints addressed by number check that the session owns the number
+    /// (`false` under `object-reference`).
+    ownership_checks: bool,
 }
 
 type Shared = State<Arc<Portal>>;
@@ -85,12 +88,14 @@ pub fn router(accounts: Vec<Beneficiary>, config: PortalConfig) -> Result<Router
         nir_login: AtomicBool::new(config.nir_login),
         admin_token: config.admin_token.clone(),
         personal_cache_control: (!forgets_cache_control).then_some(PRIVATE),
+        ownership_checks: !config.has(Fault::ObjectReference),
     });
     // The personal reads sit behind the auth layer, which resolves the session once.
     let mut personal_reads = Router::new()
         .route("/mon-compte", get(account_page))
         .route("/api/dossier", get(dossier))
         .route("/api/paiements", get(payments))
+        .route("/api/dossiers/{numero}", get(dossier_by_number))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&portal),
             authenticate,
@@ -106,6 +111,7 @@ pub fn router(accounts: Vec<Beneficiary>, config: PortalConfig) -> Result<Router
         .route("/connexion/allocataire", post(login_allocataire))
         .route("/connexion/nir", post(login_nir))
         .route("/mon-compte/rib", post(change_rib))
+        .route("/api/dossiers/{numero}/rib", post(change_rib_by_number))
         .route("/mon-compte/mot-de-passe", post(change_password))
         .route("/deconnexion", post(logout))
         .route("/admin/connexion-nir", post(switch_nir_login))
@@ -324,6 +330,28 @@ async fn dossier(State(portal): Shared, Extension(current): Extension<CurrentUse
     }
 }
 
+/// `GET /api/dossiers/{numero}`: the JSON file the path's numéro allocataire names, for a
+/// session allowed to open it (its owner or their household); 403 for anyone else's, 404 for a
+/// number no file has.
+async fn dossier_by_number(
+    State(portal): Shared,
+    Path(numero): Path<String>,
+    Extension(current): Extension<CurrentUser>,
+) -> Response {
+    let owner = match portal.file_owner(current.owner(), &numero) {
+        Ok(owner) => owner,
+        Err((status, error)) => return refused_json(status, error),
+    };
+    let statement = match statement(&portal, owner).await {
+        Ok(statement) => statement,
+        Err(error) => return ledger_unavailable(true, &error),
+    };
+    match portal.accounts.file(owner) {
+        Some(file) => portal.personal(Json(Dossier::new(&file, &statement)).into_response()),
+        None => refused_json(StatusCode::NOT_FOUND, NO_SUCH_FILE),
+    }
+}
+
 /// The user's payments and the numéro allocataire of the file, as the ledger returns them.
 async fn payments(State(portal): Shared, Extension(current): Extension<CurrentUser>) -> Response {
     let owner = current.owner();
@@ -352,6 +380,28 @@ async fn statement(portal: &Portal, owner: OwnerId) -> Result<Statement, LedgerE
 }
 
 impl Portal {
+    /// The owner of the file `numero` names, if `viewer` may open it: the owner themself or a
+    /// member of their household (seam: the ownership check, `object-reference`, skips it);
+    /// otherwise the refusal's status and message.
+    fn file_owner(
+        &self,
+        viewer: OwnerId,
+        numero: &str,
+    ) -> Result<OwnerId, (StatusCode, &'static str)> {
+        let owner = NumeroAllocataire::parse(numero)
+            .ok()
+            .and_then(|numero| self.accounts.by_numero(&numero))
+            .ok_or((StatusCode::NOT_FOUND, NO_SUCH_FILE))?;
+        if self.ownership_checks && owner != viewer && !self.accounts.same_household(viewer, owner)
+        {
+            return Err((
+                StatusCode::FORBIDDEN,
+                "this file is not yours: a session opens only its own household's files",
+            ));
+        }
+        Ok(owner)
+    }
+
     /// A personal response with the portal's `Cache-Control` for personal data (or none, under
     /// the faults whose pages forgot it).
     fn personal(&self, mut response: Response) -> Response {
@@ -366,6 +416,19 @@ impl Portal {
         }
         response
     }
+}
+
+/// What `/api/dossiers/{numero}` answers for a number no file has.
+const NO_SUCH_FILE: &str = "no file has this numéro allocataire: check the number in the path";
+
+/// A JSON refusal that carries no one's data.
+fn refused_json(status: StatusCode, error: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, NO_STORE)],
+        Json(serde_json::json!({ "error": error })),
+    )
+        .into_response()
 }
 
 fn not_logged_in_json() -> Response {
@@ -447,6 +510,33 @@ async fn change_rib(
         Ok(Form(form)) => form,
         Err(rejection) => return refused_form(&rejection),
     };
+    set_rib(&portal, owner, &form)
+}
+
+/// `POST /api/dossiers/{numero}/rib`: the RIB change of the file the path names, for a session
+/// allowed to open it (seam: the ownership check, `object-reference`).
+async fn change_rib_by_number(
+    State(portal): Shared,
+    Path(numero): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<RibChange>, FormRejection>,
+) -> Response {
+    let Some((_, viewer)) = signed_in(&portal, &headers) else {
+        return not_logged_in_json();
+    };
+    let owner = match portal.file_owner(viewer, &numero) {
+        Ok(owner) => owner,
+        Err((status, error)) => return refused_json(status, error),
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return refused_form(&rejection),
+    };
+    set_rib(&portal, owner, &form)
+}
+
+/// Makes the form's IBAN `owner`'s, then shows the account page.
+fn set_rib(portal: &Portal, owner: OwnerId, form: &RibChange) -> Response {
     match Iban::parse(&form.iban) {
         Ok(iban) if portal.accounts.set_iban(owner, iban) => see_other("/mon-compte", None),
         Ok(_) => not_signed_in(),

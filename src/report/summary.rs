@@ -61,6 +61,7 @@ pub struct Summary {
     pub checked_responses: u64,
     pub truncated_bodies: u64,
     pub logins: Logins,
+    pub replays: Replays,
     /// Every isolation failure: violations, cross-writes and wrong identities together.
     pub violations: u64,
     /// Findings that do not fail the run on their own (lost writes).
@@ -190,6 +191,17 @@ pub struct Logins {
     pub sessions_lost: u64,
 }
 
+/// Page reads the `replay` behaviour sent again under another identity.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replays {
+    /// Sent under the user's session with another owner's values.
+    pub as_other_user: u64,
+    /// Sent with no session.
+    pub anonymous: u64,
+    /// Of both: refused (401, 403, 404, or sent elsewhere), as a correct portal does.
+    pub refused: u64,
+}
+
 /// Everything known at the end of a run, before it becomes a `Summary`.
 pub struct RunFacts<'a> {
     pub run_id: &'a str,
@@ -315,6 +327,11 @@ impl Summary {
                 failed_must_show: counters.logins_landed_elsewhere,
                 again: counters.relogins,
                 sessions_lost: counters.sessions_lost,
+            },
+            replays: Replays {
+                as_other_user: counters.replays_as_other_user,
+                anonymous: counters.replays_anonymous,
+                refused: counters.replays_refused,
             },
             violations,
             warnings: facts.findings.by_kind.values().sum::<u64>() - violations,

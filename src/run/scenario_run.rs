@@ -49,6 +49,7 @@ pub fn behaviours_of(scenario: &Scenario) -> Behaviours {
         session_reuse: load.session_replay,
         observers: load.observers,
         cache_probes: load.cache_probes,
+        replay: load.replay.clone(),
     }
 }
 
@@ -194,4 +195,17 @@ fn allowed(scenario: &Scenario, url: &str, allow_remote: bool) -> Result<String,
         )));
     }
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_demo_scenario_replays_as_the_demo_command_does() {
+        let demo = crate::load::demo_scenario().expect("the demo scenario validates");
+        let behaviours = behaviours_of(&demo);
+        assert!(behaviours.replay.is_some());
+        assert_eq!(behaviours.replay, Behaviours::all().replay);
+    }
 }

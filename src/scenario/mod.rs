@@ -22,8 +22,9 @@ pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
     ramp_time, Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom,
     Extraction, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page,
-    PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest, Request, Scenario,
-    SessionCarrier, Success, Target, Thresholds, Tls, Write, WrittenValue,
+    PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest, Replay,
+    ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
+    WrittenValue,
 };
 pub use population::{
     beneficiary_value, ColumnKind, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners,

@@ -601,6 +601,37 @@ pub struct LoadShape {
     pub cache_probes: bool,
     /// Log out, then replay the old session token (needs `[logout]` and a cookie session).
     pub session_replay: bool,
+    /// Page reads sent again under another identity (`replay = { share, as }`).
+    pub replay: Option<Replay>,
+}
+
+/// Cross-identity replay: a share of page reads sent again as someone who must be refused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replay {
+    /// 0 to 1: the share of page reads replayed.
+    pub share: f64,
+    /// Who asks, taken in turn; never empty.
+    pub identities: Vec<ReplayIdentity>,
+}
+
+/// Who a replayed page read is sent as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayIdentity {
+    /// The user's own session, the request templated with another owner's values (outside the
+    /// user's household); only for requests that template a watched variable.
+    OtherUser,
+    /// The user's own templated request with no session at all.
+    Anonymous,
+}
+
+impl ReplayIdentity {
+    /// The name scenario files and evidence use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplayIdentity::OtherUser => "other_user",
+            ReplayIdentity::Anonymous => "anonymous",
+        }
+    }
 }
 
 /// Release `size` users on `step` at the same instant.

@@ -266,6 +266,15 @@ pub(crate) struct RawLoad {
     pub observers: Option<u64>,
     pub cache_probes: Option<bool>,
     pub session_replay: Option<bool>,
+    pub replay: Option<Spanned<RawReplay>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReplay {
+    pub share: Option<Spanned<f64>>,
+    #[serde(rename = "as")]
+    pub identities: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Deserialize)]

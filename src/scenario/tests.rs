@@ -449,6 +449,46 @@ fn unknown_keys_in_inline_tables_name_their_table() {
 }
 
 #[test]
+fn replay_takes_a_share_and_identities_and_defaults_to_both() {
+    let with = |table: &str| MINIMAL.to_owned() + "\n[load]\nreplay = " + table + "\n";
+    let s = parse(&with(r#"{ share = 0.1, as = ["anonymous"] }"#)).unwrap();
+    assert_eq!(
+        s.load.replay,
+        Some(Replay {
+            share: 0.1,
+            identities: vec![ReplayIdentity::Anonymous]
+        })
+    );
+    let s = parse(&with("{}")).unwrap();
+    assert_eq!(
+        s.load.replay,
+        Some(Replay {
+            share: 0.05,
+            identities: vec![ReplayIdentity::OtherUser, ReplayIdentity::Anonymous]
+        })
+    );
+    assert_eq!(parse(MINIMAL).unwrap().load.replay, None);
+}
+
+#[test]
+fn a_bad_replay_value_is_refused_at_its_line() {
+    let text = MINIMAL.to_owned() + "\n[load]\nreplay = { share = 0.05, as = [\"admin\"] }\n";
+    let line = text.lines().count();
+    let error = only_error(&text);
+    assert_eq!(error.kind(), ErrorKind::InvalidValue);
+    assert_eq!(error.line(), Some(line));
+    assert!(error.to_string().contains("\"admin\""), "{error}");
+    assert!(error.help().contains("other_user"), "{error}");
+    let share = only_error(&text.replace("0.05, as = [\"admin\"]", "1.5"));
+    assert!(share.to_string().contains("replay.share is 1.5"), "{share}");
+    assert_eq!(share.line(), Some(line));
+    let empty = only_error(&text.replace("[\"admin\"]", "[]"));
+    assert!(empty.to_string().contains("replay.as is empty"), "{empty}");
+    let unknown = only_error(&text.replace("as =", "ass ="));
+    assert_eq!(unknown.kind(), ErrorKind::UnknownKey);
+}
+
+#[test]
 fn a_crowd_on_a_page_must_name_a_page() {
     let ok = MINIMAL.to_owned() + "\n[load]\ncrowd = { size = 8, step = \"page:/home\" }\n";
     let s = parse(&ok).unwrap();
@@ -849,6 +889,8 @@ fn the_readme_documents_every_key() {
         "observers",
         "cache_probes",
         "session_replay",
+        "replay",
+        "as",
         "max_error_rate",
         "latency",
         "fail_on_cache_warnings",

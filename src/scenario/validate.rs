@@ -1098,6 +1098,7 @@ impl<'t> Validator<'t> {
                     observers: 0,
                     cache_probes: false,
                     session_replay: false,
+                    replay: None,
                 }),
                 None,
             );
@@ -1170,6 +1171,11 @@ impl<'t> Validator<'t> {
             self.at(span, ErrorKind::MissingKey, "session_replay = true needs a [logout] request to end the session before replaying it", "add [logout] with method = \"POST\" and path = \"/logout\", or remove session_replay");
             ok = false;
         }
+        let replay = l.replay.and_then(|r| {
+            let parsed = self.replay(r);
+            ok &= parsed.is_some();
+            parsed
+        });
         let shape = LoadShape {
             increase_rate,
             think_time,
@@ -1180,9 +1186,52 @@ impl<'t> Validator<'t> {
             observers: l.observers.unwrap_or(0) as usize,
             cache_probes: l.cache_probes.unwrap_or(false),
             session_replay,
+            replay,
         };
         let ok = ok && cancel_share.is_some() && cancel_after.is_some();
         (ok.then_some(shape), users.filter(|(n, _)| *n > 0))
+    }
+
+    /// `replay = { share = 0.05, as = ["other_user", "anonymous"] }`; `as` defaults to both.
+    fn replay(&mut self, raw: Spanned<RawReplay>) -> Option<Replay> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let share = self.share(raw.share.as_ref(), "replay.share", DEFAULT_REPLAY_SHARE)?;
+        let Some(names) = raw.identities else {
+            return Some(Replay {
+                share,
+                identities: vec![ReplayIdentity::OtherUser, ReplayIdentity::Anonymous],
+            });
+        };
+        if names.is_empty() {
+            self.at(
+                span,
+                ErrorKind::InvalidValue,
+                "replay.as is empty: nobody would replay anything",
+                "write as = [\"other_user\", \"anonymous\"], or remove replay",
+            );
+            return None;
+        }
+        let mut identities = Vec::new();
+        for name in &names {
+            let identity = match name.get_ref().as_str() {
+                "other_user" => ReplayIdentity::OtherUser,
+                "anonymous" => ReplayIdentity::Anonymous,
+                other => {
+                    self.at(
+                        name.span(),
+                        ErrorKind::InvalidValue,
+                        format!("replay.as names {other:?}, which is not a replay identity"),
+                        "use \"other_user\" (another owner's values under the user's session) or \"anonymous\" (no session)",
+                    );
+                    return None;
+                }
+            };
+            if !identities.contains(&identity) {
+                identities.push(identity);
+            }
+        }
+        Some(Replay { share, identities })
     }
 
     fn think_time(&mut self, raw: &Spanned<ThinkTime>) -> Option<(Duration, Duration)> {
@@ -1383,6 +1432,8 @@ type ColumnSpans = Vec<(String, Range<usize>)>;
 
 pub(crate) const DEFAULT_INCREASE_RATE: f64 = 10.0;
 pub(crate) const DEFAULT_CANCEL_AFTER: Duration = Duration::from_millis(5);
+/// The share of page reads `replay` sends again when it gives no `share`.
+pub(crate) const DEFAULT_REPLAY_SHARE: f64 = 0.05;
 
 /// The variables templates may use, and where.
 pub(crate) struct Vocabulary<'a> {
@@ -1658,6 +1709,8 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "observers" => "observers = 2",
             "cache_probes" => "cache_probes = true",
             "session_replay" => "session_replay = true",
+            "replay" => "replay = { share = 0.05, as = [\"other_user\", \"anonymous\"] }",
+            "as" => "as = [\"other_user\", \"anonymous\"]",
             "max_error_rate" => "max_error_rate = 0.01",
             "latency" => "latency = [\"p95 < 500ms\"]",
             "fail_on_cache_warnings" => "fail_on_cache_warnings = true",

@@ -8,6 +8,7 @@ mod file;
 pub mod fixtures;
 mod login;
 mod nir_lookup;
+mod object_reference;
 mod request_race;
 mod sessions;
 mod shared_cache;
