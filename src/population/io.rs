@@ -74,26 +74,17 @@ impl<W: Write> PopulationWriter<W> {
                 serde_json::to_writer(&mut *out, b).map_err(std::io::Error::from)?;
                 out.write_all(b"\n")?;
             }
-            Sink::Csv(writer) => writer
-                .write_record([
-                    b.id.to_string().as_str(),
-                    b.numero_allocataire.as_str(),
-                    b.nir.as_str(),
-                    &b.first_name,
-                    &b.last_name,
-                    &b.street,
-                    &b.postcode,
-                    &b.city,
-                    &b.phone,
-                    &b.email,
-                    &b.iban,
-                    &b.spare_iban,
-                    b.household.to_string().as_str(),
+            Sink::Csv(writer) => {
+                let (id, household) = (b.id.to_string(), b.household.to_string());
+                let payments = payments_column(b)?;
+                let row = std::iter::once(id.as_str()).chain(text_columns(b)).chain([
+                    household.as_str(),
                     &b.password,
                     password_state_name(b.password_state),
-                    &payments_column(b)?,
-                ])
-                .map_err(csv_write_error)?,
+                    &payments,
+                ]);
+                writer.write_record(row).map_err(csv_write_error)?
+            }
             Sink::Sql(writer) => writer.write(b)?,
         }
         Ok(())
@@ -206,6 +197,24 @@ fn csv_write_error(error: csv::Error) -> PopulationError {
         csv::ErrorKind::Io(e) => PopulationError::Io(e),
         other => PopulationError::Io(std::io::Error::other(format!("{other:?}"))),
     }
+}
+
+/// A beneficiary's text columns, between `id` and `household`, in [`COLUMNS`] order: the one list
+/// the CSV and SQL writers share.
+pub(super) fn text_columns(b: &Beneficiary) -> [&str; 11] {
+    [
+        b.numero_allocataire.as_str(),
+        b.nir.as_str(),
+        &b.first_name,
+        &b.last_name,
+        &b.street,
+        &b.postcode,
+        &b.city,
+        &b.phone,
+        &b.email,
+        &b.iban,
+        &b.spare_iban,
+    ]
 }
 
 pub(super) fn password_state_name(state: PasswordState) -> &'static str {

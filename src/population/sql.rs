@@ -1,7 +1,7 @@
 //! A population as SQL that PostgreSQL and SQLite both run: two `CREATE TABLE`s, then multi-row
 //! `INSERT`s of at most [`ROWS_PER_INSERT`] rows, all in one transaction. Writes as it goes.
 
-use super::io::password_state_name;
+use super::io::{password_state_name, text_columns};
 use super::{Beneficiary, PopulationError};
 use std::io::Write;
 
@@ -74,20 +74,7 @@ impl<W: Write> SqlWriter<W> {
         } else {
             b",\n"
         })?;
-        let texts = [
-            b.numero_allocataire.as_str(),
-            b.nir.as_str(),
-            &b.first_name,
-            &b.last_name,
-            &b.street,
-            &b.postcode,
-            &b.city,
-            &b.phone,
-            &b.email,
-            &b.iban,
-            &b.spare_iban,
-        ];
-        let texts: Vec<String> = texts.iter().map(|t| literal(t)).collect();
+        let texts: Vec<String> = text_columns(b).iter().map(|t| literal(t)).collect();
         write!(
             self.out,
             "({}, {}, {}, {}, {})",
