@@ -1,60 +1,9 @@
-//! What a person sees in the terminal: a live progress line while the run goes, a summary table
-//! at the end. The live line turns itself off when stderr is not a terminal or with `--quiet`.
+//! What a person sees in the terminal at the end of a run: the summary table on stdout.
+//! (The live progress line belongs to the run: `run::Progress`.)
 
 use super::Summary;
 use crate::findings::FindingKind;
-use crate::load::LoadContext;
-use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// The live progress line, redrawn every second on stderr.
-pub struct Progress {
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Progress {
-    pub fn start(ctx: Arc<LoadContext>, planned: Duration, quiet: bool) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Progress { task: None };
-        }
-        let task = tokio::spawn(async move {
-            let started = Instant::now();
-            let mut last_requests = 0;
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let snap = ctx.counters.snapshot();
-                let failures: u64 = FindingKind::ALL
-                    .iter()
-                    .filter(|k| k.fails_run())
-                    .map(|k| ctx.sink.count(*k))
-                    .sum();
-                let elapsed = started.elapsed().as_secs();
-                eprint!(
-                    "\r\x1b[2K[{elapsed:>3}s/{}s] {:>6} req/s · {} checked · {} errors · {} violations",
-                    planned.as_secs(),
-                    snap.requests - last_requests,
-                    snap.checked_responses,
-                    snap.errors,
-                    failures,
-                );
-                let _ = std::io::stderr().flush();
-                last_requests = snap.requests;
-            }
-        });
-        Progress { task: Some(task) }
-    }
-
-    pub fn stop(self) {
-        if let Some(task) = self.task {
-            task.abort();
-            eprint!("\r\x1b[2K");
-        }
-    }
-}
 
 /// Prints the final table to stdout.
 pub fn print_summary(summary: &Summary, dir: &Path) {
@@ -160,7 +109,7 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
         "RESULT: {} — {} (exit {})",
         summary.status.label(),
         summary.reason,
-        summary.exit_code
+        summary.status.exit_code()
     );
 }
 

@@ -6,9 +6,9 @@ use super::thresholds::{self, ThresholdResult};
 use super::timeline::Timeline;
 use crate::findings::{AffectedAccount, Finding, FindingKind, FindingsSummary};
 use crate::load::{CountersSnapshot, GooseFigures, Site};
-use crate::outcome::Status;
+use crate::outcome::{judge, Interruption, Outcome, Status, Tally};
 use crate::scenario::Thresholds;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -30,8 +30,9 @@ pub fn run_id() -> String {
 pub struct Summary {
     pub schema_version: u32,
     pub run_id: String,
+    /// Written as `status` and, derived from it, `exit_code`.
+    #[serde(flatten, serialize_with = "status_and_exit_code")]
     pub status: Status,
-    pub exit_code: u8,
     /// Why the status is what it is, in one sentence.
     pub reason: String,
     /// The signal that cut the run short (`SIGINT`, `SIGTERM`), when one did.
@@ -84,6 +85,15 @@ pub struct Summary {
     pub thresholds: Vec<ThresholdResult>,
     pub goose: GooseFigures,
     pub files: BTreeMap<String, String>,
+}
+
+/// `status` and the exit code it means, side by side in `summary.json`.
+fn status_and_exit_code<S: Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(2))?;
+    map.serialize_entry("status", status)?;
+    map.serialize_entry("exit_code", &status.exit_code())?;
+    map.end()
 }
 
 /// What was run: the scenario's name and file, its login flows and pages.
@@ -202,11 +212,11 @@ pub struct Replays {
     pub refused: u64,
 }
 
-/// Everything known at the end of a run, before it becomes a `Summary`.
-pub struct RunFacts<'a> {
-    pub run_id: &'a str,
-    pub command: &'a str,
-    pub target: &'a str,
+/// What was run, as its driver (the load, fuzz-login) describes it.
+#[derive(Clone, Debug)]
+pub struct RunDescription {
+    pub command: String,
+    pub target: String,
     pub scenario: ScenarioInfo,
     pub faults: Vec<String>,
     pub seed: Option<u64>,
@@ -214,105 +224,109 @@ pub struct RunFacts<'a> {
     pub population: usize,
     pub checks: bool,
     pub revealed: bool,
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    pub counters: CountersSnapshot,
-    pub findings: FindingsSummary,
-    pub goose: GooseFigures,
     pub planned_duration: Duration,
+    /// The scenario's `[thresholds]`, judged when a goose load ran.
+    pub thresholds: Thresholds,
+}
+
+/// What the driver saw happen.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub counters: CountersSnapshot,
+    /// goose's figures; `None` when no goose load ran (unreachable, fuzz-login).
+    pub goose: Option<GooseFigures>,
     /// The samples and phases of the load; `None` when no load ran.
-    pub timeline: Option<&'a Timeline>,
-    /// Every distinct finding, as read back from `findings.jsonl`.
-    pub recorded: &'a [Finding],
+    pub timeline: Option<Timeline>,
     /// The signal that cut the load short, if one did.
     pub interrupted_by: Option<&'static str>,
+    /// Why the target could not be reached, when it could not.
+    pub unreachable: Option<String>,
+    /// Why the run stopped before it had tested what it says.
+    pub stopped: Option<String>,
+    /// What a clean run proved, in the driver's words; `None`: the load's sentence.
+    pub proved: Option<String>,
+}
+
+/// Everything known at the end of a run, before it becomes a `Summary`.
+pub struct RunFacts<'a> {
+    pub run_id: &'a str,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub described: RunDescription,
+    pub observed: &'a Observed,
+    pub findings: FindingsSummary,
+    /// Every distinct finding, as read back from `findings.jsonl`.
+    pub recorded: &'a [Finding],
 }
 
 impl Summary {
-    /// Decides the status: failures found, or a run that proved nothing, or clean.
+    /// The summary of `facts`, its thresholds evaluated and its status judged (`outcome::judge`).
     pub fn from_facts(facts: RunFacts<'_>) -> Summary {
         let finished = chrono::Utc::now();
         let duration_secs = ((finished - facts.started_at).num_milliseconds() as f64 / 1000.0)
-            .max(facts.goose.duration_secs)
+            .max(
+                facts
+                    .observed
+                    .goose
+                    .as_ref()
+                    .map_or(0.0, |g| g.duration_secs),
+            )
             .max(0.001);
-        let counters = &facts.counters;
+        let counters = &facts.observed.counters;
         let violations = facts.findings.failing();
-        let first_logins = counters.logins - counters.relogins;
-        let (status, reason) = if let Some(signal) = facts.interrupted_by {
-            (
-                Status::Interrupted,
-                format!(
-                    "interrupted by {signal} after {duration_secs:.1} s of {} s planned: {violations} isolation failure(s) seen so far, {} account(s) exposed; a partial run proves nothing clean",
-                    facts.planned_duration.as_secs(),
-                    facts.findings.affected.len()
-                ),
-            )
-        } else if violations > 0 {
-            (
-                Status::Violations,
-                format!(
-                    "{violations} isolation failure(s): {} account(s) exposed",
-                    facts.findings.affected.len()
-                ),
-            )
-        } else if facts.checks && counters.checked_responses == 0 {
-            (
-                Status::Inconclusive,
-                "no response was checked: nothing was proved".to_owned(),
-            )
-        } else if first_logins * 2 < facts.users as u64 {
-            (
-                Status::Inconclusive,
-                format!(
-                    "only {first_logins} of {} users ever logged in ({} login failures): the pages behind the login were barely checked",
-                    facts.users, counters.login_failures
-                ),
-            )
-        } else if !facts.checks {
-            (
-                Status::Clean,
-                "checks were off (--no-checks): load only, nothing proved about isolation"
-                    .to_owned(),
-            )
-        } else {
-            (
-                Status::Clean,
-                format!(
-                    "{} responses checked, each carried only its user's own or household data",
-                    counters.checked_responses
-                ),
-            )
-        };
+        let thresholds = facts
+            .observed
+            .goose
+            .as_ref()
+            .map_or_else(Vec::new, |goose| {
+                thresholds::evaluate(
+                    &facts.described.thresholds,
+                    thresholds::Measured {
+                        goose: Some(goose),
+                        requests: counters.requests,
+                        errors: counters.errors,
+                        cache_warnings: facts.findings.count(FindingKind::CacheablePage),
+                    },
+                )
+            });
+        let Outcome { status, reason } = judge(&tally(&facts, duration_secs, &thresholds));
         let mut files: BTreeMap<String, String> = super::FILES
             .iter()
             .map(|(key, name)| (key.to_string(), name.to_string()))
             .collect();
-        if facts.timeline.is_some() {
+        if facts.observed.goose.is_some() {
             files.insert("goose_report".to_owned(), super::GOOSE_REPORT.to_owned());
         }
         let per_check = per_check(&facts, status);
-        let phases = facts.timeline.map_or_else(Vec::new, phases);
+        let phases = facts
+            .observed
+            .timeline
+            .as_ref()
+            .map_or_else(Vec::new, phases);
         let exposure = exposure(&facts.findings.affected);
         let cross_writes = cross_writes(facts.recorded);
         Summary {
             schema_version: SUMMARY_SCHEMA_VERSION,
             run_id: facts.run_id.to_owned(),
             status,
-            exit_code: status.exit_code(),
             reason,
-            interrupted_by: facts.interrupted_by.map(str::to_owned),
-            command: facts.command.to_owned(),
-            target: facts.target.to_owned(),
-            scenario: facts.scenario,
-            faults: facts.faults,
-            seed: facts.seed,
-            users: facts.users,
-            population: facts.population,
-            checks: facts.checks,
-            masking: if facts.revealed { "revealed" } else { "masked" },
+            interrupted_by: facts.observed.interrupted_by.map(str::to_owned),
+            command: facts.described.command,
+            target: facts.described.target,
+            scenario: facts.described.scenario,
+            faults: facts.described.faults,
+            seed: facts.described.seed,
+            users: facts.described.users,
+            population: facts.described.population,
+            checks: facts.described.checks,
+            masking: if facts.described.revealed {
+                "revealed"
+            } else {
+                "masked"
+            },
             started_at: facts.started_at.to_rfc3339(),
             finished_at: finished.to_rfc3339(),
             duration_secs,
-            planned_duration_secs: facts.planned_duration.as_secs_f64(),
+            planned_duration_secs: facts.described.planned_duration.as_secs_f64(),
             phases,
             requests: counters.requests,
             requests_per_second: counters.requests as f64 / duration_secs,
@@ -342,34 +356,9 @@ impl Summary {
             exposure,
             cross_writes,
             evidence: facts.findings.evidence,
-            thresholds: Vec::new(),
-            goose: facts.goose,
+            thresholds,
+            goose: facts.observed.goose.clone().unwrap_or_default(),
             files,
-        }
-    }
-
-    /// Judges the scenario's `[thresholds]` on this run's figures (call it only when a load
-    /// ran). A failed threshold fails a run that is otherwise clean or inconclusive (exit 5): it
-    /// is a verdict on what was measured even when the isolation checks proved little. Violations
-    /// and an interruption keep their status; the results are listed either way.
-    pub fn judge_thresholds(&mut self, rules: &Thresholds) {
-        self.thresholds = thresholds::evaluate(
-            rules,
-            thresholds::Measured {
-                goose: Some(&self.goose),
-                requests: self.requests,
-                errors: self.errors,
-                cache_warnings: self.count(FindingKind::CacheablePage),
-            },
-        );
-        let Some(failed) = thresholds::failed_line(&self.thresholds) else {
-            return;
-        };
-        if matches!(self.status, Status::Clean | Status::Inconclusive) {
-            self.status = Status::ThresholdsFailed;
-            self.exit_code = Status::ThresholdsFailed.exit_code();
-            self.reason =
-                format!("no isolation failure, but a scenario threshold failed: {failed}");
         }
     }
 
@@ -389,8 +378,33 @@ impl Summary {
     }
 }
 
+/// What the verdict depends on, from the facts.
+fn tally(facts: &RunFacts<'_>, duration_secs: f64, thresholds: &[ThresholdResult]) -> Tally {
+    let counters = &facts.observed.counters;
+    Tally {
+        unreachable: facts.observed.unreachable.clone(),
+        interrupted: facts.observed.interrupted_by.map(|signal| Interruption {
+            signal,
+            ran_secs: duration_secs,
+            planned_secs: facts.described.planned_duration.as_secs(),
+        }),
+        stopped: facts.observed.stopped.clone(),
+        failing: facts.findings.failing(),
+        exposed: facts.findings.affected.len(),
+        checks: facts.described.checks,
+        checked: counters.checked_responses,
+        users: facts.described.users as u64,
+        logged_in: counters.logins - counters.relogins,
+        login_failures: counters.login_failures,
+        thresholds_failed: thresholds::failed_line(thresholds),
+        proved: facts.observed.proved.clone(),
+    }
+}
+
 fn per_check(facts: &RunFacts<'_>, status: Status) -> Vec<CheckCount> {
-    let ran = facts.checks && facts.timeline.is_some() && status != Status::Unreachable;
+    let ran = facts.described.checks
+        && facts.observed.timeline.is_some()
+        && status != Status::Unreachable;
     FindingKind::ALL
         .iter()
         .map(|kind| {
