@@ -3,7 +3,7 @@
 //! 0 clean, 1 isolation failures found, 2 usage or configuration error, 3 target unreachable, 4 inconclusive,
 //! 5 a scenario threshold failed (error rate, latency, cache warnings), 130 interrupted (Ctrl-C or SIGTERM: the reports hold what was seen until then).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A run's status. The variants are declared in order of precedence, least serious first, and
 /// `Ord` follows it: when two statuses apply (a threshold failed and a violation was found; one
@@ -56,6 +56,19 @@ impl Status {
         }
     }
 
+    /// The status as `summary.json` writes it: `thresholds_failed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Clean => "clean",
+            Self::Violations => "violations",
+            Self::UsageError => "usage_error",
+            Self::Unreachable => "unreachable",
+            Self::Inconclusive => "inconclusive",
+            Self::ThresholdsFailed => "thresholds_failed",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Clean => "CLEAN",
@@ -67,6 +80,29 @@ impl Status {
             Self::Interrupted => "INTERRUPTED",
         }
     }
+}
+
+/// Writes `status` and, derived from it, `exit_code`, side by side: for a `#[serde(flatten)]`
+/// status field, so that no struct stores the exit code beside the status.
+pub fn serialize_with_exit_code<S: Serializer>(
+    status: &Status,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(2))?;
+    map.serialize_entry("status", status)?;
+    map.serialize_entry("exit_code", &status.exit_code())?;
+    map.end()
+}
+
+/// Reads back what [`serialize_with_exit_code`] wrote: the `status` (the `exit_code` beside it
+/// is left to the other fields, and derived again when written).
+pub fn deserialize_status<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Status, D::Error> {
+    #[derive(Deserialize)]
+    struct Written {
+        status: Status,
+    }
+    Written::deserialize(deserializer).map(|written| written.status)
 }
 
 /// A status and the one sentence that says why.
@@ -216,6 +252,12 @@ mod tests {
             serde_json::to_string(&Status::ThresholdsFailed).unwrap(),
             "\"thresholds_failed\""
         );
+        for status in Status::ALL {
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{}\"", status.name())
+            );
+        }
         let error = serde_json::from_str::<Status>("\"exploded\"").unwrap_err();
         assert!(error.to_string().contains("exploded"), "{error}");
     }

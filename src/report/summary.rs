@@ -6,9 +6,9 @@ use super::thresholds::{self, ThresholdResult};
 use super::timeline::Timeline;
 use crate::findings::{AffectedAccount, Finding, FindingKind, FindingsSummary};
 use crate::load::{CountersSnapshot, GooseFigures, Site};
-use crate::outcome::{judge, Interruption, Outcome, Status, Tally};
+use crate::outcome::{judge, serialize_with_exit_code, Interruption, Outcome, Status, Tally};
 use crate::scenario::Thresholds;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -31,7 +31,7 @@ pub struct Summary {
     pub schema_version: u32,
     pub run_id: String,
     /// Written as `status` and, derived from it, `exit_code`.
-    #[serde(flatten, serialize_with = "status_and_exit_code")]
+    #[serde(flatten, serialize_with = "serialize_with_exit_code")]
     pub status: Status,
     /// Why the status is what it is, in one sentence.
     pub reason: String,
@@ -85,15 +85,6 @@ pub struct Summary {
     pub thresholds: Vec<ThresholdResult>,
     pub goose: GooseFigures,
     pub files: BTreeMap<String, String>,
-}
-
-/// `status` and the exit code it means, side by side in `summary.json`.
-fn status_and_exit_code<S: Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = serializer.serialize_map(Some(2))?;
-    map.serialize_entry("status", status)?;
-    map.serialize_entry("exit_code", &status.exit_code())?;
-    map.end()
 }
 
 /// What was run: the scenario's name and file, its login flows and pages.
