@@ -54,7 +54,8 @@ async fn a_goose_failure_in_a_later_phase_still_writes_every_report() {
     first.duration = Duration::from_secs(2);
     first.users = 10;
     first.password_changes = None;
-    // goose refuses a load of zero users: the second phase fails once the first has run.
+    // goose refuses a phase of zero users (its journeys would weigh 0): the second phase fails
+    // once the first has run.
     let mut second = first.clone();
     second.name = "empty".into();
     second.users = 0;
