@@ -34,20 +34,7 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
         ),
     );
     row("checked responses", summary.checked_responses.to_string());
-    row(
-        "errors",
-        if summary.errors == 0 {
-            "0".to_owned()
-        } else {
-            let causes: Vec<String> = summary
-                .errors_by_cause
-                .iter()
-                .filter(|(_, n)| **n > 0)
-                .map(|(cause, n)| format!("{cause} {n}"))
-                .collect();
-            format!("{} ({})", summary.errors, causes.join(", "))
-        },
-    );
+    row("errors", errors_line(summary));
     row(
         "logins",
         format!(
@@ -69,8 +56,39 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
             format!("{lost} lost write(s): a user's own page without the value it just wrote"),
         );
     }
+    row(
+        "affected accounts",
+        summary.affected_accounts.len().to_string(),
+    );
+    print_affected(summary);
+    print_thresholds(summary);
+    row("reports", dir.display().to_string());
+    row("open", dir.join(super::HTML).display().to_string());
+    println!(
+        "RESULT: {} — {} (exit {})",
+        summary.status.label(),
+        summary.reason,
+        summary.status.exit_code()
+    );
+}
+
+/// `0`, or the total and each cause: `7 (timeout 5, server_error 2)`.
+fn errors_line(summary: &Summary) -> String {
+    if summary.errors == 0 {
+        return "0".to_owned();
+    }
+    let causes: Vec<String> = summary
+        .errors_by_cause
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(cause, n)| format!("{cause} {n}"))
+        .collect();
+    format!("{} ({})", summary.errors, causes.join(", "))
+}
+
+/// The first ten exposed accounts, one line each.
+fn print_affected(summary: &Summary) {
     let affected = &summary.affected_accounts;
-    row("affected accounts", affected.len().to_string());
     for account in affected.iter().take(10) {
         println!(
             "    n° {} — seen by {} user(s) on {}, fields: {}",
@@ -88,6 +106,11 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     if affected.len() > 10 {
         println!("    … and {} more in summary.json", affected.len() - 10);
     }
+}
+
+/// Each scenario threshold: passed or failed, its limit and the measured value.
+fn print_thresholds(summary: &Summary) {
+    let row = |label: &str, value: String| println!("  {label:<20} {value}");
     for result in &summary.thresholds {
         let measured = result.measured.map_or_else(
             || "not measured".to_owned(),
@@ -103,14 +126,6 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
             ),
         );
     }
-    row("reports", dir.display().to_string());
-    row("open", dir.join(super::HTML).display().to_string());
-    println!(
-        "RESULT: {} — {} (exit {})",
-        summary.status.label(),
-        summary.reason,
-        summary.status.exit_code()
-    );
 }
 
 /// `12 (foreign data 9, cross-writes 1, wrong identities 0, stale sessions 2, token collisions 0)`:

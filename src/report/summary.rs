@@ -192,6 +192,18 @@ pub struct Logins {
     pub sessions_lost: u64,
 }
 
+impl Logins {
+    fn of(counters: &CountersSnapshot) -> Logins {
+        Logins {
+            succeeded: counters.logins,
+            failed: counters.login_failures,
+            failed_must_show: counters.logins_landed_elsewhere,
+            again: counters.relogins,
+            sessions_lost: counters.sessions_lost,
+        }
+    }
+}
+
 /// Page reads the `replay` behaviour sent again under another identity.
 #[derive(Clone, Debug, Serialize)]
 pub struct Replays {
@@ -201,6 +213,16 @@ pub struct Replays {
     pub anonymous: u64,
     /// Of both: refused (401, 403, 404, or sent elsewhere), as a correct portal does.
     pub refused: u64,
+}
+
+impl Replays {
+    fn of(counters: &CountersSnapshot) -> Replays {
+        Replays {
+            as_other_user: counters.replays_as_other_user,
+            anonymous: counters.replays_anonymous,
+            refused: counters.replays_refused,
+        }
+    }
 }
 
 /// What was run, as its driver (the load, fuzz-login) describes it.
@@ -252,47 +274,24 @@ pub struct RunFacts<'a> {
 impl Summary {
     /// The summary of `facts`, its thresholds evaluated and its status judged (`outcome::judge`).
     pub fn from_facts(facts: RunFacts<'_>) -> Summary {
+        let (observed, counters) = (facts.observed, &facts.observed.counters);
         let finished = chrono::Utc::now();
+        let goose_secs = observed.goose.as_ref().map_or(0.0, |g| g.duration_secs);
         let duration_secs = ((finished - facts.started_at).num_milliseconds() as f64 / 1000.0)
-            .max(
-                facts
-                    .observed
-                    .goose
-                    .as_ref()
-                    .map_or(0.0, |g| g.duration_secs),
-            )
+            .max(goose_secs)
             .max(0.001);
-        let counters = &facts.observed.counters;
         let violations = facts.findings.failing();
-        let thresholds = facts
-            .observed
-            .goose
-            .as_ref()
-            .map_or_else(Vec::new, |goose| {
-                thresholds::evaluate(
-                    &facts.described.thresholds,
-                    thresholds::Measured {
-                        goose: Some(goose),
-                        requests: counters.requests,
-                        errors: counters.errors,
-                        cache_warnings: facts.findings.count(FindingKind::CacheablePage),
-                    },
-                )
-            });
+        let thresholds = judged_thresholds(&facts);
         let Outcome { status, reason } = judge(&tally(&facts, duration_secs, &thresholds));
         let mut files: BTreeMap<String, String> = super::FILES
             .iter()
             .map(|(key, name)| (key.to_string(), name.to_string()))
             .collect();
-        if facts.observed.goose.is_some() {
+        if observed.goose.is_some() {
             files.insert("goose_report".to_owned(), super::GOOSE_REPORT.to_owned());
         }
         let per_check = per_check(&facts, status);
-        let phases = facts
-            .observed
-            .timeline
-            .as_ref()
-            .map_or_else(Vec::new, phases);
+        let phases = observed.timeline.as_ref().map_or_else(Vec::new, phases);
         let exposure = exposure(&facts.findings.affected);
         let cross_writes = cross_writes(facts.recorded);
         Summary {
@@ -300,7 +299,7 @@ impl Summary {
             run_id: facts.run_id.to_owned(),
             status,
             reason,
-            interrupted_by: facts.observed.interrupted_by.map(str::to_owned),
+            interrupted_by: observed.interrupted_by.map(str::to_owned),
             command: facts.described.command,
             target: facts.described.target,
             scenario: facts.described.scenario,
@@ -326,18 +325,8 @@ impl Summary {
             errors_by_cause: counters.errors_by_cause.clone(),
             checked_responses: counters.checked_responses,
             truncated_bodies: counters.truncated_bodies,
-            logins: Logins {
-                succeeded: counters.logins,
-                failed: counters.login_failures,
-                failed_must_show: counters.logins_landed_elsewhere,
-                again: counters.relogins,
-                sessions_lost: counters.sessions_lost,
-            },
-            replays: Replays {
-                as_other_user: counters.replays_as_other_user,
-                anonymous: counters.replays_anonymous,
-                refused: counters.replays_refused,
-            },
+            logins: Logins::of(counters),
+            replays: Replays::of(counters),
             violations,
             warnings: facts.findings.by_kind.values().sum::<u64>() - violations,
             distinct_findings: facts.findings.distinct,
@@ -348,7 +337,7 @@ impl Summary {
             cross_writes,
             evidence: facts.findings.evidence,
             thresholds,
-            goose: facts.observed.goose.clone().unwrap_or_default(),
+            goose: observed.goose.clone().unwrap_or_default(),
             files,
         }
     }
@@ -367,6 +356,22 @@ impl Summary {
     pub fn load_ran(&self) -> bool {
         !self.phases.is_empty()
     }
+}
+
+/// The scenario's `[thresholds]` against the run's figures, when a goose load ran.
+fn judged_thresholds(facts: &RunFacts<'_>) -> Vec<ThresholdResult> {
+    let Some(goose) = &facts.observed.goose else {
+        return Vec::new();
+    };
+    thresholds::evaluate(
+        &facts.described.thresholds,
+        thresholds::Measured {
+            goose: Some(goose),
+            requests: facts.observed.counters.requests,
+            errors: facts.observed.counters.errors,
+            cache_warnings: facts.findings.count(FindingKind::CacheablePage),
+        },
+    )
 }
 
 /// What the verdict depends on, from the facts.
