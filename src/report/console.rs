@@ -77,13 +77,7 @@ fn errors_line(summary: &Summary) -> String {
     if summary.errors == 0 {
         return "0".to_owned();
     }
-    let causes: Vec<String> = summary
-        .errors_by_cause
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(cause, n)| format!("{cause} {n}"))
-        .collect();
-    format!("{} ({})", summary.errors, causes.join(", "))
+    format!("{} ({})", summary.errors, summary.error_causes().join(", "))
 }
 
 /// The first ten exposed accounts, one line each.

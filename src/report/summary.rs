@@ -342,6 +342,15 @@ impl Summary {
         }
     }
 
+    /// Each cause that counted an error, with its count: `timeout 5`.
+    pub fn error_causes(&self) -> Vec<String> {
+        self.errors_by_cause
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(cause, n)| format!("{cause} {n}"))
+            .collect()
+    }
+
     pub fn count(&self, kind: FindingKind) -> u64 {
         self.findings_by_kind.get(kind.name()).copied().unwrap_or(0)
     }
