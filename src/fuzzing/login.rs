@@ -158,15 +158,7 @@ impl LoginFixture {
             4 => Some((owner.id, self.log_in(owner)?)),
             _ => None,
         };
-        let mut pairs: Vec<(&str, &str)> = vec![(field, identifier.as_str())];
-        if let Some(password) = &password {
-            pairs.push(("mot_de_passe", password));
-        }
-        pairs.extend(
-            case.extra_fields
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str())),
-        );
+        let pairs = fields(case, (field, &identifier), password.as_deref());
         let (content_type, body) = encode(case, &pairs);
         let mut headers: Vec<(&'static str, Vec<u8>)> = Vec::new();
         if let Some(content_type) = content_type {
@@ -275,6 +267,24 @@ impl Default for LoginFixture {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The form fields a case sends: the identifier, the password when it sends one, its extras.
+fn fields<'a>(
+    case: &'a LoginRequest,
+    identifier: (&'a str, &'a str),
+    password: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![identifier];
+    if let Some(password) = password {
+        pairs.push(("mot_de_passe", password));
+    }
+    pairs.extend(
+        case.extra_fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    pairs
 }
 
 /// The password a case sends: the owner's, another's, empty, none, raw bytes, or the owner's
