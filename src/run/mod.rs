@@ -76,8 +76,6 @@ pub enum RunError {
     #[error(transparent)]
     Findings(#[from] CollectorError),
     #[error(transparent)]
-    Load(#[from] load::LoadError),
-    #[error(transparent)]
     Transport(#[from] transport::SetupError),
     #[error("{0}")]
     Usage(String),
@@ -86,7 +84,8 @@ pub enum RunError {
 }
 
 impl RunError {
-    /// Every error before the load starts is a usage or configuration error (exit 2).
+    /// A `RunError` only happens before a run folder is opened (what goes wrong after is a
+    /// result, judged and reported): a usage or configuration error (exit 2).
     pub fn status(&self) -> Status {
         Status::UsageError
     }
