@@ -154,3 +154,72 @@ async fn reachable(transport: &Transport, target: &str) -> Result<(), String> {
         .await
         .map_err(|error| format!("{target} cannot be reached: {error}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Status;
+    use crate::report::ScenarioInfo;
+    use std::time::Duration;
+
+    fn described() -> RunDescription {
+        RunDescription {
+            command: "run".into(),
+            target: "http://127.0.0.1:9".into(),
+            scenario: ScenarioInfo {
+                name: "session".into(),
+                file: None,
+                login_flows: Vec::new(),
+                pages: Vec::new(),
+            },
+            faults: Vec::new(),
+            seed: None,
+            users: 3,
+            population: 10,
+            checks: true,
+            revealed: false,
+            planned_duration: Duration::from_secs(5),
+            thresholds: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_session_that_ran_nothing_still_writes_every_report_with_its_verdict() {
+        let root = tempfile::tempdir().unwrap();
+        let session = Session::open(root.path()).unwrap();
+        let dir = session.dir().to_owned();
+        assert!(dir.join(report::FINDINGS).is_file(), "findings open first");
+        let result = session.finish(
+            described(),
+            Observed {
+                unreachable: Some("http://127.0.0.1:9 cannot be reached".into()),
+                ..Observed::default()
+            },
+        );
+        assert_eq!(result.dir, dir);
+        assert_eq!(result.summary.status, Status::Unreachable);
+        assert!(!result.summary.files.contains_key("goose_report"));
+        for (_, name) in report::FILES {
+            assert!(dir.join(name).is_file(), "{name} was not written");
+        }
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(report::SUMMARY)).unwrap())
+                .unwrap();
+        assert_eq!(
+            (written["status"].as_str(), written["exit_code"].as_u64()),
+            (Some("unreachable"), Some(3))
+        );
+    }
+
+    #[test]
+    fn a_report_root_that_cannot_be_made_is_an_error_and_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("a-file");
+        std::fs::write(&file, "not a folder").unwrap();
+        let error = Session::open(&file)
+            .err()
+            .expect("a file is no report root");
+        assert!(matches!(error, RunError::ReportDir { .. }), "{error}");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    }
+}
