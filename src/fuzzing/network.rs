@@ -414,11 +414,7 @@ impl Fuzzer<'_> {
                 Ok(answer) => answer,
                 Err(broke) => return self.broke(owner, attempt, &name, &typed, broke),
             };
-            for extraction in &step.extract {
-                if let Some(value) = extraction.take(&answer.body, &answer.headers) {
-                    extracted.push((extraction.name.clone(), value));
-                }
-            }
+            crate::load::keep_newest(&mut extracted, &step.extract, &answer.body, &answer.headers);
             landing = Some(answer);
         }
         let Some(landing) = landing else { return };

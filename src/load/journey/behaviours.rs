@@ -11,6 +11,7 @@ use super::{check_context, render, save, visitor, Own, Visitor};
 use crate::findings::FindingKind;
 use crate::load::check::{session_finding, SessionEvent};
 use crate::load::counters::ErrorCause;
+use crate::load::keep_newest;
 use crate::load::LoadContext;
 use crate::scenario::{Logout, Method, Request};
 use crate::transport as wire;
@@ -166,11 +167,7 @@ pub(super) async fn log_out(
         else {
             return Ok(false);
         };
-        for extraction in &step.extract {
-            if let Some(value) = extraction.take(&landing.body, &landing.headers) {
-                values.insert(0, (extraction.name.clone(), value));
-            }
-        }
+        keep_newest(&mut values, &step.extract, &landing.body, &landing.headers);
         last_status = Some(landing.status);
     }
     match last_status {

@@ -5,6 +5,7 @@ use super::exchange::{exchange, Landing, Outgoing};
 use super::{check_context, render, save, visitor, Own, Visitor};
 use crate::findings::FindingKind;
 use crate::load::check::{session_finding, SessionEvent};
+use crate::load::keep_newest;
 use crate::load::tokens::cookie_value;
 use crate::load::LoadContext;
 use crate::scenario::{LoginFlow, SessionCarrier};
@@ -127,11 +128,7 @@ pub(super) async fn run_login_steps(
         else {
             return Ok(None);
         };
-        for extraction in &step.extract {
-            if let Some(value) = extraction.take(&landing.body, &landing.headers) {
-                extracted.push((extraction.name.clone(), value));
-            }
-        }
+        keep_newest(extracted, &step.extract, &landing.body, &landing.headers);
         last = Some(landing);
     }
     Ok(last)
@@ -235,23 +232,8 @@ pub(super) async fn second_device_login(
             .await
             .ok()?;
         ctx.counters.request();
-        let headers = response.headers;
         last_body = response.body;
-        for extraction in &step.extract {
-            let text = match &extraction.from {
-                crate::scenario::ExtractFrom::Body => {
-                    String::from_utf8_lossy(&last_body).into_owned()
-                }
-                crate::scenario::ExtractFrom::Header(name) => headers
-                    .get(name.as_str())
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned(),
-            };
-            if let Some(value) = extraction.pattern.extract(&text) {
-                extracted.push((extraction.name.clone(), value));
-            }
-        }
+        keep_newest(&mut extracted, &step.extract, &last_body, &response.headers);
     }
     match &flow.session {
         SessionCarrier::Cookie { name } => {
