@@ -7,7 +7,7 @@ use crate::load::cache_status;
 use crate::load::check::{check, Exchange};
 use crate::load::counters::ErrorCause;
 use crate::load::LoadContext;
-use crate::scenario::{Method, RenderedRequest};
+use crate::scenario::{Method, RenderedRequest, Request};
 use crate::transport::{self as wire, Connection};
 use goose::prelude::*;
 use http::header::HeaderMap;
@@ -293,6 +293,11 @@ pub(super) fn take_connection(user: &mut GooseUser) -> Connection {
 
 pub(super) fn put_connection(user: &mut GooseUser, connection: Connection) {
     session(user).connection = connection;
+}
+
+/// The metric row of `request`: `METHOD path`, the path a template, never a per-user value.
+pub(super) fn row_name(request: &Request) -> String {
+    format!("{} {}", request.method.as_str(), request.path.as_str())
 }
 
 pub(super) fn get(path: &str) -> RenderedRequest {

@@ -172,12 +172,7 @@ pub(super) async fn log_in_if_needed(
             visitor.bearer = flow.session.bearer_token(&landing.body);
             visitor.extracted = extracted;
             if let Some(token) = session_token(&ctx, &visitor, user) {
-                let via = flow
-                    .steps
-                    .last()
-                    .map(|s| s.request.path.as_str())
-                    .unwrap_or("");
-                register_token(&ctx, user, &visitor, &token, via);
+                register_token(&ctx, user, &visitor, &token, login_path(flow));
             }
         }
         _ => {
@@ -209,8 +204,30 @@ pub(super) fn expired(flow: &LoginFlow, landing: &Landing) -> bool {
             .is_some_and(|path| *path == landing.path)
 }
 
-/// Logs the visitor in from a second device (its own jar) and returns that session's token.
+/// Logs the visitor in from a second device (its own jar) and returns that session's token, once
+/// registered as given to the visitor (one already given to another user is a finding).
 pub(super) async fn second_device_login(
+    user: &GooseUser,
+    ctx: &LoadContext,
+    visitor: &Visitor,
+    flow: &LoginFlow,
+    own: Own<'_>,
+) -> Option<String> {
+    let token = device_token(user, ctx, visitor, flow, own).await?;
+    register_token(ctx, user, visitor, &token, login_path(flow));
+    Some(token)
+}
+
+/// The path a login's last step posts to: where its session token was given.
+fn login_path(flow: &LoginFlow) -> &str {
+    flow.steps
+        .last()
+        .map(|s| s.request.path.as_str())
+        .unwrap_or("")
+}
+
+/// The session token a second device's login, with its own jar and connection, receives.
+async fn device_token(
     user: &GooseUser,
     ctx: &LoadContext,
     visitor: &Visitor,

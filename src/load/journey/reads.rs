@@ -7,7 +7,7 @@ use super::login::{expired, log_in_if_needed};
 use super::{check_context, render, save, visitor, Own, Visitor};
 use crate::load::check::{json_mismatch, Exchange};
 use crate::load::LoadContext;
-use crate::scenario::{ReplayIdentity, Request};
+use crate::scenario::{Page, ReplayIdentity, Request};
 use goose::prelude::*;
 use std::sync::Arc;
 
@@ -90,44 +90,59 @@ pub(super) async fn read_page(
         &must_show,
     )
     .await?;
-    if let (Some(landing), Some(own)) = (landing, Own::of(&ctx, visitor.owner)) {
-        // Also on a page that already carried another owner's data: a leaked profile is a wrong
-        // identity too, with the viewer's values it lacks.
-        if landing.expected_page && !page.json_equals.is_empty() {
-            let expected: Vec<(String, String, String)> = page
-                .json_equals
-                .iter()
-                .filter_map(|rule| {
-                    let value = own.value(&rule.variable)?;
-                    Some((rule.pointer.clone(), value, rule.variable.clone()))
-                })
-                .collect();
-            let final_url = user.build_url(&landing.path).unwrap_or_default();
-            let exchange = Exchange {
-                method: page.request.method.as_str(),
-                name: &page.name,
-                url: &landing.url,
-                status: landing.status,
-                final_url: &final_url,
-                authorization: landing.authorization,
-                headers: &landing.headers,
-                body: &landing.body,
-            };
-            if let Some(finding) = json_mismatch(
-                &check_context(&ctx, user, &visitor.phase.name),
-                visitor.owner,
-                &exchange,
-                &expected,
-            ) {
-                ctx.sink.send(finding);
-            }
-        }
+    if let Some(landing) = landing {
+        check_json_identity(user, &ctx, &visitor, page, &landing);
     }
     if let Some(identity) = ctx.replay_as(visitor.number, visitor.reads, index) {
         replay_read(user, &ctx, &visitor, index, identity).await?;
     }
     save(user, visitor);
     Ok(())
+}
+
+/// Checks the `json_equals` rules of `page` on its `landing`: the JSON must carry the viewer's own
+/// values. Also on a page that already carried another owner's data: a leaked profile is a wrong
+/// identity too, with the viewer's values it lacks.
+fn check_json_identity(
+    user: &GooseUser,
+    ctx: &LoadContext,
+    visitor: &Visitor,
+    page: &Page,
+    landing: &Landing,
+) {
+    let Some(own) = Own::of(ctx, visitor.owner) else {
+        return;
+    };
+    if !landing.expected_page || page.json_equals.is_empty() {
+        return;
+    }
+    let expected: Vec<(String, String, String)> = page
+        .json_equals
+        .iter()
+        .filter_map(|rule| {
+            let value = own.value(&rule.variable)?;
+            Some((rule.pointer.clone(), value, rule.variable.clone()))
+        })
+        .collect();
+    let final_url = user.build_url(&landing.path).unwrap_or_default();
+    let exchange = Exchange {
+        method: page.request.method.as_str(),
+        name: &page.name,
+        url: &landing.url,
+        status: landing.status,
+        final_url: &final_url,
+        authorization: landing.authorization,
+        headers: &landing.headers,
+        body: &landing.body,
+    };
+    if let Some(finding) = json_mismatch(
+        &check_context(ctx, user, &visitor.phase.name),
+        visitor.owner,
+        &exchange,
+        &expected,
+    ) {
+        ctx.sink.send(finding);
+    }
 }
 
 /// Sends page `index` again as `identity`: under the user's own session with another owner's
