@@ -3,10 +3,11 @@
 
 use super::exchange::{exchange, is_success, put_connection, row_name, take_connection, Outgoing};
 use super::login::{
-    bearer_header, expired, log_in_if_needed, second_device_login, session_token, token_header,
+    bearer_header, expired, logged_in_visitor, login_path, register_token, second_device_login,
+    session_token, token_header,
 };
 use super::reads::read_as;
-use super::{check_context, render, save, visitor, Own, Visitor};
+use super::{check_context, render, save, Own, Visitor};
 use crate::findings::FindingKind;
 use crate::load::check::{session_finding, SessionEvent};
 use crate::load::counters::ErrorCause;
@@ -22,13 +23,14 @@ pub(super) async fn write(
     ctx: Arc<LoadContext>,
     index: usize,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
+        return Ok(());
+    };
     let (Some(write), Some(own)) = (ctx.site.writes.get(index), Own::of(&ctx, visitor.owner))
     else {
         return Ok(());
     };
-    if !visitor.logged_in || write.values.is_empty() {
+    if write.values.is_empty() {
         return Ok(());
     }
     // Each write is a value unique to this user: its own values, in turn.
@@ -41,20 +43,7 @@ pub(super) async fn write(
         return Ok(());
     };
     let name = row_name(&write.request);
-    let landing = exchange(
-        user,
-        &ctx,
-        Some(&visitor),
-        Outgoing {
-            rendered,
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: false,
-        },
-    )
-    .await?;
+    let landing = exchange(user, &ctx, Some(&visitor), Outgoing::new(rendered, &name)).await?;
     let Some(landing) = landing.filter(|l| is_success(l.status)) else {
         save(user, visitor);
         return Ok(());
@@ -112,8 +101,9 @@ pub(super) async fn log_out_and_replay(
     user: &mut GooseUser,
     ctx: Arc<LoadContext>,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
+        return Ok(());
+    };
     let (Some(logout), Some(token), Some(own)) = (
         &ctx.site.logout,
         session_token(&ctx, &visitor, user),
@@ -121,9 +111,6 @@ pub(super) async fn log_out_and_replay(
     ) else {
         return Ok(());
     };
-    if !visitor.logged_in {
-        return Ok(());
-    }
     if !log_out(user, &ctx, &visitor, logout, own).await? {
         return Ok(());
     }
@@ -153,20 +140,8 @@ pub(super) async fn log_out(
             return Ok(false);
         };
         let name = row_name(&step.request);
-        let Some(landing) = exchange(
-            user,
-            ctx,
-            Some(visitor),
-            Outgoing {
-                rendered,
-                name: &name,
-                expect_path: None,
-                must_show: &[],
-                token: None,
-                refusal_expected: false,
-            },
-        )
-        .await?
+        let Some(landing) =
+            exchange(user, ctx, Some(visitor), Outgoing::new(rendered, &name)).await?
         else {
             return Ok(false);
         };
@@ -190,8 +165,9 @@ pub(super) async fn change_password(
     user: &mut GooseUser,
     ctx: Arc<LoadContext>,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
+        return Ok(());
+    };
     let phase = Arc::clone(&visitor.phase);
     let (Some(change), Some(own), Some(flow)) = (
         &phase.password_changes,
@@ -201,7 +177,7 @@ pub(super) async fn change_password(
         return Ok(());
     };
     let chosen = (visitor.number as f64 * 0.618_033_988_749_895).fract() < change.share;
-    if !visitor.logged_in || visitor.password_changed || !chosen {
+    if visitor.password_changed || !chosen {
         return Ok(());
     }
     let device_token = if ctx.behaviours.session_reuse {
@@ -209,6 +185,9 @@ pub(super) async fn change_password(
     } else {
         None
     };
+    if let Some(token) = &device_token {
+        register_token(&ctx, user, &visitor, token, login_path(flow));
+    }
     let Some(new_password) = send_password_change(user, &ctx, &visitor, change, own).await? else {
         return Ok(());
     };
@@ -253,14 +232,10 @@ async fn send_password_change(
         user,
         ctx,
         Some(visitor),
-        Outgoing {
-            rendered,
-            name: &name,
-            expect_path: change.success.landing_path.as_deref(),
-            must_show: &change.success.must_show,
-            token: None,
-            refusal_expected: false,
-        },
+        Outgoing::new(rendered, &name).landing(
+            change.success.landing_path.as_deref(),
+            &change.success.must_show,
+        ),
     )
     .await?;
     let accepted = landing
@@ -299,12 +274,10 @@ pub(super) async fn replay(
         ctx,
         Some(visitor),
         Outgoing {
-            rendered,
-            name: &name,
-            expect_path: Some(&expect),
-            must_show: &page.must_show,
             token: Some(token_header(flow, token)),
-            refusal_expected: true,
+            ..Outgoing::new(rendered, &name)
+                .landing(Some(&expect), &page.must_show)
+                .refused()
         },
     )
     .await?;

@@ -28,6 +28,38 @@ pub(super) struct Outgoing<'a> {
     pub(super) refusal_expected: bool,
 }
 
+impl<'a> Outgoing<'a> {
+    /// `rendered` under the row `name`: landing anywhere with nothing it must show, sent with the
+    /// user's own session, a refusal counted as a failure.
+    pub(super) fn new(rendered: RenderedRequest, name: &'a str) -> Self {
+        Outgoing {
+            rendered,
+            name,
+            expect_path: None,
+            must_show: &[],
+            token: None,
+            refusal_expected: false,
+        }
+    }
+
+    /// Where a correct answer lands (`None`: anywhere), and what it must show there.
+    pub(super) fn landing(self, expect_path: Option<&'a str>, must_show: &'a [String]) -> Self {
+        Outgoing {
+            expect_path,
+            must_show,
+            ..self
+        }
+    }
+
+    /// A request a correct target refuses (observer, probe, replay): a 4xx is no failure.
+    pub(super) fn refused(self) -> Self {
+        Outgoing {
+            refusal_expected: true,
+            ..self
+        }
+    }
+}
+
 pub(super) fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }

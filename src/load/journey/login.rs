@@ -115,14 +115,8 @@ pub(super) async fn run_login_steps(
             user,
             ctx,
             Some(visitor),
-            Outgoing {
-                rendered,
-                name: &name,
-                expect_path: flow.success.landing_path.as_deref(),
-                must_show: &must_show,
-                token: None,
-                refusal_expected: false,
-            },
+            Outgoing::new(rendered, &name)
+                .landing(flow.success.landing_path.as_deref(), &must_show),
         )
         .await?
         else {
@@ -189,6 +183,16 @@ pub(super) async fn log_in_if_needed(
     Ok(())
 }
 
+/// Logs the user in when it is not, then its visitor; `None` while it is still logged out.
+pub(super) async fn logged_in_visitor(
+    user: &mut GooseUser,
+    ctx: &Arc<LoadContext>,
+) -> Result<Option<Visitor>, Box<TransactionError>> {
+    log_in_if_needed(user, Arc::clone(ctx)).await?;
+    let visitor = visitor(user, ctx);
+    Ok(visitor.logged_in.then_some(visitor))
+}
+
 /// 100 ms after the first failure, doubling up to 3.2 s.
 pub(super) fn login_backoff(failures: u32) -> Duration {
     Duration::from_millis(100 << failures.saturating_sub(1).min(5))
@@ -204,30 +208,16 @@ pub(super) fn expired(flow: &LoginFlow, landing: &Landing) -> bool {
             .is_some_and(|path| *path == landing.path)
 }
 
-/// Logs the visitor in from a second device (its own jar) and returns that session's token, once
-/// registered as given to the visitor (one already given to another user is a finding).
-pub(super) async fn second_device_login(
-    user: &GooseUser,
-    ctx: &LoadContext,
-    visitor: &Visitor,
-    flow: &LoginFlow,
-    own: Own<'_>,
-) -> Option<String> {
-    let token = device_token(user, ctx, visitor, flow, own).await?;
-    register_token(ctx, user, visitor, &token, login_path(flow));
-    Some(token)
-}
-
 /// The path a login's last step posts to: where its session token was given.
-fn login_path(flow: &LoginFlow) -> &str {
+pub(super) fn login_path(flow: &LoginFlow) -> &str {
     flow.steps
         .last()
         .map(|s| s.request.path.as_str())
         .unwrap_or("")
 }
 
-/// The session token a second device's login, with its own jar and connection, receives.
-async fn device_token(
+/// Logs the visitor in from a second device (its own jar) and returns that session's token.
+pub(super) async fn second_device_login(
     user: &GooseUser,
     ctx: &LoadContext,
     visitor: &Visitor,

@@ -3,8 +3,8 @@
 
 use super::behaviours::cancel_one;
 use super::exchange::{exchange, exchange_noting, get, Landing, Outgoing};
-use super::login::{expired, log_in_if_needed};
-use super::{check_context, render, save, visitor, Own, Visitor};
+use super::login::{expired, logged_in_visitor};
+use super::{check_context, render, save, Own, Visitor};
 use crate::load::check::{json_mismatch, Exchange};
 use crate::load::LoadContext;
 use crate::scenario::{Page, ReplayIdentity, Request};
@@ -36,14 +36,7 @@ pub(super) async fn read_as(
         user,
         ctx,
         Some(visitor),
-        Outgoing {
-            rendered,
-            name,
-            expect_path: Some(&expect),
-            must_show,
-            token: None,
-            refusal_expected: false,
-        },
+        Outgoing::new(rendered, name).landing(Some(&expect), must_show),
     )
     .await?;
     if let (Some(landing), Some(flow)) = (&landing, ctx.site.flows.get(visitor.flow)) {
@@ -60,11 +53,9 @@ pub(super) async fn read_page(
     ctx: Arc<LoadContext>,
     index: usize,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
-    if !visitor.logged_in {
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
         return Ok(());
-    }
+    };
     let page = &ctx.site.pages[index];
     // A page limited to some login flows (`flows = ["session"]`) is not this user's to read.
     if !ctx
@@ -197,14 +188,7 @@ pub(super) async fn replay_read(
         user,
         ctx,
         asker,
-        Outgoing {
-            rendered,
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: true,
-        },
+        Outgoing::new(rendered, &name).refused(),
         Some(&note),
     )
     .await?;
@@ -217,11 +201,9 @@ pub(super) async fn replay_read(
 /// Fetches a personal path with a static-looking suffix under the user's own session; the shared
 /// list means the next user (and the observer) asks for the very same URL.
 pub(super) async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
-    if !visitor.logged_in {
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
         return Ok(());
-    }
+    };
     let path = ctx.probe_paths[visitor.probes % ctx.probe_paths.len()].clone();
     visitor.probes += 1;
     save(user, visitor.clone());
@@ -230,14 +212,7 @@ pub(super) async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> 
         user,
         &ctx,
         Some(&visitor),
-        Outgoing {
-            rendered: get(&path),
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: true,
-        },
+        Outgoing::new(get(&path), &name).refused(),
     )
     .await?;
     Ok(())
@@ -252,19 +227,6 @@ pub(super) async fn observe(
 ) -> TransactionResult {
     let path = ctx.observed_paths[index].clone();
     let name = format!("GET {path} (observer)");
-    exchange(
-        user,
-        &ctx,
-        None,
-        Outgoing {
-            rendered: get(&path),
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: true,
-        },
-    )
-    .await?;
+    exchange(user, &ctx, None, Outgoing::new(get(&path), &name).refused()).await?;
     Ok(())
 }
