@@ -314,11 +314,7 @@ impl Fuzzer<'_> {
                     return None;
                 }
             };
-            for extraction in &step.extract {
-                if let Some(value) = extraction.take(&answer.body, &answer.headers) {
-                    extracted.push((extraction.name.clone(), value));
-                }
-            }
+            crate::load::keep_newest(&mut extracted, &step.extract, &answer.body, &answer.headers);
             last = Some((answer, request));
         }
         last
