@@ -5,6 +5,8 @@
 //! `<path of the file>:LINE:COLUMN: message; help` (file, line, what is wrong and what to write
 //! instead, in one line), and it must be the file's only error (no cascade from one mistake).
 
+mod common;
+
 use crossleak::scenario::{Endpoint, Scenario};
 use std::path::{Path, PathBuf};
 
@@ -115,4 +117,39 @@ fn the_readme_example_for_your_own_portal_validates() {
     if let Err(errors) = Scenario::parse(example, "scenarios/README.md") {
         panic!("the README example does not validate:\n{errors}");
     }
+}
+
+/// `--target` goes through the scenario's remote-host policy: `--allow-remote` is the opt-in, but
+/// the host must still be in `[target] allowed_hosts`, as a `base_url` must. Refused from the URL
+/// text alone, before any run folder exists or any request is sent.
+#[tokio::test]
+async fn a_target_flag_needs_the_remote_host_listed_like_a_base_url() {
+    let demo = root().join("scenarios/demo.toml");
+    let reports = tempfile::tempdir().unwrap();
+    let options = |target: &str| crossleak::run::RunOptions {
+        target: Some(target.to_owned()),
+        allow_remote: true,
+        ..common::run_options(reports.path().to_owned())
+    };
+    let scenario = Scenario::load(&demo).unwrap_or_else(|e| panic!("{e}"));
+    let refused = crossleak::run::run_scenario(scenario.clone(), options("http://10.255.0.1:8080"))
+        .await
+        .err()
+        .expect("an unlisted remote target is refused");
+    assert_eq!(
+        refused.to_string(),
+        "10.255.0.1 is not in [target] allowed_hosts (none listed): if this host is yours to test, add allowed_hosts = [\"10.255.0.1\"] to the scenario's [target]"
+    );
+    let mut listed = scenario;
+    listed.target.scope.allowed_hosts = vec!["10.255.0.2".into()];
+    let refused = crossleak::run::run_scenario(listed, options("http://10.255.0.1:8080"))
+        .await
+        .err()
+        .expect("a remote target listed under another name is refused");
+    assert!(refused.to_string().contains("(10.255.0.2)"), "{refused}");
+    assert_eq!(
+        std::fs::read_dir(reports.path()).unwrap().count(),
+        0,
+        "a run folder was made"
+    );
 }

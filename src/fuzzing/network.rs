@@ -812,7 +812,7 @@ async fn fuzz(
     let counters = Counters::default();
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    let timeout = scenario.target.request_timeout;
+    let timeout = scenario.target.timeouts.request;
     let attempts = plan(&population, flows.len(), options.seed, options.max_attempts);
     let mut interrupted_by = None;
     let mut aborted = None;

@@ -12,6 +12,7 @@ mod flows;
 mod model;
 mod population;
 mod raw;
+mod scope;
 mod template;
 #[cfg(test)]
 mod tests;
@@ -23,8 +24,8 @@ pub use model::{
     ramp_time, Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom,
     Extraction, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page,
     PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest, Replay,
-    ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
-    WrittenValue,
+    ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Timeouts, Tls,
+    Write, WrittenValue,
 };
 pub use population::{
     beneficiary_value, ColumnKind, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners,
@@ -32,6 +33,7 @@ pub use population::{
 };
 /// For `crate::har`, which reads the same exports to find a recording's user.
 pub(crate) use population::{export_columns, read_records};
+pub use scope::{is_loopback, Refusal, Scope};
 pub use template::{Body, JsonTemplate, MissingValue, RenderedBody, Template};
 pub use threshold::{Comparison, LatencyMetric, LatencyThreshold, METRICS};
 

@@ -2,6 +2,7 @@
 //! load runner reads; nothing here can be wrong in a way the validator could have caught.
 
 use super::population::PopulationSource;
+use super::scope::Scope;
 use super::template::{Body, MissingValue, RenderedBody, Template};
 use super::threshold::LatencyThreshold;
 use crate::portal::Fault;
@@ -54,13 +55,21 @@ impl Scenario {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
     pub endpoint: Endpoint,
-    /// Hosts the run may send requests to besides loopback (the base URL's host among them).
-    pub allowed_hosts: Vec<String>,
-    pub allow_remote: bool,
-    pub request_timeout: Duration,
-    pub connect_timeout: Duration,
+    /// The hosts the run may load besides loopback (the base URL's host among them); a
+    /// `--target` URL goes through the same [`Scope::admit`].
+    pub scope: Scope,
+    pub timeouts: Timeouts,
     pub tls: Tls,
     pub proxy: ProxySetting,
+}
+
+/// `[target] request_timeout` and `connect_timeout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// A request slower than this is an error.
+    pub request: Duration,
+    /// Time allowed to open a connection (TCP, then the TLS handshake).
+    pub connect: Duration,
 }
 
 /// `[target] proxy`: which proxy the run's requests go through.

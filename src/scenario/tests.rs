@@ -61,8 +61,8 @@ fn a_minimal_scenario_gets_the_documented_defaults() {
         s.target.endpoint,
         Endpoint::Url("http://127.0.0.1:8080".into())
     );
-    assert_eq!(s.target.request_timeout, Duration::from_secs(10));
-    assert_eq!(s.target.connect_timeout, Duration::from_secs(5));
+    assert_eq!(s.target.timeouts.request, Duration::from_secs(10));
+    assert_eq!(s.target.timeouts.connect, Duration::from_secs(5));
     assert_eq!(s.target.proxy, ProxySetting::Environment);
     assert_eq!(s.target.tls, Tls::default());
     let flow = &s.login_flows[0];

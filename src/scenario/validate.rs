@@ -9,13 +9,13 @@ use super::population::{
     export_columns, missing_column, ColumnMap, FileFormat, PopulationSource, Variable, RESERVED,
 };
 use super::raw::*;
+use super::scope::{Refusal, Scope as HostScope};
 use super::template::is_valid_name;
 use super::threshold::LatencyThreshold;
 use crate::oracle::ValueKind;
 use crate::population::{GenerateOptions, MAX_SIZE};
 use crate::portal::Fault;
 use serde::de::DeserializeOwned;
-use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -471,8 +471,10 @@ impl<'t> Validator<'t> {
         };
         let span = raw.span();
         let t = raw.into_inner();
-        let allow_remote = t.allow_remote.as_ref().is_some_and(|a| *a.get_ref());
-        let mut allowed_hosts = Vec::new();
+        let mut scope = HostScope {
+            allow_remote: t.allow_remote.as_ref().is_some_and(|a| *a.get_ref()),
+            allowed_hosts: Vec::new(),
+        };
         for host in t.allowed_hosts.iter().flat_map(|h| h.get_ref()) {
             let text = host.get_ref().trim().to_ascii_lowercase();
             if text.is_empty() || text.contains("://") || text.contains('/') {
@@ -483,7 +485,7 @@ impl<'t> Validator<'t> {
                     "write the host alone, as in allowed_hosts = [\"staging.example.org\"]",
                 );
             } else {
-                allowed_hosts.push(text);
+                scope.allowed_hosts.push(text);
             }
         }
         let embedded = t.embedded.as_ref().is_some_and(|e| *e.get_ref());
@@ -497,10 +499,7 @@ impl<'t> Validator<'t> {
                 );
                 None
             }
-            (Some(url), false) => {
-                let checked = self.base_url(url, allow_remote, &allowed_hosts);
-                checked.map(Endpoint::Url)
-            }
+            (Some(url), false) => self.base_url(url, &scope).map(Endpoint::Url),
             (None, true) => {
                 let mut faults = Vec::new();
                 for fault in t.faults.iter().flat_map(|f| f.get_ref()) {
@@ -592,15 +591,16 @@ impl<'t> Validator<'t> {
             }
         }
         let proxy = match &t.proxy {
-            Some(text) => self.proxy(text, allow_remote)?,
+            Some(text) => self.proxy(text, &scope)?,
             None => ProxySetting::Environment,
         };
         Some(Target {
             endpoint: endpoint?,
-            allowed_hosts,
-            allow_remote,
-            request_timeout: request_timeout?,
-            connect_timeout: connect_timeout?,
+            scope,
+            timeouts: Timeouts {
+                request: request_timeout?,
+                connect: connect_timeout?,
+            },
             tls,
             proxy,
         })
@@ -608,7 +608,7 @@ impl<'t> Validator<'t> {
 
     /// `proxy = "none"` or `"http://host:port"`; a proxy is a host crossleak connects to, so one
     /// that is not loopback needs `allow_remote` as a remote target does.
-    fn proxy(&mut self, text: &Text, allow_remote: bool) -> Option<ProxySetting> {
+    fn proxy(&mut self, text: &Text, scope: &HostScope) -> Option<ProxySetting> {
         let value = text.get_ref().trim();
         if value.eq_ignore_ascii_case("none") {
             return Some(ProxySetting::Off);
@@ -628,7 +628,7 @@ impl<'t> Validator<'t> {
             return None;
         };
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-        if !allow_remote && !is_loopback(&host) {
+        if !scope.admits_proxy(&host) {
             self.at(
                 text.span(),
                 ErrorKind::RemoteTarget,
@@ -655,54 +655,34 @@ impl<'t> Validator<'t> {
         path
     }
 
-    fn base_url(&mut self, url: &Text, allow_remote: bool, allowed: &[String]) -> Option<String> {
+    /// `base_url`, through the one remote-host policy ([`Scope::admit`]), refused at its line.
+    fn base_url(&mut self, url: &Text, scope: &HostScope) -> Option<String> {
         let text = url.get_ref().trim();
-        let parsed = match url::Url::parse(text) {
-            Ok(p) => p,
-            Err(e) => {
-                self.at(
-                    url.span(),
-                    ErrorKind::InvalidValue,
-                    format!("base_url {text:?} is not a URL ({e})"),
-                    "write it as base_url = \"http://127.0.0.1:8080\"",
-                );
-                return None;
-            }
-        };
-        if !matches!(parsed.scheme(), "http" | "https") {
-            self.at(
-                url.span(),
+        let (kind, message, help) = match scope.admit(text) {
+            Ok(url) => return Some(url),
+            Err(Refusal::NotUrl(e)) => (
                 ErrorKind::InvalidValue,
-                format!(
-                    "base_url uses {}: crossleak speaks http and https only",
-                    parsed.scheme()
-                ),
-                "write it as base_url = \"https://staging.example.org\"",
-            );
-            return None;
-        }
-        let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-        if !is_loopback(&host) {
-            if !allow_remote {
-                self.at(
-                    url.span(),
-                    ErrorKind::RemoteTarget,
-                    format!("refusing to load {host}, which is not a loopback address: a load test aimed at the wrong host is an incident"),
-                    format!("if this host is yours to test, add allow_remote = true and allowed_hosts = [\"{host}\"] to [target]"),
-                );
-                return None;
-            }
-            if !allowed.contains(&host) {
-                self.at(
-                    url.span(),
-                    ErrorKind::RemoteTarget,
-                    format!("base_url's host {host} is not in allowed_hosts"),
-                    format!("add allowed_hosts = [\"{host}\"] to [target] (the list pins the hosts this scenario may load)"),
-                );
-                return None;
-            }
-        }
-        Some(text.trim_end_matches('/').to_owned())
+                format!("base_url {text:?} is not a URL ({e})"),
+                "write it as base_url = \"http://127.0.0.1:8080\"".to_owned(),
+            ),
+            Err(Refusal::Scheme(scheme)) => (
+                ErrorKind::InvalidValue,
+                format!("base_url uses {scheme}: crossleak speaks http and https only"),
+                "write it as base_url = \"https://staging.example.org\"".to_owned(),
+            ),
+            Err(Refusal::NotLoopback(host)) => (
+                ErrorKind::RemoteTarget,
+                format!("refusing to load {host}, which is not a loopback address: a load test aimed at the wrong host is an incident"),
+                format!("if this host is yours to test, add allow_remote = true and allowed_hosts = [\"{host}\"] to [target]"),
+            ),
+            Err(Refusal::NotListed(host)) => (
+                ErrorKind::RemoteTarget,
+                format!("base_url's host {host} is not in allowed_hosts"),
+                format!("add allowed_hosts = [\"{host}\"] to [target] (the list pins the hosts this scenario may load)"),
+            ),
+        };
+        self.at(url.span(), kind, message, help);
+        None
     }
 
     // ----- [population] -----
@@ -1482,14 +1462,6 @@ impl<'a> Vocabulary<'a> {
                 .map(|v| v.name.as_str())
                 .collect()),
         }
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => bare.eq_ignore_ascii_case("localhost"),
     }
 }
 
