@@ -452,6 +452,9 @@ fn check(args: &CheckArgs) -> Status {
                 scenario.phases.len(),
                 humantime::format_duration(scenario.duration())
             );
+            for warning in scenario.warnings() {
+                eprintln!("warning: {}: {warning}", args.scenario.display());
+            }
             print_column_kinds(&scenario.population)
         }
         Err(errors) => {

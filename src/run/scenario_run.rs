@@ -54,6 +54,9 @@ pub fn behaviours_of(scenario: &Scenario) -> Behaviours {
 }
 
 pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<RunResult, RunError> {
+    for warning in scenario.warnings() {
+        eprintln!("warning: {}: {warning}", scenario.file.display());
+    }
     let population = scenario
         .population
         .read()

@@ -18,6 +18,7 @@ mod template;
 mod tests;
 mod threshold;
 mod validate;
+mod warning;
 
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{

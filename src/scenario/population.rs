@@ -323,6 +323,16 @@ impl PopulationSource {
         }
     }
 
+    /// The variables the oracle watches under their own name (`numero_allocataire`, a mapped
+    /// `email_login`…): the ones a replay as another owner templates with that owner's values.
+    pub fn watched_variables(&self) -> Vec<String> {
+        self.variables()
+            .into_iter()
+            .filter(|v| v.field.as_deref() == Some(v.name.as_str()))
+            .map(|v| v.name)
+            .collect()
+    }
+
     /// Reads (or generates) the beneficiaries. Errors name the export's file and line.
     pub fn read(&self) -> Result<LoadedPopulation, ScenarioError> {
         match self {

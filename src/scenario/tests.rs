@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 /// The smallest scenario that validates; tests append to it or replace parts of it.
-const MINIMAL: &str = r#"version = 1
+pub(super) const MINIMAL: &str = r#"version = 1
 
 [target]
 base_url = "http://127.0.0.1:8080"
