@@ -26,12 +26,11 @@ use crate::load::{
     check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist, DEFAULT_MAX_BODY_BYTES,
 };
 use crate::outcome::Status;
-use crate::population::{Beneficiary, OwnerId, Population};
+use crate::population::{beneficiary_value, Beneficiary, LoadedPopulation, OwnerId, Population};
 use crate::report::{self, PhaseSpan, RunFacts, Sample, ScenarioInfo, Summary, Timeline};
 use crate::run::{RunError, RunResult};
 use crate::scenario::{
-    beneficiary_value, LoadedPopulation, LoginFlow, Logout, Page, PopulationSource, RenderedBody,
-    Request, Scenario, SessionCarrier,
+    LoginFlow, Logout, Page, PopulationSource, RenderedBody, Request, Scenario, SessionCarrier,
 };
 use crate::transport::{self as wire, Connection, Jar, Settings, Transport};
 use http::header::HeaderMap;

@@ -23,7 +23,8 @@ mod writer;
 
 pub use error::HarError;
 
-use crate::scenario::{is_loopback, FileFormat, PopulationSource, Scenario};
+use crate::population::FileFormat;
+use crate::scenario::{is_loopback, PopulationSource, Scenario};
 use draft::{ColumnsDraft, Draft, PopulationDraft};
 use export::Export;
 use std::path::{Path, PathBuf};

@@ -8,10 +8,9 @@ use super::counters::ErrorCause;
 use super::tokens::cookie_value;
 use super::LoadContext;
 use crate::findings::FindingKind;
-use crate::population::OwnerId;
+use crate::population::{OwnerId, Owners};
 use crate::scenario::{
-    LoginFlow, Logout, Method, Owners, Phase, RenderedRequest, ReplayIdentity, Request,
-    SessionCarrier,
+    LoginFlow, Logout, Method, Phase, RenderedRequest, ReplayIdentity, Request, SessionCarrier,
 };
 use crate::transport::{self as wire, Connection, Jar};
 use goose::prelude::*;

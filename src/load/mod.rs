@@ -21,7 +21,8 @@ pub use site::{demo_scenario, fields, Site, DEMO_SCENARIO};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
-use crate::scenario::{ramp_time, Method, Owners, Phase, Replay, ReplayIdentity};
+use crate::population::Owners;
+use crate::scenario::{ramp_time, Method, Phase, Replay, ReplayIdentity};
 use crate::transport::Transport;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;

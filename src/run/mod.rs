@@ -17,8 +17,9 @@ use crate::load::{
 };
 use crate::oracle::OracleError;
 use crate::outcome::Status;
+use crate::population::Owners;
 use crate::report::{self, Progress, RunFacts, Sampler, ScenarioInfo, Summary};
-use crate::scenario::{Owners, Phase, Thresholds};
+use crate::scenario::{Phase, Thresholds};
 use crate::transport::{self, Connection, Transport};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -28,12 +28,7 @@ pub use model::{
     ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Timeouts, Tls,
     Write, WrittenValue,
 };
-pub use population::{
-    beneficiary_value, ColumnKind, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners,
-    PopulationSource, Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
-};
-/// For `crate::har`, which reads the same exports to find a recording's user.
-pub(crate) use population::{export_columns, read_records};
+pub use population::{PopulationSource, Variable};
 pub use scope::{is_loopback, Refusal, Scope};
 pub use template::{Body, JsonTemplate, MissingValue, RenderedBody, Template};
 pub use threshold::{Comparison, LatencyMetric, LatencyThreshold, METRICS};

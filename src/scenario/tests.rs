@@ -1,5 +1,6 @@
 use super::*;
 use crate::oracle::ValueKind;
+use crate::population::LoadedPopulation;
 use std::borrow::Cow;
 use std::time::Duration;
 

@@ -5,15 +5,13 @@ use super::error::{
     quoted_list, suggestion, suggestion_listing, ErrorKind, Lines, ScenarioError, ScenarioErrors,
 };
 use super::model::*;
-use super::population::{
-    export_columns, missing_column, ColumnMap, FileFormat, PopulationSource, Variable, RESERVED,
-};
+use super::population::{missing_column, PopulationSource, Variable, RESERVED};
 use super::raw::*;
 use super::scope::{Refusal, Scope as HostScope};
 use super::template::is_valid_name;
 use super::threshold::LatencyThreshold;
 use crate::oracle::ValueKind;
-use crate::population::{GenerateOptions, MAX_SIZE};
+use crate::population::{export_columns, ColumnMap, FileFormat, GenerateOptions, MAX_SIZE};
 use crate::portal::Fault;
 use serde::de::DeserializeOwned;
 use std::ops::Range;
