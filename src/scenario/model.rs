@@ -5,7 +5,7 @@ use super::population::PopulationSource;
 use super::scope::Scope;
 use super::template::{Body, MissingValue, RenderedBody, Template};
 use super::threshold::LatencyThreshold;
-use crate::portal::Fault;
+use crate::faults::Fault;
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -12,7 +12,7 @@ use super::template::is_valid_name;
 use super::threshold::LatencyThreshold;
 use crate::oracle::ValueKind;
 use crate::population::{export_columns, ColumnMap, FileFormat, GenerateOptions, MAX_SIZE};
-use crate::portal::Fault;
+use crate::faults::Fault;
 use serde::de::DeserializeOwned;
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,9 @@
 //! The faults the demo portal can switch on, each a real mechanism from a known incident.
-//! This file only names and describes them; each fault's mechanism lives in the one module that applies it.
+//! This file only names and describes them; each fault's mechanism lives in the one `portal` module that applies it.
+//!
+//! A catalogue below both its readers: a scenario names faults (`[target] faults`, validated
+//! here) and the portal applies them, so the scenario never imports the portal it tests — the
+//! tester reaches the portal over HTTP alone, apart from the run starting it. Depends on nothing.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
