@@ -12,7 +12,7 @@ use std::str::FromStr;
 /// One known way a portal leaks one user's data to another.
 ///
 /// Adding a fault: a variant here, its row in [`Fault::all`] and the three descriptions, then
-/// its mechanism applied at exactly one seam of `routes::router` (a layer in front of the portal
+/// its mechanism applied at exactly one seam of `portal::routes::router` (a layer in front of the portal
 /// or of the personal routes, the session store, the account lookup, the ledger pool) behind
 /// `PortalConfig::has`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,7 +8,6 @@
 //! The keys are documented, with examples, in `scenarios/README.md`.
 
 mod error;
-mod flows;
 mod model;
 mod population;
 mod raw;
