@@ -7,6 +7,7 @@ use crate::scenario::error::{suggestion_listing, ErrorKind};
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
 use std::ops::Range;
+use std::time::Duration;
 use toml::Spanned;
 
 impl Validator<'_> {
@@ -55,77 +56,21 @@ impl Validator<'_> {
             }
             names.push(name.clone());
             let what = format!("phase {name:?}");
-            let mut ok = true;
-            let duration = match &p.duration {
-                None => {
-                    self.at(
-                        span.clone(),
-                        ErrorKind::EmptyPhase,
-                        format!("{what} has no duration"),
-                        "add duration = \"30s\"",
-                    );
-                    None
-                }
-                Some(d) => match humantime::parse_duration(d.get_ref().trim()) {
-                    Ok(x) if x.is_zero() => {
-                        self.at(
-                            d.span(),
-                            ErrorKind::EmptyPhase,
-                            format!("{what} lasts zero seconds"),
-                            "give it a duration, as in duration = \"30s\", or remove the phase",
-                        );
-                        None
-                    }
-                    Ok(x) => Some(x),
-                    Err(_) => self.duration(d, "duration"),
-                },
-            };
-            let users = match (&p.users, &default_users) {
-                (Some(u), _) if *u.get_ref() == 0 => {
-                    self.at(
-                        u.span(),
-                        ErrorKind::EmptyPhase,
-                        format!("{what} has zero users"),
-                        "give it at least 1 user, as in users = 50, or remove the phase",
-                    );
-                    None
-                }
-                (Some(u), _) => Some(*u.get_ref() as usize),
-                (None, Some((n, _))) => Some(*n),
-                (None, None) => {
-                    self.at(
-                        span.clone(),
-                        ErrorKind::EmptyPhase,
-                        format!("{what} has no users"),
-                        "add users = 50 to this phase, or to [load] for every phase",
-                    );
-                    None
-                }
-            };
+            let duration = self.phase_duration(&p, span.clone(), &what);
+            let users = self.phase_users(&p, default_users.as_ref(), span.clone(), &what);
             let login_mix = self.login_mix(p.login_flows.as_ref(), flows, &what, span.clone());
-            let mut at_start = Vec::new();
-            for action in p.at_start.iter().flatten() {
-                let request = self.request(
-                    action.get_ref().request(),
-                    action.span(),
-                    &vocabulary.once(),
-                    &format!("at_start of {what}"),
-                );
-                let expect = self.statuses(action.get_ref().expect_status.as_ref(), &what);
-                match (request, expect) {
-                    (Some(request), Some(expect_status)) => at_start.push(Action {
-                        request,
-                        expect_status,
-                    }),
-                    _ => ok = false,
-                }
-            }
+            let at_start = self.at_start(&p, vocabulary, &what);
             let password_changes = match &p.password_changes {
                 None => Some(None),
                 Some(raw) => self.password_changes(raw, vocabulary, &what).map(Some),
             };
-            if let (true, Some(duration), Some(users), Some(login_mix), Some(password_changes)) =
-                (ok, duration, users, login_mix, password_changes)
+            if let (
+                Some(at_start),
+                Some(duration),
+                Some(users),
+                Some(login_mix),
+                Some(password_changes),
+            ) = (at_start, duration, users, login_mix, password_changes)
             {
                 let phase = Phase {
                     name,
@@ -145,6 +90,95 @@ impl Validator<'_> {
             }
         }
         out
+    }
+
+    /// A phase's `duration`: present and above zero.
+    fn phase_duration(&mut self, p: &RawPhase, span: Range<usize>, what: &str) -> Option<Duration> {
+        match &p.duration {
+            None => {
+                self.at(
+                    span.clone(),
+                    ErrorKind::EmptyPhase,
+                    format!("{what} has no duration"),
+                    "add duration = \"30s\"",
+                );
+                None
+            }
+            Some(d) => match humantime::parse_duration(d.get_ref().trim()) {
+                Ok(x) if x.is_zero() => {
+                    self.at(
+                        d.span(),
+                        ErrorKind::EmptyPhase,
+                        format!("{what} lasts zero seconds"),
+                        "give it a duration, as in duration = \"30s\", or remove the phase",
+                    );
+                    None
+                }
+                Ok(x) => Some(x),
+                Err(_) => self.duration(d, "duration"),
+            },
+        }
+    }
+
+    /// A phase's `users`, or `[load] users` when it gives none; never zero.
+    fn phase_users(
+        &mut self,
+        p: &RawPhase,
+        default_users: Option<&(usize, Range<usize>)>,
+        span: Range<usize>,
+        what: &str,
+    ) -> Option<usize> {
+        match (&p.users, default_users) {
+            (Some(u), _) if *u.get_ref() == 0 => {
+                self.at(
+                    u.span(),
+                    ErrorKind::EmptyPhase,
+                    format!("{what} has zero users"),
+                    "give it at least 1 user, as in users = 50, or remove the phase",
+                );
+                None
+            }
+            (Some(u), _) => Some(*u.get_ref() as usize),
+            (None, Some((n, _))) => Some(*n),
+            (None, None) => {
+                self.at(
+                    span.clone(),
+                    ErrorKind::EmptyPhase,
+                    format!("{what} has no users"),
+                    "add users = 50 to this phase, or to [load] for every phase",
+                );
+                None
+            }
+        }
+    }
+
+    /// A phase's `at_start` actions, each request sent once for the whole run; `None` if one is
+    /// refused.
+    fn at_start(
+        &mut self,
+        p: &RawPhase,
+        vocabulary: &Vocabulary<'_>,
+        what: &str,
+    ) -> Option<Vec<Action>> {
+        let mut ok = true;
+        let mut at_start = Vec::new();
+        for action in p.at_start.iter().flatten() {
+            let request = self.request(
+                action.get_ref().request(),
+                action.span(),
+                &vocabulary.once(),
+                &format!("at_start of {what}"),
+            );
+            let expect = self.statuses(action.get_ref().expect_status.as_ref(), what);
+            match (request, expect) {
+                (Some(request), Some(expect_status)) => at_start.push(Action {
+                    request,
+                    expect_status,
+                }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(at_start)
     }
 
     pub(super) fn login_mix(

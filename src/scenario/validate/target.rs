@@ -7,6 +7,7 @@ use crate::scenario::error::{suggestion, ErrorKind};
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
 use crate::scenario::scope::{Refusal, Scope as HostScope};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 use toml::Spanned;
@@ -30,6 +31,44 @@ impl Validator<'_> {
         };
         let span = raw.span();
         let t = raw.into_inner();
+        let scope = self.scope(&t);
+        let embedded = t.embedded.as_ref().is_some_and(|e| *e.get_ref());
+        let endpoint = self.endpoint(&t, span, &scope);
+        if !embedded {
+            self.embedded_only_keys(&t);
+        }
+        let request_timeout = self.duration_or(
+            t.request_timeout.as_ref(),
+            "request_timeout",
+            Duration::from_secs(10),
+        );
+        let connect_timeout = self.duration_or(
+            t.connect_timeout.as_ref(),
+            "connect_timeout",
+            Duration::from_secs(5),
+        );
+        let tls = match t.tls {
+            Some(raw_tls) => self.tls(raw_tls, embedded),
+            None => Tls::default(),
+        };
+        let proxy = match &t.proxy {
+            Some(text) => self.proxy(text, &scope)?,
+            None => ProxySetting::Environment,
+        };
+        Some(Target {
+            endpoint: endpoint?,
+            scope,
+            timeouts: Timeouts {
+                request: request_timeout?,
+                connect: connect_timeout?,
+            },
+            tls,
+            proxy,
+        })
+    }
+
+    /// `allow_remote` and `allowed_hosts`; a listed host that is not a bare host name is refused.
+    fn scope(&mut self, t: &RawTarget) -> HostScope {
         let mut scope = HostScope {
             allow_remote: t.allow_remote.as_ref().is_some_and(|a| *a.get_ref()),
             allowed_hosts: Vec::new(),
@@ -47,8 +86,18 @@ impl Validator<'_> {
                 scope.allowed_hosts.push(text);
             }
         }
+        scope
+    }
+
+    /// `base_url` or `embedded = true` (exactly one); `span` is the whole `[target]`'s.
+    fn endpoint(
+        &mut self,
+        t: &RawTarget,
+        span: Range<usize>,
+        scope: &HostScope,
+    ) -> Option<Endpoint> {
         let embedded = t.embedded.as_ref().is_some_and(|e| *e.get_ref());
-        let endpoint = match (&t.base_url, embedded) {
+        match (&t.base_url, embedded) {
             (Some(url), true) => {
                 self.at(
                     url.span(),
@@ -58,30 +107,13 @@ impl Validator<'_> {
                 );
                 None
             }
-            (Some(url), false) => self.base_url(url, &scope).map(Endpoint::Url),
-            (None, true) => {
-                let mut faults = Vec::new();
-                for fault in t.faults.iter().flat_map(|f| f.get_ref()) {
-                    match fault.get_ref().parse::<Fault>() {
-                        Ok(f) => faults.push(f),
-                        Err(e) => {
-                            let names: Vec<&str> = Fault::all().iter().map(Fault::name).collect();
-                            self.at(
-                                fault.span(),
-                                ErrorKind::UnknownFault,
-                                format!("unknown portal fault {:?}", e.given),
-                                suggestion(&e.given, names.iter().copied()),
-                            );
-                        }
-                    }
-                }
-                Some(Endpoint::Embedded {
-                    faults,
-                    nir_login: t.nir_login.as_ref().is_none_or(|n| *n.get_ref()),
-                })
-            }
+            (Some(url), false) => self.base_url(url, scope).map(Endpoint::Url),
+            (None, true) => Some(Endpoint::Embedded {
+                faults: self.faults(t),
+                nir_login: t.nir_login.as_ref().is_none_or(|n| *n.get_ref()),
+            }),
             (None, false) => {
-                let at = t.embedded.as_ref().map_or(span.clone(), Spanned::span);
+                let at = t.embedded.as_ref().map_or(span, Spanned::span);
                 self.at(
                     at,
                     ErrorKind::MissingKey,
@@ -90,79 +122,81 @@ impl Validator<'_> {
                 );
                 None
             }
-        };
-        if !embedded {
-            for (key, present) in [
-                ("faults", t.faults.as_ref().map(Spanned::span)),
-                ("nir_login", t.nir_login.as_ref().map(Spanned::span)),
-            ] {
-                if let Some(at) = present {
+        }
+    }
+
+    /// The embedded portal's `faults`, by their catalogue names; an unknown one is refused with
+    /// the closest name.
+    fn faults(&mut self, t: &RawTarget) -> Vec<Fault> {
+        let mut faults = Vec::new();
+        for fault in t.faults.iter().flat_map(|f| f.get_ref()) {
+            match fault.get_ref().parse::<Fault>() {
+                Ok(f) => faults.push(f),
+                Err(e) => {
+                    let names: Vec<&str> = Fault::all().iter().map(Fault::name).collect();
                     self.at(
-                        at,
-                        ErrorKind::Conflict,
-                        format!("{key} applies to the embedded demo portal only"),
-                        format!("remove {key}, or set embedded = true instead of base_url"),
+                        fault.span(),
+                        ErrorKind::UnknownFault,
+                        format!("unknown portal fault {:?}", e.given),
+                        suggestion(&e.given, names.iter().copied()),
                     );
                 }
             }
         }
-        let request_timeout = self.duration_or(
-            t.request_timeout.as_ref(),
-            "request_timeout",
-            Duration::from_secs(10),
-        );
-        let connect_timeout = self.duration_or(
-            t.connect_timeout.as_ref(),
-            "connect_timeout",
-            Duration::from_secs(5),
-        );
-        let mut tls = Tls::default();
-        if let Some(raw_tls) = t.tls {
-            let tls_span = raw_tls.span();
-            let raw_tls = raw_tls.into_inner();
-            if embedded {
+        faults
+    }
+
+    /// `faults` and `nir_login` on a `base_url` target, which they cannot apply to.
+    fn embedded_only_keys(&mut self, t: &RawTarget) {
+        for (key, present) in [
+            ("faults", t.faults.as_ref().map(Spanned::span)),
+            ("nir_login", t.nir_login.as_ref().map(Spanned::span)),
+        ] {
+            if let Some(at) = present {
                 self.at(
-                    tls_span,
+                    at,
                     ErrorKind::Conflict,
-                    "[target.tls] applies to a base_url target",
-                    "remove [target.tls]: the embedded portal speaks plain HTTP on loopback",
+                    format!("{key} applies to the embedded demo portal only"),
+                    format!("remove {key}, or set embedded = true instead of base_url"),
                 );
             }
-            tls.accept_invalid_certs = raw_tls.accept_invalid_certs.unwrap_or(false);
-            tls.ca_file = raw_tls.ca_file.map(|ca| self.pem_file(&ca, "CA file"));
-            let cert = raw_tls
-                .client_cert
-                .map(|c| (c.span(), self.pem_file(&c, "client certificate")));
-            let key = raw_tls
-                .client_key
-                .map(|k| (k.span(), self.pem_file(&k, "client key")));
-            match (cert, key) {
-                (Some((_, cert)), Some((_, key))) => {
-                    tls.client_auth = Some(ClientAuth { cert, key })
-                }
-                (Some((at, _)), None) | (None, Some((at, _))) => self.at(
-                    at,
-                    ErrorKind::MissingKey,
-                    "client_cert and client_key go together",
-                    "give both: the client certificate's PEM file and its private key's",
-                ),
-                (None, None) => {}
-            }
         }
-        let proxy = match &t.proxy {
-            Some(text) => self.proxy(text, &scope)?,
-            None => ProxySetting::Environment,
+    }
+
+    /// `[target.tls]`; its PEM files are checked when files are.
+    fn tls(&mut self, raw: Spanned<RawTls>, embedded: bool) -> Tls {
+        let tls_span = raw.span();
+        let raw = raw.into_inner();
+        if embedded {
+            self.at(
+                tls_span,
+                ErrorKind::Conflict,
+                "[target.tls] applies to a base_url target",
+                "remove [target.tls]: the embedded portal speaks plain HTTP on loopback",
+            );
+        }
+        let mut tls = Tls {
+            accept_invalid_certs: raw.accept_invalid_certs.unwrap_or(false),
+            ca_file: raw.ca_file.map(|ca| self.pem_file(&ca, "CA file")),
+            client_auth: None,
         };
-        Some(Target {
-            endpoint: endpoint?,
-            scope,
-            timeouts: Timeouts {
-                request: request_timeout?,
-                connect: connect_timeout?,
-            },
-            tls,
-            proxy,
-        })
+        let cert = raw
+            .client_cert
+            .map(|c| (c.span(), self.pem_file(&c, "client certificate")));
+        let key = raw
+            .client_key
+            .map(|k| (k.span(), self.pem_file(&k, "client key")));
+        match (cert, key) {
+            (Some((_, cert)), Some((_, key))) => tls.client_auth = Some(ClientAuth { cert, key }),
+            (Some((at, _)), None) | (None, Some((at, _))) => self.at(
+                at,
+                ErrorKind::MissingKey,
+                "client_cert and client_key go together",
+                "give both: the client certificate's PEM file and its private key's",
+            ),
+            (None, None) => {}
+        }
+        tls
     }
 
     /// `proxy = "none"` or `"http://host:port"`; a proxy is a host crossleak connects to, so one
