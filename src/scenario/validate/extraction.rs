@@ -17,30 +17,7 @@ impl Validator<'_> {
         what: &str,
     ) -> Option<Extraction> {
         let e = raw.get_ref();
-        let name = e.name.get_ref().trim().to_owned();
-        if !crate::scenario::template::is_valid_name(&name) {
-            self.at(
-                e.name.span(),
-                ErrorKind::InvalidValue,
-                format!("extracted name {name:?} in {what} is not a variable name"),
-                "use letters, digits and _, as in name = \"csrf\"",
-            );
-            return None;
-        }
-        let taken = vocabulary
-            .variables
-            .is_some_and(|vars| vars.iter().any(|v| v.name == name))
-            || crate::scenario::population::RESERVED.contains(&name.as_str())
-            || earlier.contains(&name);
-        if taken {
-            self.at(
-                e.name.span(),
-                ErrorKind::Conflict,
-                format!("extracted name {name:?} in {what} is already a variable"),
-                "give the extracted value its own name, as in name = \"csrf\"",
-            );
-            return None;
-        }
+        let name = self.extracted_name(e, vocabulary, earlier, what)?;
         let from = match e.from.as_ref().map(|f| f.get_ref().trim()) {
             None | Some("body") => Some(ExtractFrom::Body),
             Some(other) => match other.strip_prefix("header:") {
@@ -73,35 +50,7 @@ impl Validator<'_> {
             return self.css_extraction(e, css, name, from, what);
         }
         let pattern = match (&e.regex, &e.json_pointer) {
-            (Some(r), None) => match regex::Regex::new(r.get_ref()) {
-                Ok(re) if re.captures_len() <= 2 => Some(Pattern::Regex(re)),
-                Ok(_) => {
-                    self.at(
-                        r.span(),
-                        ErrorKind::InvalidValue,
-                        format!("the regex of {name:?} in {what} has more than one capture group"),
-                        "keep one group around the value, and write others as (?:…)",
-                    );
-                    None
-                }
-                Err(err) => {
-                    let first = err
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or_default()
-                        .trim()
-                        .trim_start_matches("error: ")
-                        .to_owned();
-                    self.at(
-                        r.span(),
-                        ErrorKind::InvalidValue,
-                        format!("the regex of {name:?} in {what} does not compile: {first}"),
-                        "fix the regex; in TOML, 'single quotes' keep backslashes as they are",
-                    );
-                    None
-                }
-            },
+            (Some(r), None) => self.regex(r, &name, what).map(Pattern::Regex),
             (None, Some(p)) => self.pointer(p, what).map(Pattern::JsonPointer),
             (Some(r), Some(_)) => {
                 self.at(
@@ -127,6 +76,75 @@ impl Validator<'_> {
             from: from?,
             pattern: pattern?,
         })
+    }
+
+    /// The name an extraction gives its value: a variable name no population variable, reserved
+    /// name or earlier extraction of the flow has taken.
+    fn extracted_name(
+        &mut self,
+        e: &RawExtract,
+        vocabulary: &Vocabulary<'_>,
+        earlier: &[String],
+        what: &str,
+    ) -> Option<String> {
+        let name = e.name.get_ref().trim().to_owned();
+        if !crate::scenario::template::is_valid_name(&name) {
+            self.at(
+                e.name.span(),
+                ErrorKind::InvalidValue,
+                format!("extracted name {name:?} in {what} is not a variable name"),
+                "use letters, digits and _, as in name = \"csrf\"",
+            );
+            return None;
+        }
+        let taken = vocabulary
+            .variables
+            .is_some_and(|vars| vars.iter().any(|v| v.name == name))
+            || crate::scenario::population::RESERVED.contains(&name.as_str())
+            || earlier.contains(&name);
+        if taken {
+            self.at(
+                e.name.span(),
+                ErrorKind::Conflict,
+                format!("extracted name {name:?} in {what} is already a variable"),
+                "give the extracted value its own name, as in name = \"csrf\"",
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    /// `regex = '…'`, compiled now, with at most one capture group (the value).
+    fn regex(&mut self, r: &Text, name: &str, what: &str) -> Option<regex::Regex> {
+        match regex::Regex::new(r.get_ref()) {
+            Ok(re) if re.captures_len() <= 2 => Some(re),
+            Ok(_) => {
+                self.at(
+                    r.span(),
+                    ErrorKind::InvalidValue,
+                    format!("the regex of {name:?} in {what} has more than one capture group"),
+                    "keep one group around the value, and write others as (?:…)",
+                );
+                None
+            }
+            Err(err) => {
+                let first = err
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                self.at(
+                    r.span(),
+                    ErrorKind::InvalidValue,
+                    format!("the regex of {name:?} in {what} does not compile: {first}"),
+                    "fix the regex; in TOML, 'single quotes' keep backslashes as they are",
+                );
+                None
+            }
+        }
     }
 
     /// `css = "…"` with an optional `attribute`: the selector is parsed now, so a typo is a

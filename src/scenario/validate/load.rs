@@ -17,21 +17,7 @@ impl Validator<'_> {
         has_logout: bool,
     ) -> (Option<LoadShape>, Option<(usize, Range<usize>)>) {
         let Some(raw) = raw else {
-            return (
-                Some(LoadShape {
-                    increase_rate: DEFAULT_INCREASE_RATE,
-                    think_time: None,
-                    max_requests_per_second: None,
-                    crowd: None,
-                    cancel_share: 0.0,
-                    cancel_after: DEFAULT_CANCEL_AFTER,
-                    observers: 0,
-                    cache_probes: false,
-                    session_replay: false,
-                    replay: None,
-                }),
-                None,
-            );
+            return (Some(default_shape()), None);
         };
         let span = raw.span();
         let l = raw.into_inner();
@@ -47,44 +33,34 @@ impl Validator<'_> {
             ok = false;
         }
         let increase_rate = match &l.increase_rate {
-            Some(rate) if !(rate.get_ref().is_finite() && *rate.get_ref() > 0.0) => {
-                self.at(
-                    rate.span(),
-                    ErrorKind::InvalidValue,
-                    format!(
-                        "increase_rate {} is not a positive number of users per second",
-                        rate.get_ref()
-                    ),
-                    "write increase_rate = 10",
-                );
-                ok = false;
-                DEFAULT_INCREASE_RATE
-            }
-            Some(rate) => *rate.get_ref(),
-            None => DEFAULT_INCREASE_RATE,
+            Some(rate) => self.positive(
+                rate,
+                format!(
+                    "increase_rate {} is not a positive number of users per second",
+                    rate.get_ref()
+                ),
+                "write increase_rate = 10",
+            ),
+            None => Some(DEFAULT_INCREASE_RATE),
         };
+        ok &= increase_rate.is_some();
         let think_time = l.think_time.as_ref().and_then(|t| {
             let parsed = self.think_time(t);
             ok &= parsed.is_some();
             parsed
         });
-        let max_requests_per_second = match &l.max_requests_per_second {
-            Some(cap) if !(cap.get_ref().is_finite() && *cap.get_ref() > 0.0) => {
-                self.at(
-                    cap.span(),
-                    ErrorKind::InvalidValue,
-                    format!(
-                        "max_requests_per_second {} is not a positive rate",
-                        cap.get_ref()
-                    ),
-                    "write max_requests_per_second = 200, or leave it out for no cap",
-                );
-                ok = false;
-                None
-            }
-            Some(cap) => Some(*cap.get_ref()),
-            None => None,
-        };
+        let max_requests_per_second = l.max_requests_per_second.as_ref().and_then(|cap| {
+            let checked = self.positive(
+                cap,
+                format!(
+                    "max_requests_per_second {} is not a positive rate",
+                    cap.get_ref()
+                ),
+                "write max_requests_per_second = 200, or leave it out for no cap",
+            );
+            ok &= checked.is_some();
+            checked
+        });
         let crowd = l.crowd.and_then(|c| {
             let parsed = self.crowd(c, pages);
             ok &= parsed.is_some();
@@ -107,7 +83,7 @@ impl Validator<'_> {
             parsed
         });
         let shape = LoadShape {
-            increase_rate,
+            increase_rate: increase_rate.unwrap_or(DEFAULT_INCREASE_RATE),
             think_time,
             max_requests_per_second,
             crowd,
@@ -120,6 +96,16 @@ impl Validator<'_> {
         };
         let ok = ok && cancel_share.is_some() && cancel_after.is_some();
         (ok.then_some(shape), users.filter(|(n, _)| *n > 0))
+    }
+
+    /// A finite number above zero, or `message` at its line.
+    fn positive(&mut self, raw: &Spanned<f64>, message: String, help: &str) -> Option<f64> {
+        let value = *raw.get_ref();
+        if value.is_finite() && value > 0.0 {
+            return Some(value);
+        }
+        self.at(raw.span(), ErrorKind::InvalidValue, message, help);
+        None
     }
 
     /// `replay = { share = 0.05, as = ["other_user", "anonymous"] }`; `as` defaults to both.
@@ -262,3 +248,19 @@ pub(crate) const DEFAULT_INCREASE_RATE: f64 = 10.0;
 pub(crate) const DEFAULT_CANCEL_AFTER: Duration = Duration::from_millis(5);
 /// The share of page reads `replay` sends again when it gives no `share`.
 pub(crate) const DEFAULT_REPLAY_SHARE: f64 = 0.05;
+
+/// `[load]` left out: every default, no behaviour on.
+fn default_shape() -> LoadShape {
+    LoadShape {
+        increase_rate: DEFAULT_INCREASE_RATE,
+        think_time: None,
+        max_requests_per_second: None,
+        crowd: None,
+        cancel_share: 0.0,
+        cancel_after: DEFAULT_CANCEL_AFTER,
+        observers: 0,
+        cache_probes: false,
+        session_replay: false,
+        replay: None,
+    }
+}
