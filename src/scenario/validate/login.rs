@@ -63,52 +63,8 @@ impl Validator<'_> {
             let steps = self.steps(f.steps.get_ref(), &[], vocabulary, &what);
             let success = self.success(&f.success, vocabulary, &what);
             let session = self.session(&f.session, &what);
-            let on_expired = match &f.on_expired {
-                None => Some(OnExpired::LoginAgain),
-                Some(t) => match t.get_ref().as_str() {
-                    "login_again" => Some(OnExpired::LoginAgain),
-                    "fail" => Some(OnExpired::Fail),
-                    other => {
-                        self.at(
-                            t.span(),
-                            ErrorKind::InvalidValue,
-                            format!("on_expired {other:?} in {what} is not a choice"),
-                            suggestion(other, ["login_again", "fail"]),
-                        );
-                        None
-                    }
-                },
-            };
-            let expired_when = match &f.expired_when {
-                None => Some(Expiry {
-                    status: vec![401],
-                    landing_path: None,
-                }),
-                Some(e) => {
-                    let status = self.statuses(e.get_ref().status.as_ref(), &what);
-                    let landing = present(
-                        e.get_ref()
-                            .landing_path
-                            .as_ref()
-                            .map(|p| self.path_text(p, "landing_path")),
-                    );
-                    match (status, landing) {
-                        (Some(status), Some(landing_path))
-                            if !status.is_empty() || landing_path.is_some() =>
-                        {
-                            Some(Expiry {
-                                status,
-                                landing_path,
-                            })
-                        }
-                        (Some(_), Some(_)) => {
-                            self.at(e.span(), ErrorKind::MissingKey, format!("expired_when in {what} has no condition"), "write expired_when = { status = [401], landing_path = \"/connexion\" }");
-                            None
-                        }
-                        _ => None,
-                    }
-                }
-            };
+            let on_expired = self.on_expired(f.on_expired.as_ref(), &what);
+            let expired_when = self.expired_when(f.expired_when.as_ref(), &what);
             if let (
                 Some(steps),
                 Some(success),
@@ -128,6 +84,60 @@ impl Validator<'_> {
             }
         }
         (out, declared)
+    }
+
+    /// `on_expired`: what a user does when its session ends under it (default: log in again).
+    fn on_expired(&mut self, raw: Option<&Text>, what: &str) -> Option<OnExpired> {
+        match raw {
+            None => Some(OnExpired::LoginAgain),
+            Some(t) => match t.get_ref().as_str() {
+                "login_again" => Some(OnExpired::LoginAgain),
+                "fail" => Some(OnExpired::Fail),
+                other => {
+                    self.at(
+                        t.span(),
+                        ErrorKind::InvalidValue,
+                        format!("on_expired {other:?} in {what} is not a choice"),
+                        suggestion(other, ["login_again", "fail"]),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// `expired_when`: how a flow's expired session shows (default: a 401); never empty.
+    fn expired_when(&mut self, raw: Option<&Spanned<RawExpiry>>, what: &str) -> Option<Expiry> {
+        match raw {
+            None => Some(Expiry {
+                status: vec![401],
+                landing_path: None,
+            }),
+            Some(e) => {
+                let status = self.statuses(e.get_ref().status.as_ref(), what);
+                let landing = present(
+                    e.get_ref()
+                        .landing_path
+                        .as_ref()
+                        .map(|p| self.path_text(p, "landing_path")),
+                );
+                match (status, landing) {
+                    (Some(status), Some(landing_path))
+                        if !status.is_empty() || landing_path.is_some() =>
+                    {
+                        Some(Expiry {
+                            status,
+                            landing_path,
+                        })
+                    }
+                    (Some(_), Some(_)) => {
+                        self.at(e.span(), ErrorKind::MissingKey, format!("expired_when in {what} has no condition"), "write expired_when = { status = [401], landing_path = \"/connexion\" }");
+                        None
+                    }
+                    _ => None,
+                }
+            }
+        }
     }
 
     /// Requests sent in order, each able to extract values the later ones use; `given` are the
