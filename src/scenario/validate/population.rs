@@ -1,12 +1,14 @@
 //! `[population]`: generated beneficiaries, crossleak's own export, or a staging export read
 //! through `[population.columns]` (whose header is checked when files are).
 
+use super::columns::ColumnSpans;
 use super::Validator;
-use crate::population::{export_columns, FileFormat, GenerateOptions, MAX_SIZE};
+use crate::population::{export_columns, ColumnMap, FileFormat, GenerateOptions, MAX_SIZE};
 use crate::scenario::error::{quoted_list, suggestion, ErrorKind};
 use crate::scenario::population::{missing_column, PopulationSource};
 use crate::scenario::raw::*;
 use std::ops::Range;
+use std::path::Path;
 use toml::Spanned;
 
 impl Validator<'_> {
@@ -169,39 +171,52 @@ impl Validator<'_> {
         };
         let columns = self.columns(columns)?;
         if self.check_files {
-            match export_columns(&path, kind) {
-                Ok(header) => {
-                    for (_, variable, column) in columns.0.all() {
-                        if let Some(help) = missing_column(column, &header) {
-                            let at = columns
-                                .1
-                                .iter()
-                                .find(|(v, _)| v == variable)
-                                .map_or(span.clone(), |(_, s)| s.clone());
-                            self.at(
-                                at,
-                                ErrorKind::File,
-                                format!("{:?} has no column {column:?}", file.get_ref()),
-                                format!(
-                                    "{help} (its columns: {})",
-                                    quoted_list(header.iter().map(String::as_str))
-                                ),
-                            );
-                        }
-                    }
-                }
-                Err(e) => self.at(
-                    file.span(),
-                    ErrorKind::File,
-                    format!("cannot read the columns of {:?}: {e}", file.get_ref()),
-                    "the file needs a header line (CSV) or one JSON object per line",
-                ),
-            }
+            self.export_header(&file, &path, kind, &columns, span);
         }
         Some(PopulationSource::Mapped {
             path,
             format: kind,
             columns: columns.0,
         })
+    }
+
+    /// The export's header names every mapped column; each missing one is refused at the line
+    /// that maps it (or at `[population]`, `span`), with the closest header.
+    fn export_header(
+        &mut self,
+        file: &Text,
+        path: &Path,
+        kind: FileFormat,
+        columns: &(ColumnMap, ColumnSpans),
+        span: Range<usize>,
+    ) {
+        match export_columns(path, kind) {
+            Ok(header) => {
+                for (_, variable, column) in columns.0.all() {
+                    if let Some(help) = missing_column(column, &header) {
+                        let at = columns
+                            .1
+                            .iter()
+                            .find(|(v, _)| v == variable)
+                            .map_or(span.clone(), |(_, s)| s.clone());
+                        self.at(
+                            at,
+                            ErrorKind::File,
+                            format!("{:?} has no column {column:?}", file.get_ref()),
+                            format!(
+                                "{help} (its columns: {})",
+                                quoted_list(header.iter().map(String::as_str))
+                            ),
+                        );
+                    }
+                }
+            }
+            Err(e) => self.at(
+                file.span(),
+                ErrorKind::File,
+                format!("cannot read the columns of {:?}: {e}", file.get_ref()),
+                "the file needs a header line (CSV) or one JSON object per line",
+            ),
+        }
     }
 }
