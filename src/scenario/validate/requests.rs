@@ -53,7 +53,36 @@ impl Validator<'_> {
         };
         let has_body = raw.form.is_some() || raw.json.is_some();
         ok &= body.is_some() || !has_body;
-        let method = match raw.method {
+        let method = self.method(raw.method, span.clone(), has_body, what);
+        if method == Some(Method::Get) && has_body {
+            let at = raw.method.map_or(span.clone(), Spanned::span);
+            self.at(
+                at,
+                ErrorKind::Conflict,
+                format!("{what} is a GET with a body"),
+                "write method = \"POST\", or remove the form / json",
+            );
+            ok = false;
+        }
+        let headers = self.headers(raw.headers, scope, what);
+        Some(Request {
+            method: method?,
+            path: path?,
+            headers: headers?,
+            body,
+        })
+        .filter(|_| ok)
+    }
+
+    /// `method`: one of [`Method::NAMES`]; a GET when absent, unless the request has a body.
+    fn method(
+        &mut self,
+        raw: Option<&Text>,
+        span: Range<usize>,
+        has_body: bool,
+        what: &str,
+    ) -> Option<Method> {
+        match raw {
             Some(m) => match Method::parse(&m.get_ref().trim().to_ascii_uppercase()) {
                 Some(method) => Some(method),
                 None => {
@@ -68,7 +97,7 @@ impl Validator<'_> {
             },
             None if has_body => {
                 self.at(
-                    span.clone(),
+                    span,
                     ErrorKind::MissingKey,
                     format!("{what} sends a body but has no method"),
                     "add method = \"POST\" (a request with no method is a GET, which has no body)",
@@ -76,40 +105,32 @@ impl Validator<'_> {
                 None
             }
             None => Some(Method::Get),
-        };
-        if method == Some(Method::Get) && has_body {
-            let at = raw.method.map_or(span.clone(), Spanned::span);
-            self.at(
-                at,
-                ErrorKind::Conflict,
-                format!("{what} is a GET with a body"),
-                "write method = \"POST\", or remove the form / json",
-            );
-            ok = false;
         }
-        let headers = match raw.headers {
-            Some(h) => self.fields(h, scope, what, "headers"),
-            None => Some(Vec::new()),
+    }
+
+    /// `headers`: each name a valid HTTP header name, each value a template.
+    fn headers(
+        &mut self,
+        raw: Option<&Fields>,
+        scope: &Scope<'_>,
+        what: &str,
+    ) -> Option<Vec<(String, Template)>> {
+        let Some(raw) = raw else {
+            return Some(Vec::new());
         };
-        if let Some(headers) = &headers {
-            for (name, _) in headers {
-                if name.is_empty()
-                    || !name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b))
-                {
-                    self.at(raw.headers.map_or(span.clone(), Spanned::span), ErrorKind::InvalidValue, format!("{name:?} in {what} is not an HTTP header name"), "use letters, digits and dashes, as in headers = { \"X-Admin-Token\" = \"secret\" }");
-                    ok = false;
-                }
+        let headers = self.fields(raw, scope, what, "headers")?;
+        let mut ok = true;
+        for (name, _) in &headers {
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b))
+            {
+                self.at(raw.span(), ErrorKind::InvalidValue, format!("{name:?} in {what} is not an HTTP header name"), "use letters, digits and dashes, as in headers = { \"X-Admin-Token\" = \"secret\" }");
+                ok = false;
             }
         }
-        Some(Request {
-            method: method?,
-            path: path?,
-            headers: headers?,
-            body,
-        })
-        .filter(|_| ok)
+        ok.then_some(headers)
     }
 
     /// A table of scalars (form fields, headers), each value a template, in file order.
