@@ -265,6 +265,8 @@ pub(crate) fn read_records(path: &Path, format: FileFormat) -> Result<Vec<Record
     Ok(records)
 }
 
+/// The owners of a staging export, read through `columns`: every identifier present, every
+/// value valid for its column's kind, no identifying value shared by two owners.
 pub fn read_mapped(
     path: &Path,
     format: FileFormat,
@@ -280,7 +282,73 @@ pub fn read_mapped(
     }
     let watched: Vec<&(String, String)> =
         columns.identifiers.iter().chain(&columns.watch).collect();
-    let kinds: Vec<ColumnKind> = watched
+    let kinds = column_kinds(&records, &watched, columns);
+    let mut owners = Vec::with_capacity(records.len());
+    let mut seen: HashMap<String, (u64, String)> = HashMap::new();
+    let mut households: HashMap<String, OwnerId> = HashMap::new();
+    for (index, record) in records.iter().enumerate() {
+        let id = index as OwnerId;
+        let mut values = Vec::with_capacity(watched.len());
+        for ((variable, column), kind) in watched.iter().zip(&kinds) {
+            let required = columns.identifiers.iter().any(|(v, _)| v == variable);
+            let Some(value) = record.cell(path, column)? else {
+                if required {
+                    return Err(export_error(
+                        path,
+                        record.line,
+                        format!("column {column:?} (identifier {variable:?}) is empty"),
+                        "every owner needs a value for each identifier column",
+                    ));
+                }
+                continue;
+            };
+            unique_value(
+                path,
+                record,
+                (variable, column),
+                value,
+                kind.kind,
+                &mut seen,
+            )?;
+            values.push((variable.clone(), value.to_owned()));
+        }
+        let Some(password) = record.cell(path, &columns.password)? else {
+            return Err(export_error(
+                path,
+                record.line,
+                format!("password column {:?} is empty", columns.password),
+                "every owner needs a password to log in with",
+            ));
+        };
+        let household = match &columns.household {
+            Some(column) => match record.cell(path, column)? {
+                Some(key) => *households.entry(key.to_owned()).or_insert(id),
+                None => id,
+            },
+            None => id,
+        };
+        owners.push(Owner {
+            id,
+            household,
+            password: password.to_owned(),
+            values,
+            line: record.line,
+        });
+    }
+    Ok(WatchedPopulation {
+        fields: watched.iter().map(|(v, _)| v.clone()).collect(),
+        kinds,
+        owners,
+    })
+}
+
+/// Each watched column's kind: declared in `columns.kinds`, or inferred from its values.
+fn column_kinds(
+    records: &[Record],
+    watched: &[&(String, String)],
+    columns: &ColumnMap,
+) -> Vec<ColumnKind> {
+    watched
         .iter()
         .map(
             |(variable, column)| match columns.kinds.iter().find(|(v, _)| v == variable) {
@@ -300,97 +368,63 @@ pub fn read_mapped(
                 },
             },
         )
-        .collect();
-    let mut owners = Vec::with_capacity(records.len());
-    let mut seen: HashMap<String, (u64, String)> = HashMap::new();
-    let mut households: HashMap<String, OwnerId> = HashMap::new();
-    for (index, record) in records.iter().enumerate() {
-        let id = index as OwnerId;
-        let cell = |column: &str| -> Result<Option<&str>, ExportError> {
-            match record.cells.get(column) {
-                Some(value) if value.is_empty() => Ok(None),
-                Some(value) => Ok(Some(value)),
-                None => Err(export_error(
-                    path,
-                    record.line,
-                    format!("no column {column:?} in this record"),
-                    "every record needs every mapped column",
-                )),
-            }
-        };
-        let mut values = Vec::with_capacity(watched.len());
-        for ((variable, column), kind) in watched.iter().zip(&kinds) {
-            let required = columns.identifiers.iter().any(|(v, _)| v == variable);
-            let Some(value) = cell(column)? else {
-                if required {
-                    return Err(export_error(
-                        path,
-                        record.line,
-                        format!("column {column:?} (identifier {variable:?}) is empty"),
-                        "every owner needs a value for each identifier column",
-                    ));
-                }
-                continue;
-            };
-            let Some(forms) = kind.kind.canonical(value) else {
-                return Err(export_error(
-                    path,
-                    record.line,
-                    format!(
-                        "column {column:?} ({variable:?}, kind {}) holds {}, which is not a valid {} value",
-                        kind.kind,
-                        mask(value),
-                        kind.kind
-                    ),
-                    "fix the value, or declare the column kind = \"text\" to match it exactly as written",
-                ));
-            };
-            // Two presentations of one value are one value: compare canonical forms.
-            let key = forms
-                .last()
-                .map_or(value, String::as_str)
-                .to_ascii_lowercase();
-            if let Some((line, other)) = seen.get(&key) {
-                if *line != record.line {
-                    return Err(export_error(
-                        path,
-                        record.line,
-                        format!("this record's {variable:?} is the same value as line {line}'s {other:?}"),
-                        "identifying values must be unique across owners, or a sighting could not be attributed",
-                    ));
-                }
-            }
-            seen.insert(key, (record.line, variable.clone()));
-            values.push((variable.clone(), value.to_owned()));
-        }
-        let Some(password) = cell(&columns.password)? else {
+        .collect()
+}
+
+/// Checks that `value` (of `variable`, in `column`) is valid for `kind` and that no other
+/// record holds it; `seen` maps each canonical value to the line and variable that hold it.
+fn unique_value(
+    path: &Path,
+    record: &Record,
+    (variable, column): (&str, &str),
+    value: &str,
+    kind: ValueKind,
+    seen: &mut HashMap<String, (u64, String)>,
+) -> Result<(), ExportError> {
+    let Some(forms) = kind.canonical(value) else {
+        return Err(export_error(
+            path,
+            record.line,
+            format!(
+                "column {column:?} ({variable:?}, kind {kind}) holds {}, which is not a valid {kind} value",
+                mask(value),
+            ),
+            "fix the value, or declare the column kind = \"text\" to match it exactly as written",
+        ));
+    };
+    // Two presentations of one value are one value: compare canonical forms.
+    let key = forms
+        .last()
+        .map_or(value, String::as_str)
+        .to_ascii_lowercase();
+    if let Some((line, other)) = seen.get(&key) {
+        if *line != record.line {
             return Err(export_error(
                 path,
                 record.line,
-                format!("password column {:?} is empty", columns.password),
-                "every owner needs a password to log in with",
+                format!("this record's {variable:?} is the same value as line {line}'s {other:?}"),
+                "identifying values must be unique across owners, or a sighting could not be attributed",
             ));
-        };
-        let household = match &columns.household {
-            Some(column) => match cell(column)? {
-                Some(key) => *households.entry(key.to_owned()).or_insert(id),
-                None => id,
-            },
-            None => id,
-        };
-        owners.push(Owner {
-            id,
-            household,
-            password: password.to_owned(),
-            values,
-            line: record.line,
-        });
+        }
     }
-    Ok(WatchedPopulation {
-        fields: watched.iter().map(|(v, _)| v.clone()).collect(),
-        kinds,
-        owners,
-    })
+    seen.insert(key, (record.line, variable.to_owned()));
+    Ok(())
+}
+
+impl Record {
+    /// The record's value in `column`; `None` when empty, an error when the column is absent.
+    fn cell(&self, path: &Path, column: &str) -> Result<Option<&str>, ExportError> {
+        match self.cells.get(column) {
+            Some(value) if value.is_empty() => Ok(None),
+            Some(value) => Ok(Some(value)),
+            None => Err(export_error(
+                path,
+                self.line,
+                format!("no column {column:?} in this record"),
+                "every record needs every mapped column",
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
