@@ -34,6 +34,7 @@ mod names;
 mod owners;
 mod parallel;
 mod render;
+mod source;
 mod sql;
 mod staging;
 mod validate;
@@ -47,6 +48,7 @@ pub use model::{Beneficiary, OwnerId, PasswordState, Payment};
 pub use owners::{
     beneficiary_value, LoadedPopulation, Owners, WrittenFields, BENEFICIARY_VARIABLES,
 };
+pub use source::PopulationSource;
 pub use sql::ROWS_PER_INSERT;
 /// For `crate::har`, which reads the same exports to find a recording's user.
 pub(crate) use staging::{export_columns, read_records};

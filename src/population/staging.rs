@@ -137,7 +137,7 @@ impl WatchedPopulation {
     }
 }
 
-fn open(path: &Path) -> Result<File, ExportError> {
+pub(super) fn open(path: &Path) -> Result<File, ExportError> {
     File::open(path).map_err(|e| ExportError::File {
         file: path.display().to_string(),
         message: format!("cannot open the population file: {e}"),

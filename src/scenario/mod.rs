@@ -19,6 +19,8 @@ mod threshold;
 mod validate;
 mod warning;
 
+/// The type of [`Scenario::population`], re-exported with the model it belongs to.
+pub use crate::population::PopulationSource;
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
     ramp_time, Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom,
@@ -27,7 +29,7 @@ pub use model::{
     ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Timeouts, Tls,
     Write, WrittenValue,
 };
-pub use population::{PopulationSource, Variable};
+pub use population::Variable;
 pub use scope::{is_loopback, Refusal, Scope};
 pub use template::{Body, JsonTemplate, MissingValue, RenderedBody, Template};
 pub use threshold::{Comparison, LatencyMetric, LatencyThreshold, METRICS};

@@ -1,11 +1,11 @@
 //! The validated scenario: typed values only, every name resolved, every default applied. What the
 //! load runner reads; nothing here can be wrong in a way the validator could have caught.
 
-use super::population::PopulationSource;
 use super::scope::Scope;
 use super::template::{Body, MissingValue, RenderedBody, Template};
 use super::threshold::LatencyThreshold;
 use crate::faults::Fault;
+use crate::population::PopulationSource;
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;

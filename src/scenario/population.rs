@@ -1,27 +1,8 @@
-//! The scenario's `[population]`: where its owners come from and which `{{variables}}` they offer
-//! to templates. Reading them is `crate::population`'s job; this only names the source.
+//! The scenario's `[population]` as templates see it: which `{{variables}}` its source offers and
+//! which names are reserved. The source itself, and reading it, are `crate::population`'s.
 
-use super::error::{suggestion, ErrorKind, ScenarioError};
-use crate::population::{
-    read_mapped, ColumnMap, ExportError, FileFormat, GenerateOptions, LoadedPopulation, Population,
-    BENEFICIARY_VARIABLES,
-};
-use std::path::PathBuf;
-
-/// The population of a scenario.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PopulationSource {
-    /// Synthetic beneficiaries, deterministic from the seed.
-    Generated(GenerateOptions),
-    /// A file in crossleak's own format (`Population::write_csv` / `write_jsonl`).
-    Export { path: PathBuf, format: FileFormat },
-    /// A staging export in the portal's own shape, read through a column mapping.
-    Mapped {
-        path: PathBuf,
-        format: FileFormat,
-        columns: ColumnMap,
-    },
-}
+use super::error::suggestion;
+use crate::population::{PopulationSource, BENEFICIARY_VARIABLES};
 
 /// One `{{variable}}` a population offers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,44 +54,6 @@ impl PopulationSource {
             .map(|v| v.name)
             .collect()
     }
-
-    /// Reads (or generates) the beneficiaries. Errors name the export's file and line.
-    pub fn read(&self) -> Result<LoadedPopulation, ScenarioError> {
-        match self {
-            PopulationSource::Generated(options) => Population::generate(options)
-                .map(LoadedPopulation::Beneficiaries)
-                .map_err(|e| ScenarioError::File {
-                    file: "[population.generate]".into(),
-                    message: e.to_string(),
-                    help: "fix the generate options".into(),
-                }),
-            PopulationSource::Export { path, format } => {
-                let file = std::fs::File::open(path).map_err(|e| ScenarioError::File {
-                    file: path.display().to_string(),
-                    message: format!("cannot open the population file: {e}"),
-                    help: "check population.file (relative paths start at the scenario's folder)"
-                        .into(),
-                })?;
-                let read = match format {
-                    FileFormat::Csv => Population::read_csv(file),
-                    FileFormat::Jsonl => Population::read_jsonl(file),
-                };
-                read.map(LoadedPopulation::Beneficiaries)
-                    .map_err(|e| ScenarioError::File {
-                        file: path.display().to_string(),
-                        message: e.to_string(),
-                        help: "this file must be in crossleak's own format; for another shape use format = \"csv\" or \"jsonl\" with [population.columns]".into(),
-                    })
-            }
-            PopulationSource::Mapped {
-                path,
-                format,
-                columns,
-            } => read_mapped(path, *format, columns)
-                .map(LoadedPopulation::Watched)
-                .map_err(ScenarioError::from),
-        }
-    }
 }
 
 /// `Some(help)` when `column` is not among `header`.
@@ -119,36 +62,6 @@ pub(crate) fn missing_column(column: &str, header: &[String]) -> Option<String> 
         return None;
     }
     Some(suggestion(column, header.iter().map(String::as_str)))
-}
-
-/// An export's error, shown as the scenario's (a record's line is a located `population` error).
-impl From<ExportError> for ScenarioError {
-    fn from(error: ExportError) -> Self {
-        match error {
-            ExportError::File {
-                file,
-                message,
-                help,
-            } => ScenarioError::File {
-                file,
-                message,
-                help,
-            },
-            ExportError::Record {
-                file,
-                line,
-                message,
-                help,
-            } => ScenarioError::Invalid {
-                file,
-                line: line as usize,
-                column: 1,
-                kind: ErrorKind::Population,
-                message,
-                help,
-            },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -162,22 +75,6 @@ mod tests {
         assert_eq!(
             missing_column("courriels", &header).as_deref(),
             Some("did you mean \"courriel\"?")
-        );
-    }
-
-    #[test]
-    fn an_export_record_error_reads_as_a_located_population_error() {
-        let error = ScenarioError::from(ExportError::Record {
-            file: "staging.csv".into(),
-            line: 3,
-            message: "no column \"mdp\" in this record".into(),
-            help: "every record needs every mapped column".into(),
-        });
-        assert_eq!(error.kind(), ErrorKind::Population);
-        assert_eq!(error.line(), Some(3));
-        assert_eq!(
-            error.to_string(),
-            "staging.csv:3:1: no column \"mdp\" in this record; every record needs every mapped column"
         );
     }
 }

@@ -28,8 +28,8 @@ pub(super) use wording::example;
 
 use super::error::{ErrorKind, Lines, ScenarioError, ScenarioErrors};
 use super::model::*;
-use super::population::PopulationSource;
 use super::raw::*;
+use crate::population::PopulationSource;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::de::DeTable;

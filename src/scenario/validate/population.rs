@@ -3,9 +3,10 @@
 
 use super::columns::ColumnSpans;
 use super::Validator;
+use crate::population::PopulationSource;
 use crate::population::{export_columns, ColumnMap, FileFormat, GenerateOptions, MAX_SIZE};
 use crate::scenario::error::{quoted_list, suggestion, ErrorKind};
-use crate::scenario::population::{missing_column, PopulationSource};
+use crate::scenario::population::missing_column;
 use crate::scenario::raw::*;
 use std::ops::Range;
 use std::path::Path;
