@@ -320,12 +320,7 @@ fn replayable_pages(site: &Site, population: &dyn Owners) -> Vec<bool> {
     };
     site.pages
         .iter()
-        .map(|page| {
-            page.request
-                .templates()
-                .iter()
-                .any(|t| t.variables().any(|v| watched.iter().any(|w| w == v)))
-        })
+        .map(|page| page.request.templates_any(&watched))
         .collect()
 }
 

@@ -50,18 +50,10 @@ mod tests {
     }
 
     #[test]
-    fn loopback_targets_pass() {
-        for url in [
-            "http://127.0.0.1:8080",
-            "http://127.3.4.5/",
-            "http://localhost:1",
-            "http://[::1]:80",
-        ] {
-            assert!(check_target(url, &Scope::default()).is_ok(), "{url}");
-        }
+    fn a_loopback_target_passes_normalised() {
         assert_eq!(
-            check_target("http://127.0.0.1:8080/", &Scope::default()).unwrap(),
-            "http://127.0.0.1:8080"
+            check_target("http://[::1]:8080/", &Scope::default()).unwrap(),
+            "http://[::1]:8080"
         );
     }
 

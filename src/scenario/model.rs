@@ -186,6 +186,14 @@ impl Request {
         })
     }
 
+    /// Whether the request templates one of `variables` anywhere (path, headers, body): the
+    /// requests a replay as another owner re-sends with that owner's values.
+    pub fn templates_any(&self, variables: &[String]) -> bool {
+        self.templates()
+            .iter()
+            .any(|t| t.variables().any(|v| variables.iter().any(|w| w == v)))
+    }
+
     /// Every template of the request: path, headers, body.
     pub fn templates(&self) -> Vec<&Template> {
         let mut out = vec![&self.path];

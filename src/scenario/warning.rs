@@ -19,13 +19,7 @@ impl Scenario {
             return None;
         }
         let watched = self.population.watched_variables();
-        let templated = self.pages.iter().any(|page| {
-            page.request
-                .templates()
-                .iter()
-                .any(|t| t.variables().any(|v| watched.iter().any(|w| w == v)))
-        });
-        if templated {
+        if self.pages.iter().any(|p| p.request.templates_any(&watched)) {
             return None;
         }
         let pages: Vec<String> = self.pages.iter().map(|p| format!("{:?}", p.name)).collect();
