@@ -153,3 +153,77 @@ async fn a_target_flag_needs_the_remote_host_listed_like_a_base_url() {
         "a run folder was made"
     );
 }
+
+/// `crossleak check` says when `[load] replay` as `other_user` would replay nothing (no page
+/// templates a watched value), naming the pages; the scenario is still valid (exit 0).
+#[test]
+fn check_warns_when_replay_as_another_owner_has_no_templated_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replay.toml");
+    let scenario = r#"version = 1
+
+[target]
+base_url = "http://127.0.0.1:8080"
+
+[population]
+generate = { size = 10 }
+
+[[login_flow]]
+name = "legacy"
+session = { cookie = "sid" }
+
+[[login_flow.steps]]
+method = "POST"
+path = "/login"
+form = { user = "{{numero_allocataire}}", pass = "{{password}}" }
+
+[login_flow.success]
+landing_path = "/home"
+
+[[page]]
+name = "home"
+path = "/home"
+
+[[phase]]
+name = "only"
+duration = "5s"
+users = 3
+login_flows = { legacy = 1 }
+
+[load]
+replay = { as = ["other_user", "anonymous"] }
+"#;
+    std::fs::write(&path, scenario).unwrap();
+    let check = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_crossleak"))
+            .arg("check")
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let out = check(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}: [load] replay as \"other_user\" will replay nothing: no page's request templates a watched variable (pages: \"home\"; watched: {{{{numero_allocataire}}}}",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    std::fs::write(
+        &path,
+        scenario.replace(
+            "/home\"\n\n[[phase]]",
+            "/dossiers/{{numero_allocataire}}\"\n\n[[phase]]",
+        ),
+    )
+    .unwrap();
+    let templated = check(&path);
+    assert_eq!(templated.status.code(), Some(0));
+    assert!(
+        !String::from_utf8_lossy(&templated.stderr).contains("warning"),
+        "{}",
+        String::from_utf8_lossy(&templated.stderr)
+    );
+}
