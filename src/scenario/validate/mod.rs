@@ -171,32 +171,7 @@ impl<'t> Validator<'t> {
             thresholds,
             broken,
         } = raw;
-        match version {
-            None => self.at(
-                0..0,
-                ErrorKind::Version,
-                "the scenario has no version",
-                "add version = 1 as the first line",
-            ),
-            Some(v) => match v.get_ref() {
-                VersionValue::Integer(1) => {}
-                VersionValue::Integer(n) => self.at(
-                    v.span(),
-                    ErrorKind::Version,
-                    format!("version {n} is not a scenario version this crossleak reads"),
-                    "write version = 1 (the only version so far)",
-                ),
-                VersionValue::Other(found) => self.at(
-                    v.span(),
-                    ErrorKind::Version,
-                    format!(
-                        "version is {} {found}, expected the number 1",
-                        article(found)
-                    ),
-                    "write version = 1, without quotes",
-                ),
-            },
-        }
+        self.version(version);
         let target = self.target(target, broken.contains(&"target"));
         let population = self.population(population, broken.contains(&"population"));
         let variables = population.as_ref().map(PopulationSource::variables);
@@ -239,5 +214,35 @@ impl<'t> Validator<'t> {
             load: load?,
             thresholds: thresholds?,
         })
+    }
+
+    /// `version = 1`, the only scenario version so far.
+    fn version(&mut self, raw: Option<Spanned<VersionValue>>) {
+        match raw {
+            None => self.at(
+                0..0,
+                ErrorKind::Version,
+                "the scenario has no version",
+                "add version = 1 as the first line",
+            ),
+            Some(v) => match v.get_ref() {
+                VersionValue::Integer(1) => {}
+                VersionValue::Integer(n) => self.at(
+                    v.span(),
+                    ErrorKind::Version,
+                    format!("version {n} is not a scenario version this crossleak reads"),
+                    "write version = 1 (the only version so far)",
+                ),
+                VersionValue::Other(found) => self.at(
+                    v.span(),
+                    ErrorKind::Version,
+                    format!(
+                        "version is {} {found}, expected the number 1",
+                        article(found)
+                    ),
+                    "write version = 1, without quotes",
+                ),
+            },
+        }
     }
 }
