@@ -5,12 +5,13 @@ use crate::fuzzing::network::{self, FuzzLoginOptions};
 use crate::load::{Behaviours, CrowdPlan, Shard};
 use crate::outcome::Status;
 use crate::population::{
-    self, GenerateOptions, OutputFormat, Population, PopulationError, ProgressLine,
+    self, GenerateOptions, LoadedPopulation, OutputFormat, Population, PopulationError,
+    ProgressLine,
 };
 use crate::portal::{self, Fault, PortalConfig};
 use crate::report::print_summary;
 use crate::run::{self, DemoOptions, RunOptions};
-use crate::scenario::{LoadedPopulation, PopulationSource, Scenario};
+use crate::scenario::{PopulationSource, Scenario};
 use clap::{Args, Parser, Subcommand};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -404,8 +405,8 @@ fn from_har(args: FromHarArgs) -> Status {
         recording: args.recording,
         population: args.population,
         format: args.format.map(|f| match f {
-            ExportFormat::Csv => crate::scenario::FileFormat::Csv,
-            ExportFormat::Jsonl => crate::scenario::FileFormat::Jsonl,
+            ExportFormat::Csv => crate::population::FileFormat::Csv,
+            ExportFormat::Jsonl => crate::population::FileFormat::Jsonl,
         }),
         out: args.out,
         base_url: args.base_url,
@@ -445,6 +446,9 @@ fn check(args: &CheckArgs) -> Status {
                 scenario.phases.len(),
                 humantime::format_duration(scenario.duration())
             );
+            for warning in scenario.warnings() {
+                eprintln!("warning: {}: {warning}", args.scenario.display());
+            }
             print_column_kinds(&scenario.population)
         }
         Err(errors) => {

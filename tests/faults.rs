@@ -7,10 +7,10 @@ mod common;
 use common::ONE_ATTACK_AT_A_TIME;
 use crossleak::findings::FindingKind;
 use crossleak::outcome::Status;
-use crossleak::population::{PasswordState, Population};
+use crossleak::population::{LoadedPopulation, PasswordState, Population};
 use crossleak::report::Summary;
 use crossleak::run::{self, RunOptions};
-use crossleak::scenario::{Endpoint, LoadedPopulation, Scenario};
+use crossleak::scenario::{Endpoint, Scenario};
 use std::path::Path;
 use std::time::Duration;
 

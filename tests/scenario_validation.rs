@@ -5,6 +5,8 @@
 //! `<path of the file>:LINE:COLUMN: message; help` (file, line, what is wrong and what to write
 //! instead, in one line), and it must be the file's only error (no cascade from one mistake).
 
+mod common;
+
 use crossleak::scenario::{Endpoint, Scenario};
 use std::path::{Path, PathBuf};
 
@@ -115,4 +117,113 @@ fn the_readme_example_for_your_own_portal_validates() {
     if let Err(errors) = Scenario::parse(example, "scenarios/README.md") {
         panic!("the README example does not validate:\n{errors}");
     }
+}
+
+/// `--target` goes through the scenario's remote-host policy: `--allow-remote` is the opt-in, but
+/// the host must still be in `[target] allowed_hosts`, as a `base_url` must. Refused from the URL
+/// text alone, before any run folder exists or any request is sent.
+#[tokio::test]
+async fn a_target_flag_needs_the_remote_host_listed_like_a_base_url() {
+    let demo = root().join("scenarios/demo.toml");
+    let reports = tempfile::tempdir().unwrap();
+    let options = |target: &str| crossleak::run::RunOptions {
+        target: Some(target.to_owned()),
+        allow_remote: true,
+        ..common::run_options(reports.path().to_owned())
+    };
+    let scenario = Scenario::load(&demo).unwrap_or_else(|e| panic!("{e}"));
+    let refused = crossleak::run::run_scenario(scenario.clone(), options("http://10.255.0.1:8080"))
+        .await
+        .err()
+        .expect("an unlisted remote target is refused");
+    assert_eq!(
+        refused.to_string(),
+        "10.255.0.1 is not in [target] allowed_hosts (none listed): if this host is yours to test, add allowed_hosts = [\"10.255.0.1\"] to the scenario's [target]"
+    );
+    let mut listed = scenario;
+    listed.target.scope.allowed_hosts = vec!["10.255.0.2".into()];
+    let refused = crossleak::run::run_scenario(listed, options("http://10.255.0.1:8080"))
+        .await
+        .err()
+        .expect("a remote target listed under another name is refused");
+    assert!(refused.to_string().contains("(10.255.0.2)"), "{refused}");
+    assert_eq!(
+        std::fs::read_dir(reports.path()).unwrap().count(),
+        0,
+        "a run folder was made"
+    );
+}
+
+/// `crossleak check` says when `[load] replay` as `other_user` would replay nothing (no page
+/// templates a watched value), naming the pages; the scenario is still valid (exit 0).
+#[test]
+fn check_warns_when_replay_as_another_owner_has_no_templated_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replay.toml");
+    let scenario = r#"version = 1
+
+[target]
+base_url = "http://127.0.0.1:8080"
+
+[population]
+generate = { size = 10 }
+
+[[login_flow]]
+name = "legacy"
+session = { cookie = "sid" }
+
+[[login_flow.steps]]
+method = "POST"
+path = "/login"
+form = { user = "{{numero_allocataire}}", pass = "{{password}}" }
+
+[login_flow.success]
+landing_path = "/home"
+
+[[page]]
+name = "home"
+path = "/home"
+
+[[phase]]
+name = "only"
+duration = "5s"
+users = 3
+login_flows = { legacy = 1 }
+
+[load]
+replay = { as = ["other_user", "anonymous"] }
+"#;
+    std::fs::write(&path, scenario).unwrap();
+    let check = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_crossleak"))
+            .arg("check")
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let out = check(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}: [load] replay as \"other_user\" will replay nothing: no page's request templates a watched variable (pages: \"home\"; watched: {{{{numero_allocataire}}}}",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    std::fs::write(
+        &path,
+        scenario.replace(
+            "/home\"\n\n[[phase]]",
+            "/dossiers/{{numero_allocataire}}\"\n\n[[phase]]",
+        ),
+    )
+    .unwrap();
+    let templated = check(&path);
+    assert_eq!(templated.status.code(), Some(0));
+    assert!(
+        !String::from_utf8_lossy(&templated.stderr).contains("warning"),
+        "{}",
+        String::from_utf8_lossy(&templated.stderr)
+    );
 }

@@ -3,9 +3,8 @@
 
 use super::error::HarError;
 use super::presentation::{self, MIN_CHARS};
-use crate::population::Population;
-use crate::scenario::{
-    beneficiary_value, export_columns, read_records, FileFormat, BENEFICIARY_VARIABLES,
+use crate::population::{
+    beneficiary_value, export_columns, read_records, FileFormat, Population, BENEFICIARY_VARIABLES,
 };
 use std::collections::HashMap;
 use std::fs::File;

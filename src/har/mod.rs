@@ -23,7 +23,8 @@ mod writer;
 
 pub use error::HarError;
 
-use crate::scenario::{FileFormat, PopulationSource, Scenario};
+use crate::population::FileFormat;
+use crate::scenario::{is_loopback, PopulationSource, Scenario};
 use draft::{ColumnsDraft, Draft, PopulationDraft};
 use export::Export;
 use std::path::{Path, PathBuf};
@@ -438,7 +439,7 @@ fn target(asked: Option<&str>, origin: &Url, review: &mut Vec<String>) -> (Strin
     let origin_text = origin.origin().ascii_serialization();
     let base = match asked {
         Some(asked) => asked.trim_end_matches('/').to_owned(),
-        None if is_loopback(origin) => origin_text,
+        None if origin.host_str().is_some_and(is_loopback) => origin_text,
         None => {
             review.push(format!(
                 "the recording is of {origin_text}, which is not loopback: base_url is a placeholder; pass --base-url with your staging copy's address"
@@ -448,18 +449,9 @@ fn target(asked: Option<&str>, origin: &Url, review: &mut Vec<String>) -> (Strin
     };
     let remote = Url::parse(&base)
         .ok()
-        .filter(|u| !is_loopback(u))
+        .filter(|u| !u.host_str().is_some_and(is_loopback))
         .and_then(|u| u.host_str().map(str::to_owned));
     (base, remote)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,7 @@ use crate::findings::{
     AccountRef, Finding, FindingKind, ForeignValue, Masking, RequestEvidence, ResponseEvidence,
 };
 use crate::oracle::{Location, Sighting, Verdict};
-use crate::population::OwnerId;
-use crate::scenario::Owners;
+use crate::population::{OwnerId, Owners};
 use http::header::HeaderMap;
 use std::collections::BTreeMap;
 

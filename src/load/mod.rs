@@ -23,7 +23,8 @@ pub use site::{demo_scenario, fields, Site, DEMO_SCENARIO};
 pub use watch::Watchlist;
 
 use crate::findings::{FindingSink, Masking};
-use crate::scenario::{ramp_time, Method, Owners, Phase, Replay, ReplayIdentity};
+use crate::population::Owners;
+use crate::scenario::{ramp_time, Method, Phase, Replay, ReplayIdentity};
 use crate::transport::Transport;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
@@ -321,12 +322,7 @@ fn replayable_pages(site: &Site, population: &dyn Owners) -> Vec<bool> {
     };
     site.pages
         .iter()
-        .map(|page| {
-            page.request
-                .templates()
-                .iter()
-                .any(|t| t.variables().any(|v| watched.iter().any(|w| w == v)))
-        })
+        .map(|page| page.request.templates_any(&watched))
         .collect()
 }
 

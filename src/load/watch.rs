@@ -3,8 +3,7 @@
 //! any request.
 
 use crate::oracle::{FieldId, Oracle, OracleBuilder, OracleError};
-use crate::population::{OwnerId, Population};
-use crate::scenario::Owners;
+use crate::population::{OwnerId, Owners, Population};
 use std::borrow::Cow;
 
 /// The oracle over every identifying value of a population.

@@ -1,5 +1,6 @@
 //! Synthetic beneficiaries, deterministic from a seed, with identifying values unique by construction.
-//! Also reads and writes them as JSON Lines and CSV (and writes SQL), to seed a staging database or read its export back.
+//! Also reads and writes them as JSON Lines and CSV (and writes SQL), to seed a staging database or read its export back;
+//! reads a staging export of any shape (`staging`); and answers, for either, what a run knows of each owner ([`Owners`]).
 //!
 //! # Uniqueness
 //!
@@ -30,9 +31,12 @@ mod generate;
 mod io;
 mod model;
 mod names;
+mod owners;
 mod parallel;
 mod render;
+mod source;
 mod sql;
+mod staging;
 mod validate;
 
 pub use error::{Location, PopulationError};
@@ -41,7 +45,16 @@ pub use field::Field;
 pub use generate::{GenerateOptions, FICTION_PHONES, MAX_SIZE};
 pub use io::{OutputFormat, PopulationWriter, COLUMNS};
 pub use model::{Beneficiary, OwnerId, PasswordState, Payment};
+pub use owners::{
+    beneficiary_value, LoadedPopulation, Owners, WrittenFields, BENEFICIARY_VARIABLES,
+};
+pub use source::PopulationSource;
 pub use sql::ROWS_PER_INSERT;
+/// For `crate::har`, which reads the same exports to find a recording's user.
+pub(crate) use staging::{export_columns, read_records};
+pub use staging::{
+    read_mapped, ColumnKind, ColumnMap, ExportError, FileFormat, Owner, WatchedPopulation,
+};
 
 /// Beneficiaries whose ids are their positions `0..len`, each identifying value owned by one.
 ///

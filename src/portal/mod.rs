@@ -5,7 +5,6 @@ mod accounts;
 mod activation;
 mod cache;
 mod dossier;
-mod faults;
 mod ledger;
 mod lenient;
 mod memo;
@@ -17,7 +16,7 @@ mod session;
 mod tests;
 mod viewer;
 
-pub use faults::{Fault, UnknownFault};
+pub use crate::faults::{Fault, UnknownFault};
 pub use routes::router;
 pub use server::{start, RunningPortal};
 pub use session::COOKIE_NAME;

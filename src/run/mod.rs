@@ -25,8 +25,9 @@ use crate::load::{
 };
 use crate::oracle::OracleError;
 use crate::outcome::Status;
+use crate::population::Owners;
 use crate::report::{self, Observed, RunDescription, ScenarioInfo};
-use crate::scenario::{Owners, Phase, Thresholds};
+use crate::scenario::{Phase, Thresholds};
 use crate::transport::{self, Transport};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -92,6 +92,9 @@ fn scaled_phases(
 }
 
 pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<RunResult, RunError> {
+    for warning in scenario.warnings() {
+        eprintln!("warning: {}: {warning}", scenario.file.display());
+    }
     let population = scenario
         .population
         .read()
@@ -123,7 +126,7 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
             users,
             increase_rate: scenario.load.increase_rate,
             duration: phases.iter().map(|p| p.duration).sum(),
-            request_timeout: scenario.target.request_timeout,
+            request_timeout: scenario.target.timeouts.request,
             think_time: scenario.load.think_time,
             goose_report: None,
         },
@@ -148,7 +151,8 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
     result
 }
 
-/// The target URL (`target` overriding the scenario's, checked), the faults of an embedded
+/// The target URL (`target` overriding the scenario's, through the scenario's remote-host policy
+/// with `allow_remote` added: loopback, or opted in and listed in `allowed_hosts`), the faults of an embedded
 /// portal, and that portal when one started for `beneficiaries` (`None`: a staging export, which
 /// the demo portal cannot serve).
 pub(crate) async fn resolve_target(
@@ -183,28 +187,8 @@ pub(crate) async fn resolve_target(
             return Ok((portal.base_url(), names, Some(portal)));
         }
     };
-    Ok((allowed(scenario, url, allow_remote)?, Vec::new(), None))
-}
-
-/// The target URL, checked: loopback, or opted in and (when the scenario lists them) an allowed host.
-fn allowed(scenario: &Scenario, url: &str, allow_remote: bool) -> Result<String, RunError> {
-    let opted_in = allow_remote || scenario.target.allow_remote;
-    let target = check_target(url, opted_in)?;
-    let host = url::Url::parse(&target)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    let loopback = check_target(&target, false).is_ok();
-    if !loopback
-        && !scenario.target.allowed_hosts.is_empty()
-        && !scenario.target.allowed_hosts.iter().any(|h| h == &host)
-    {
-        return Err(RunError::Usage(format!(
-            "{host} is not in [target] allowed_hosts ({}): add it there if this host is yours to test",
-            scenario.target.allowed_hosts.join(", ")
-        )));
-    }
-    Ok(target)
+    let scope = scenario.target.scope.opted_in(allow_remote);
+    Ok((check_target(url, &scope)?, Vec::new(), None))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! Target safety: a load aimed at the wrong host is an incident, so only loopback targets run
-//! unless the user opts in. Decided from the URL text alone, before any name is resolved.
+//! The command line's `--target`, through the scenario's own remote-host policy
+//! ([`Scope::admit`]): only loopback targets run unless opted in and listed in `allowed_hosts`.
 
-use std::net::IpAddr;
+use crate::scenario::{Refusal, Scope};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
@@ -11,77 +11,87 @@ pub enum TargetError {
     Scheme { url: String, scheme: String },
     #[error("refusing to load {host}, which is not a loopback address: a load test aimed at the wrong host is an incident. If this host is yours to test, pass --allow-remote (or set allow_remote = true in the scenario)")]
     NotLoopback { host: String },
+    #[error("{host} is not in [target] allowed_hosts ({listed}): if this host is yours to test, add allowed_hosts = [\"{host}\"] to the scenario's [target]")]
+    NotListed { host: String, listed: String },
 }
 
-/// Checks `url` and returns it normalised (no trailing slash).
-pub fn check_target(url: &str, allow_remote: bool) -> Result<String, TargetError> {
-    let parsed = url::Url::parse(url).map_err(|e| TargetError::Invalid {
-        url: url.to_owned(),
-        reason: e.to_string(),
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(TargetError::Scheme {
+/// Checks `url` against `scope` (the scenario's, with `--allow-remote` added) and returns it
+/// normalised (no trailing slash).
+pub fn check_target(url: &str, scope: &Scope) -> Result<String, TargetError> {
+    scope.admit(url).map_err(|refusal| match refusal {
+        Refusal::NotUrl(reason) => TargetError::Invalid {
             url: url.to_owned(),
-            scheme: parsed.scheme().to_owned(),
-        });
-    }
-    let host = parsed.host_str().unwrap_or_default().to_owned();
-    if !allow_remote && !is_loopback(&host) {
-        return Err(TargetError::NotLoopback { host });
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => bare.eq_ignore_ascii_case("localhost"),
-    }
+            reason,
+        },
+        Refusal::Scheme(scheme) => TargetError::Scheme {
+            url: url.to_owned(),
+            scheme,
+        },
+        Refusal::NotLoopback(host) => TargetError::NotLoopback { host },
+        Refusal::NotListed(host) => TargetError::NotListed {
+            host,
+            listed: match scope.allowed_hosts.is_empty() {
+                true => "none listed".to_owned(),
+                false => scope.allowed_hosts.join(", "),
+            },
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn loopback_targets_pass() {
-        for url in [
-            "http://127.0.0.1:8080",
-            "http://127.3.4.5/",
-            "http://localhost:1",
-            "http://[::1]:80",
-        ] {
-            assert!(check_target(url, false).is_ok(), "{url}");
+    fn opted_in(hosts: &[&str]) -> Scope {
+        Scope {
+            allow_remote: true,
+            allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn a_loopback_target_passes_normalised() {
         assert_eq!(
-            check_target("http://127.0.0.1:8080/", false).unwrap(),
-            "http://127.0.0.1:8080"
+            check_target("http://[::1]:8080/", &Scope::default()).unwrap(),
+            "http://[::1]:8080"
         );
     }
 
     #[test]
-    fn other_hosts_need_the_opt_in() {
-        for url in [
-            "http://10.0.0.1",
-            "https://caf.example",
-            "http://192.168.1.2:80",
+    fn other_hosts_need_the_opt_in_and_their_name_in_allowed_hosts() {
+        for (url, host) in [
+            ("http://10.0.0.1", "10.0.0.1"),
+            ("https://caf.example", "caf.example"),
+            ("http://192.168.1.2:80", "192.168.1.2"),
         ] {
-            let error = check_target(url, false).unwrap_err();
+            let error = check_target(url, &Scope::default()).unwrap_err();
             assert!(matches!(error, TargetError::NotLoopback { .. }), "{url}");
             assert!(error.to_string().contains("--allow-remote"));
-            assert!(check_target(url, true).is_ok());
+            let unlisted = check_target(url, &opted_in(&[])).unwrap_err();
+            assert_eq!(
+                unlisted.to_string(),
+                format!("{host} is not in [target] allowed_hosts (none listed): if this host is yours to test, add allowed_hosts = [\"{host}\"] to the scenario's [target]")
+            );
+            let other = check_target(url, &opted_in(&["other.example", "b.example"]));
+            assert!(
+                other
+                    .unwrap_err()
+                    .to_string()
+                    .contains("(other.example, b.example)"),
+                "{url}"
+            );
+            assert!(check_target(url, &opted_in(&[host])).is_ok(), "{url}");
         }
     }
 
     #[test]
     fn garbage_and_other_schemes_are_refused() {
         assert!(matches!(
-            check_target("not a url", true),
+            check_target("not a url", &opted_in(&[])),
             Err(TargetError::Invalid { .. })
         ));
         assert!(matches!(
-            check_target("ftp://127.0.0.1", true),
+            check_target("ftp://127.0.0.1", &opted_in(&[])),
             Err(TargetError::Scheme { .. })
         ));
     }

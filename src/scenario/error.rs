@@ -36,8 +36,6 @@ pub enum ErrorKind {
     Conflict,
     /// A file the scenario names (population export, CA file) cannot be used.
     File,
-    /// The population export itself is malformed.
-    Population,
 }
 
 /// One problem in a scenario file (or in a file it names), located and with a fix.

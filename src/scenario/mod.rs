@@ -8,30 +8,29 @@
 //! The keys are documented, with examples, in `scenarios/README.md`.
 
 mod error;
-mod flows;
 mod model;
 mod population;
 mod raw;
+mod scope;
 mod template;
 #[cfg(test)]
 mod tests;
 mod threshold;
 mod validate;
+mod warning;
 
+/// The type of [`Scenario::population`], re-exported with the model it belongs to.
+pub use crate::population::PopulationSource;
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
     ramp_time, Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom,
     Extraction, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page,
     PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest, Replay,
-    ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
-    WrittenValue,
+    ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Timeouts, Tls,
+    Write, WrittenValue,
 };
-pub use population::{
-    beneficiary_value, ColumnKind, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners,
-    PopulationSource, Variable, WatchedPopulation, WrittenFields, BENEFICIARY_VARIABLES,
-};
-/// For `crate::har`, which reads the same exports to find a recording's user.
-pub(crate) use population::{export_columns, read_records};
+pub use population::Variable;
+pub use scope::{is_loopback, Refusal, Scope};
 pub use template::{Body, JsonTemplate, MissingValue, RenderedBody, Template};
 pub use threshold::{Comparison, LatencyMetric, LatencyThreshold, METRICS};
 

@@ -1,10 +1,11 @@
 //! The validated scenario: typed values only, every name resolved, every default applied. What the
 //! load runner reads; nothing here can be wrong in a way the validator could have caught.
 
-use super::population::PopulationSource;
+use super::scope::Scope;
 use super::template::{Body, MissingValue, RenderedBody, Template};
 use super::threshold::LatencyThreshold;
-use crate::portal::Fault;
+use crate::faults::Fault;
+use crate::population::PopulationSource;
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -54,13 +55,21 @@ impl Scenario {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
     pub endpoint: Endpoint,
-    /// Hosts the run may send requests to besides loopback (the base URL's host among them).
-    pub allowed_hosts: Vec<String>,
-    pub allow_remote: bool,
-    pub request_timeout: Duration,
-    pub connect_timeout: Duration,
+    /// The hosts the run may load besides loopback (the base URL's host among them); a
+    /// `--target` URL goes through the same [`Scope::admit`].
+    pub scope: Scope,
+    pub timeouts: Timeouts,
     pub tls: Tls,
     pub proxy: ProxySetting,
+}
+
+/// `[target] request_timeout` and `connect_timeout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// A request slower than this is an error.
+    pub request: Duration,
+    /// Time allowed to open a connection (TCP, then the TLS handshake).
+    pub connect: Duration,
 }
 
 /// `[target] proxy`: which proxy the run's requests go through.
@@ -175,6 +184,14 @@ impl Request {
                 .collect::<Result<_, MissingValue>>()?,
             body: self.body.as_ref().map(|b| b.render(values)).transpose()?,
         })
+    }
+
+    /// Whether the request templates one of `variables` anywhere (path, headers, body): the
+    /// requests a replay as another owner re-sends with that owner's values.
+    pub fn templates_any(&self, variables: &[String]) -> bool {
+        self.templates()
+            .iter()
+            .any(|t| t.variables().any(|v| variables.iter().any(|w| w == v)))
     }
 
     /// Every template of the request: path, headers, body.

@@ -149,7 +149,7 @@ impl Settings {
         Settings {
             tls: target.tls.clone(),
             proxy: target.proxy.clone(),
-            connect_timeout: target.connect_timeout,
+            connect_timeout: target.timeouts.connect,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Which proxy a request goes through: the scenario's `[target] proxy`, or the standard
 //! `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` variables read once per run. Decides; no I/O.
 
-use crate::scenario::ProxySetting;
+use crate::scenario::{is_loopback, ProxySetting};
 use std::net::IpAddr;
 use url::Url;
 
@@ -109,13 +109,6 @@ impl Proxies {
                     .strip_suffix(entry)
                     .is_some_and(|rest| rest.ends_with('.'))
         })
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    match host.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host == "localhost",
     }
 }
 

@@ -5,10 +5,8 @@ use super::plan::{Attempt, Fuzzable, Password};
 use crate::findings::{FindingSink, Masking};
 use crate::fuzzing::mutate::IdentifierKind;
 use crate::load::{Counters, ErrorCause, Watchlist};
-use crate::population::{Beneficiary, Population};
-use crate::scenario::{
-    beneficiary_value, LoginFlow, Logout, Page, RenderedBody, Request, SessionCarrier,
-};
+use crate::population::{beneficiary_value, Beneficiary, Population};
+use crate::scenario::{LoginFlow, Logout, Page, RenderedBody, Request, SessionCarrier};
 use crate::transport::{self as wire, Connection, Jar, Transport};
 use http::header::HeaderMap;
 use http::Method;

@@ -25,10 +25,10 @@ use plan::{fuzzable, plan, Fuzzable};
 
 use crate::findings::{FindingKind, Masking};
 use crate::load::{Counters, Site, Watchlist, DEFAULT_MAX_BODY_BYTES};
-use crate::population::Population;
+use crate::population::{LoadedPopulation, Population};
 use crate::report::{Observed, PhaseSpan, RunDescription, Sample, ScenarioInfo, Timeline};
 use crate::run::{phase_actions, RunError, RunResult, Session};
-use crate::scenario::{LoadedPopulation, PopulationSource, Scenario};
+use crate::scenario::{PopulationSource, Scenario};
 use crate::transport::{Settings, Transport};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -146,7 +146,7 @@ fn prepare<'a>(
     let transport = Transport::for_run(
         &Settings::of(&scenario.target),
         target,
-        scenario.target.request_timeout,
+        scenario.target.timeouts.request,
         DEFAULT_MAX_BODY_BYTES,
     )?;
     Ok(Prepared {

@@ -9,8 +9,8 @@ mod reads;
 
 use super::check::CheckContext;
 use super::LoadContext;
-use crate::population::OwnerId;
-use crate::scenario::{Owners, Phase, RenderedRequest, Request};
+use crate::population::{OwnerId, Owners};
+use crate::scenario::{Phase, RenderedRequest, Request};
 use crate::transport::{Connection, Jar};
 use behaviours::{change_password, log_out_and_replay, write};
 use goose::prelude::*;

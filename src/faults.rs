@@ -1,5 +1,9 @@
 //! The faults the demo portal can switch on, each a real mechanism from a known incident.
-//! This file only names and describes them; each fault's mechanism lives in the one module that applies it.
+//! This file only names and describes them; each fault's mechanism lives in the one `portal` module that applies it.
+//!
+//! A catalogue below both its readers: a scenario names faults (`[target] faults`, validated
+//! here) and the portal applies them, so the scenario never imports the portal it tests — the
+//! tester reaches the portal over HTTP alone, apart from the run starting it. Depends on nothing.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -8,7 +12,7 @@ use std::str::FromStr;
 /// One known way a portal leaks one user's data to another.
 ///
 /// Adding a fault: a variant here, its row in [`Fault::all`] and the three descriptions, then
-/// its mechanism applied at exactly one seam of `routes::router` (a layer in front of the portal
+/// its mechanism applied at exactly one seam of `portal::routes::router` (a layer in front of the portal
 /// or of the personal routes, the session store, the account lookup, the ledger pool) behind
 /// `PortalConfig::has`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
