@@ -139,9 +139,6 @@ pub struct LoadContext {
     probe_paths: Vec<String>,
     /// What the anonymous observer asks for: the literal personal paths, then the probes.
     observed_paths: Vec<String>,
-    /// Per page, whether its request templates a watched variable: only those are replayed as
-    /// another owner (with no such value the request would ask for the same thing).
-    replayable: Vec<bool>,
     /// The owners this runner's users are (its shard of the population).
     owners: std::ops::Range<usize>,
     /// Beneficiaries started in the phase under way: the next one's number.
@@ -191,7 +188,6 @@ impl LoadContext {
             Vec::new()
         };
         let observed_paths = literal.iter().chain(&probe_paths).cloned().collect();
-        let replayable = replayable_pages(&setup.site, setup.population.as_ref());
         Ok(LoadContext {
             site: setup.site,
             population: setup.population,
@@ -210,7 +206,6 @@ impl LoadContext {
             tokens: tokens::TokenRegistry::default(),
             probe_paths,
             observed_paths,
-            replayable,
             owners,
             beneficiaries: std::sync::atomic::AtomicUsize::new(0),
         })
@@ -263,7 +258,7 @@ impl LoadContext {
     /// in `1 / share`, offset by the user's number so that every page gets its turn, and the
     /// identities of `[load] replay` in turn, skipping `other_user` on a page with no watched value.
     fn replay_as(&self, number: usize, reads: u64, page: usize) -> Option<ReplayIdentity> {
-        let replayable = self.replayable.get(page).copied().unwrap_or(false);
+        let replayable = self.site.replayable.get(page).copied().unwrap_or(false);
         replay_turn(self.behaviours.replay.as_ref()?, replayable, number, reads)
     }
 
@@ -308,22 +303,6 @@ fn other_owner(owners: &dyn Owners, viewer: u32, turn: u64) -> Option<u32> {
     (0..len)
         .map(|step| ((start + step) % len) as u32)
         .find(|other| *other != viewer && owners.household(*other) != household)
-}
-
-/// Per page of `site`, whether its request templates a variable the oracle watches.
-fn replayable_pages(site: &Site, population: &dyn Owners) -> Vec<bool> {
-    let watched: Vec<String> = match population.len() {
-        0 => Vec::new(),
-        _ => population
-            .watched(0)
-            .into_iter()
-            .map(|(field, _)| field.to_owned())
-            .collect(),
-    };
-    site.pages
-        .iter()
-        .map(|page| page.request.templates_any(&watched))
-        .collect()
 }
 
 /// What goose measured, reduced to what crossleak reports.

@@ -19,11 +19,21 @@ pub struct Site {
     pub pages: Vec<Page>,
     pub writes: Vec<Write>,
     pub logout: Option<Logout>,
+    /// Per page, whether its request templates a watched value (`{{nir}}`, `{{nir13}}`,
+    /// `{{spare_iban}}`, a mapped identifier…): only those are replayed as another owner (with no
+    /// such value the request would ask for the same thing).
+    pub replayable: Vec<bool>,
 }
 
 impl Site {
     pub fn from_scenario(scenario: &Scenario) -> Site {
+        let watched = scenario.population.watched_variables();
         Site {
+            replayable: scenario
+                .pages
+                .iter()
+                .map(|page| page.request.templates_any(&watched))
+                .collect(),
             flows: scenario.login_flows.clone(),
             pages: scenario.pages.clone(),
             writes: scenario.writes.clone(),
@@ -64,5 +74,18 @@ mod tests {
             fields(&site.pages[0].must_show),
             [Field::NumeroAllocataire, Field::Nir]
         );
+    }
+
+    /// A page addressed by a value derived from a watched one (the NIR's 13-character body, the
+    /// spare IBAN) asks for another owner's file when replayed with that owner's values.
+    #[test]
+    fn a_page_templating_a_derived_watched_value_is_replayed_as_another_owner() {
+        let pages = "[[page]]\nname = \"by nir13\"\npath = \"/api/assures/{{nir13}}\"\n\n\
+                     [[page]]\nname = \"by spare iban\"\npath = \"/api/rib/{{spare_iban}}\"\n\n\
+                     [[page]]\nname = \"by city\"\npath = \"/ville/{{city}}\"\n";
+        let text = DEMO_SCENARIO.replacen("[[page]]", &format!("{pages}\n[[page]]"), 1);
+        let scenario = Scenario::parse(&text, "derived.toml").unwrap_or_else(|e| panic!("{e}"));
+        let site = Site::from_scenario(&scenario);
+        assert_eq!(&site.replayable[..3], [true, true, false]);
     }
 }

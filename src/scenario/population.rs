@@ -45,12 +45,13 @@ impl PopulationSource {
         }
     }
 
-    /// The variables the oracle watches under their own name (`numero_allocataire`, a mapped
-    /// `email_login`…): the ones a replay as another owner templates with that owner's values.
+    /// The variables holding a value the oracle watches, under its own name or derived from one
+    /// (`numero_allocataire`, `nir13`, `spare_iban`, a mapped `email_login`…): the ones a replay as
+    /// another owner templates with that owner's values.
     pub fn watched_variables(&self) -> Vec<String> {
         self.variables()
             .into_iter()
-            .filter(|v| v.field.as_deref() == Some(v.name.as_str()))
+            .filter(|v| v.field.is_some())
             .map(|v| v.name)
             .collect()
     }

@@ -60,7 +60,7 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert_eq!(
             warnings[0],
-            "[load] replay as \"other_user\" will replay nothing: no page's request templates a watched variable (pages: \"GET /home\", \"ville\"; watched: {{numero_allocataire}}, {{nir}}, {{phone}}, {{email}}, {{iban}}, {{written_iban}}); template one into a page's path, query, form or JSON (e.g. path = \"/api/dossiers/{{numero_allocataire}}\"), or remove \"other_user\" from replay's as"
+            "[load] replay as \"other_user\" will replay nothing: no page's request templates a watched variable (pages: \"GET /home\", \"ville\"; watched: {{numero_allocataire}}, {{nir}}, {{nir13}}, {{phone}}, {{email}}, {{iban}}, {{spare_iban}}, {{written_iban}}); template one into a page's path, query, form or JSON (e.g. path = \"/api/dossiers/{{numero_allocataire}}\"), or remove \"other_user\" from replay's as"
         );
     }
 
