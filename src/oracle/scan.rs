@@ -35,7 +35,7 @@ use super::fingerprint::{
 };
 use super::kind::ValueKind;
 use super::presentation;
-use super::table::ValueTable;
+use super::table::{prefetch, ValueTable};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::mem::size_of;
@@ -229,8 +229,7 @@ impl SpanFilter {
     }
 
     #[inline(always)]
-    fn contains(&self, hash: u64) -> bool {
-        let bit = self.bit(hash);
+    fn has_bit(&self, bit: usize) -> bool {
         self.words[bit / 64] >> (bit % 64) & 1 == 1
     }
 }
@@ -252,11 +251,28 @@ enum Starters {
     Table(Box<[bool; 256]>),
 }
 
-/// Spans looked up at once, in scan order. A large population's table is far bigger than the
-/// cache, so nearly every lookup misses it; batched, the misses overlap instead of queueing.
+/// Spans looked up at once, in scan order. A large population's table and span filter are far
+/// bigger than the cache, so nearly every read of either misses it; batched, the misses overlap
+/// instead of queueing.
 const BATCH: usize = 16;
+/// Spans whose span filter bits are read at once.
+const SIFT: usize = 32;
 
+/// A span waiting for its span filter bit: its place, the bit, and its fingerprint when it was
+/// read back from a presentation (whose canonical bytes are gone by the time it is sifted).
+#[derive(Clone, Copy)]
+struct Tried {
+    start: usize,
+    end: usize,
+    bit: usize,
+    fingerprint: Option<Fingerprint>,
+}
+
+/// The spans in flight, in two stages: tried (their span filter word asked for), then queued
+/// (fingerprinted, their table directory entry asked for).
 struct Lookups {
+    tried_len: usize,
+    tried: [Tried; SIFT],
     len: usize,
     spans: [(usize, usize, Fingerprint); BATCH],
 }
@@ -264,9 +280,61 @@ struct Lookups {
 impl Lookups {
     fn new() -> Lookups {
         Lookups {
+            tried_len: 0,
+            tried: [Tried {
+                start: 0,
+                end: 0,
+                bit: 0,
+                fingerprint: None,
+            }; SIFT],
             len: 0,
             spans: [(0, 0, Fingerprint { a: 0, b: 0 }); BATCH],
         }
+    }
+
+    /// Queues the span `start..end` of `haystack`, whose [`span_hash`] is `hash`, for the span
+    /// filter (`fingerprint`: its canonical form's, when it is a presentation), and asks for its
+    /// filter word; sifts the batch when it is full.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn try_span(
+        &mut self,
+        index: &ValueIndex,
+        haystack: &[u8],
+        start: usize,
+        end: usize,
+        hash: u64,
+        fingerprint: Option<Fingerprint>,
+        visitor: &mut impl Visitor,
+    ) {
+        let bit = index.span_filter.bit(hash);
+        prefetch(&index.span_filter.words[bit / 64]);
+        self.tried[self.tried_len] = Tried {
+            start,
+            end,
+            bit,
+            fingerprint,
+        };
+        self.tried_len += 1;
+        if self.tried_len == SIFT {
+            self.sift(index, haystack, visitor);
+        }
+    }
+
+    /// Passes the tried spans whose span filter bit is set on to the table, in order.
+    fn sift(&mut self, index: &ValueIndex, haystack: &[u8], visitor: &mut impl Visitor) {
+        for at in 0..self.tried_len {
+            let tried = self.tried[at];
+            if !index.span_filter.has_bit(tried.bit) {
+                continue;
+            }
+            visitor.span_passed();
+            let fingerprint = tried
+                .fingerprint
+                .unwrap_or_else(|| index.keys.fingerprint(&haystack[tried.start..tried.end]));
+            self.push(&index.table, tried.start, tried.end, fingerprint, visitor);
+        }
+        self.tried_len = 0;
     }
 
     /// Queues `haystack[start..end]`, whose fingerprint is `fp`, and asks for its directory
@@ -300,6 +368,12 @@ impl Lookups {
             }
         }
         self.len = 0;
+    }
+
+    /// Sifts and looks up every span still in flight.
+    fn finish(&mut self, index: &ValueIndex, haystack: &[u8], visitor: &mut impl Visitor) {
+        self.sift(index, haystack, visitor);
+        self.flush(&index.table, visitor);
     }
 }
 
@@ -596,7 +670,7 @@ impl ValueIndex {
             starts = next_starts;
             base += 64;
         }
-        lookups.flush(&self.table, visitor);
+        lookups.finish(self, haystack, visitor);
     }
 
     /// Tries every span from `start` a value may fill: lengths some value with this first run
@@ -701,7 +775,7 @@ impl ValueIndex {
         visitor: &mut impl Visitor,
     ) {
         let mut found = |canonical: &[u8], end: usize| {
-            self.try_canonical(canonical, start, end, lookups, visitor)
+            self.try_canonical(haystack, canonical, start, end, lookups, visitor)
         };
         if presented.grouped.contains(key) {
             for &kind in &presented.grouped_kinds {
@@ -713,10 +787,11 @@ impl ValueIndex {
         }
     }
 
-    /// Queues `canonical`, read from `haystack[start..end]`, for a lookup if a value may have its
-    /// length and first run and the span filter lets it through.
+    /// Queues `canonical`, read from `haystack[start..end]`, for the span filter if a value may
+    /// have its length and first run.
     fn try_canonical(
         &self,
+        haystack: &[u8],
         canonical: &[u8],
         start: usize,
         end: usize,
@@ -738,19 +813,12 @@ impl ValueIndex {
         if !has_length {
             return;
         }
-        let prefix = folded4(canonical, 0);
-        if !self
-            .span_filter
-            .contains(span_hash(prefix, folded4(canonical, len - 4), len, run))
-        {
-            return;
-        }
-        visitor.span_passed();
+        let hash = span_hash(folded4(canonical, 0), folded4(canonical, len - 4), len, run);
         let fingerprint = self.keys.fingerprint(canonical);
-        lookups.push(&self.table, start, end, fingerprint, visitor);
+        lookups.try_span(self, haystack, start, end, hash, Some(fingerprint), visitor);
     }
 
-    /// Queues `haystack[start..start + len]` for a lookup if the span filter lets it through.
+    /// Queues `haystack[start..start + len]` for the span filter.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn try_span(
@@ -764,15 +832,8 @@ impl ValueIndex {
         visitor: &mut impl Visitor,
     ) {
         let end = start + len;
-        if !self
-            .span_filter
-            .contains(span_hash(prefix, folded4(haystack, end - 4), len, run))
-        {
-            return;
-        }
-        visitor.span_passed();
-        let fingerprint = self.keys.fingerprint(&haystack[start..end]);
-        lookups.push(&self.table, start, end, fingerprint, visitor);
+        let hash = span_hash(prefix, folded4(haystack, end - 4), len, run);
+        lookups.try_span(self, haystack, start, end, hash, None, visitor);
     }
 
     #[cfg(test)]
