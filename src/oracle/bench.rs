@@ -295,6 +295,7 @@ fn report(owners: u64, label: &str, m: &Measured, pages: &[Vec<u8>]) {
             let c = index.counts(page);
             total.candidates += c.candidates;
             total.starts += c.starts;
+            total.tried += c.tried;
             total.spans += c.spans;
             total.hits += c.hits;
         }
@@ -302,12 +303,13 @@ fn report(owners: u64, label: &str, m: &Measured, pages: &[Vec<u8>]) {
         let (start_load, span_load) = index.filter_loads();
         eprintln!(
             "{:>9} per 2 KB page: {:.0} candidate starts, {:.1} past the start filter \
-             ({:.1}% of its bits set), {:.1} spans looked up ({:.1}% of the span filter's bits \
+             ({:.1}% of its bits set), {:.1} spans tried, {:.1} looked up ({:.1}% of the span filter's bits \
              set), {:.1} found; {} ambiguous records",
             "",
             per_page(total.candidates),
             per_page(total.starts),
             100.0 * start_load,
+            per_page(total.tried),
             per_page(total.spans),
             100.0 * span_load,
             per_page(total.hits),

@@ -54,7 +54,8 @@ const MIN_BITS: usize = 512;
 pub(super) struct ValueShapes {
     /// Distinct [`start_key`]s.
     starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
-    /// Distinct (first run, length) pairs, as `run << 32 | length`.
+    /// Distinct (first run, length, last byte alphanumeric or not) triples, as
+    /// `run << 32 | other_end << 31 | length`.
     lengths: HashSet<u64, BuildHasherDefault<MixHasher>>,
     /// Non-alphanumeric first bytes.
     starters: [u64; 4],
@@ -91,8 +92,9 @@ impl ValueShapes {
         let run = leading_run(value);
         let prefix = folded4(value, 0);
         self.starts.insert(start_key(prefix, run));
+        let other_end = !is_word_byte(value[value.len() - 1]);
         self.lengths
-            .insert(u64::from(run) << 32 | value.len() as u64);
+            .insert(u64::from(run) << 32 | u64::from(other_end) << 31 | value.len() as u64);
         self.spans.push(span_hash(
             prefix,
             folded4(value, value.len() - 4),
@@ -307,6 +309,7 @@ impl Lookups {
         fingerprint: Option<Fingerprint>,
         visitor: &mut impl Visitor,
     ) {
+        visitor.span_tried();
         let bit = index.span_filter.bit(hash);
         prefetch(&index.span_filter.words[bit / 64]);
         self.tried[self.tried_len] = Tried {
@@ -385,6 +388,8 @@ pub(super) trait Visitor {
     #[inline(always)]
     fn start_passed(&mut self) {}
     #[inline(always)]
+    fn span_tried(&mut self) {}
+    #[inline(always)]
     fn span_passed(&mut self) {}
 }
 
@@ -397,13 +402,14 @@ impl<F: FnMut(usize, usize, u64)> Visitor for Hits<F> {
     }
 }
 
-/// How far a scan's positions got: candidates, past the start filter, past the span filter
-/// (fingerprinted and looked up), found.
+/// How far a scan's positions got: candidates, past the start filter, spans tried against the
+/// span filter, past it (fingerprinted and looked up), found.
 #[cfg(test)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct ScanCounts {
     pub(super) candidates: usize,
     pub(super) starts: usize,
+    pub(super) tried: usize,
     pub(super) spans: usize,
     pub(super) hits: usize,
 }
@@ -419,6 +425,9 @@ impl Visitor for ScanCounts {
     fn start_passed(&mut self) {
         self.starts += 1;
     }
+    fn span_tried(&mut self) {
+        self.tried += 1;
+    }
     fn span_passed(&mut self) {
         self.spans += 1;
     }
@@ -431,8 +440,9 @@ pub(super) struct ValueIndex {
     keys: Keys,
     start_filter: StartFilter,
     span_filter: SpanFilter,
-    /// By first run (`0..=MAX_RUN`): bit `l` for each length `l` < 64 of a value with that run.
-    short_lengths: Box<[u64]>,
+    /// By first run (`0..=MAX_RUN`): bit `l` for each length `l` < 64 of a value with that run
+    /// whose last byte is a letter or digit, then of one whose last byte is not.
+    short_lengths: Box<[[u64; 2]]>,
     /// By first run: the lengths of 64 bytes or more, ascending.
     long_lengths: Box<[Box<[u32]>]>,
     /// Bit `r`: some value has first run `r` and 64 bytes or more.
@@ -496,13 +506,17 @@ impl ValueIndex {
         let table = ValueTable::build(a, b, payload, max_payload);
 
         let mut long_runs = 0u128;
-        let mut short_lengths = vec![0u64; MAX_RUN as usize + 1];
+        let mut short_lengths = vec![[0u64; 2]; MAX_RUN as usize + 1];
         let mut long_lengths: Vec<Vec<u32>> = vec![Vec::new(); MAX_RUN as usize + 1];
         let mut min_len = usize::MAX;
         for &pair in &shapes.lengths {
-            let (run, len) = ((pair >> 32) as usize, pair as u32);
+            let (run, other_end, len) = (
+                (pair >> 32) as usize,
+                usize::from(pair >> 31 & 1 == 1),
+                pair as u32 & 0x7fff_ffff,
+            );
             if len < 64 {
-                short_lengths[run] |= 1 << len;
+                short_lengths[run][other_end] |= 1 << len;
             } else {
                 long_runs |= 1 << run;
                 long_lengths[run].push(len);
@@ -694,7 +708,10 @@ impl ValueIndex {
         } else {
             u64::MAX
         };
-        let mut lengths = self.short_lengths[run as usize] & !word & within;
+        // A span may end where the byte after it is no letter or digit; a value that ends in one
+        // only where the word ends there too.
+        let [word_end, other_end] = self.short_lengths[run as usize];
+        let mut lengths = (word_end & word << 1 | other_end) & !word & within;
         while lengths != 0 {
             let len = lengths.trailing_zeros() as usize;
             lengths &= lengths - 1;
@@ -804,7 +821,8 @@ impl ValueIndex {
         }
         let run = leading_run(canonical);
         let has_length = if len < 64 {
-            self.short_lengths[run as usize] >> len & 1 == 1
+            let [word_end, other_end] = self.short_lengths[run as usize];
+            (word_end | other_end) >> len & 1 == 1
         } else {
             self.long_lengths[run as usize]
                 .binary_search(&(len as u32))
@@ -852,7 +870,7 @@ impl ValueIndex {
 
     pub(super) fn memory_bytes(&self) -> usize {
         (self.start_filter.words.capacity() + self.span_filter.words.capacity()) * size_of::<u64>()
-            + self.short_lengths.len() * size_of::<u64>()
+            + self.short_lengths.len() * size_of::<[u64; 2]>()
             + self.long_lengths.len() * size_of::<Box<[u32]>>()
             + self
                 .long_lengths
