@@ -2,7 +2,7 @@
 //! synthetic population of realistic CAF values, side by side with the reference Aho-Corasick
 //! automaton the oracle used before its hash index. Ignored by default; run with
 //! `cargo test --release --lib oracle::bench -- --ignored --nocapture --test-threads 1`.
-//! Prints; no file I/O. The criterion benchmarks (`benches/oracle.rs`) measure the index alone
+//! Prints; reads only this thread's run time from `/proc`. The criterion benchmarks (`benches/oracle.rs`) measure the index alone
 //! on the demo portal's pages.
 
 use super::index::MatcherKind;
@@ -226,7 +226,14 @@ fn build_index(owners: u64) -> Measured {
 
 /// Scans `pages` in turn for about half a second; returns GiB/s.
 fn throughput(oracle: &Oracle, pages: &[Vec<u8>]) -> f64 {
+    throughputs(oracle, pages).0
+}
+
+/// [`throughput`] per wall second and, where Linux says how long this thread ran, per second
+/// on the core: on a shared machine the second moves far less with the others' load.
+fn throughputs(oracle: &Oracle, pages: &[Vec<u8>]) -> (f64, Option<f64>) {
     let mut bytes = 0usize;
+    let cpu = thread_cpu_seconds();
     let started = Instant::now();
     while started.elapsed().as_secs_f64() < 0.5 {
         for page in pages {
@@ -234,7 +241,18 @@ fn throughput(oracle: &Oracle, pages: &[Vec<u8>]) -> f64 {
             bytes += page.len();
         }
     }
-    bytes as f64 / started.elapsed().as_secs_f64() / (1u64 << 30) as f64
+    let gib = bytes as f64 / (1u64 << 30) as f64;
+    let on_core = cpu
+        .zip(thread_cpu_seconds())
+        .map(|(before, after)| gib / (after - before));
+    (gib / started.elapsed().as_secs_f64(), on_core)
+}
+
+/// How long this thread has run on a core, from `/proc/thread-self/schedstat` (Linux).
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(nanos as f64 / 1e9)
 }
 
 /// The 2 KB pages of 256 owners spread over `0..owners`.
@@ -247,18 +265,18 @@ fn pages(owners: u64) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// `page` with every digit an `x`: no value is left, only the scan's hot loop.
+fn blank_digits(page: &[u8]) -> Vec<u8> {
+    page.iter()
+        .map(|&b| if b.is_ascii_digit() { b'x' } else { b })
+        .collect()
+}
+
 fn report(owners: u64, label: &str, m: &Measured, pages: &[Vec<u8>]) {
     let oracle = &m.oracle;
     let gibs = throughput(oracle, pages);
     let sightings: usize = pages.iter().map(|p| oracle.scan(p).len()).sum();
-    let markup: Vec<Vec<u8>> = pages
-        .iter()
-        .map(|p| {
-            p.iter()
-                .map(|&b| if b.is_ascii_digit() { b'x' } else { b })
-                .collect()
-        })
-        .collect();
+    let markup: Vec<Vec<u8>> = pages.iter().map(|p| blank_digits(p)).collect();
     let markup_gibs = throughput(oracle, &markup);
     eprintln!(
         "{owners:>9} owners, {:>9} values, {label:<24}: add {:.2} s + build {:.2} s, \
@@ -277,6 +295,7 @@ fn report(owners: u64, label: &str, m: &Measured, pages: &[Vec<u8>]) {
             let c = index.counts(page);
             total.candidates += c.candidates;
             total.starts += c.starts;
+            total.tried += c.tried;
             total.spans += c.spans;
             total.hits += c.hits;
         }
@@ -284,12 +303,13 @@ fn report(owners: u64, label: &str, m: &Measured, pages: &[Vec<u8>]) {
         let (start_load, span_load) = index.filter_loads();
         eprintln!(
             "{:>9} per 2 KB page: {:.0} candidate starts, {:.1} past the start filter \
-             ({:.1}% of its bits set), {:.1} spans looked up ({:.1}% of the span filter's bits \
+             ({:.1}% of its bits set), {:.1} spans tried, {:.1} looked up ({:.1}% of the span filter's bits \
              set), {:.1} found; {} ambiguous records",
             "",
             per_page(total.candidates),
             per_page(total.starts),
             100.0 * start_load,
+            per_page(total.tried),
             per_page(total.spans),
             100.0 * span_load,
             per_page(total.hits),
@@ -362,6 +382,29 @@ fn measure_build_and_scan_100k_owners_12_patterns() {
         &build_index(1_000_000),
         &pages(1_000_000),
     );
+}
+
+/// The index alone at a million owners, cold table: the figure of issue 14 without the
+/// automaton's builds, for A/B runs and profiles
+/// (`cargo test --release --lib measure_cold_scan_1m -- --ignored --nocapture`).
+#[test]
+#[ignore = "measurement: run in release with --ignored --nocapture"]
+fn measure_cold_scan_1m_owners() {
+    let index = build_index(1_000_000);
+    let pages = pages(1_000_000);
+    let markup: Vec<Vec<u8>> = pages.iter().map(|p| blank_digits(p)).collect();
+    report(1_000_000, "hash index", &index, &pages);
+    for _ in 0..5 {
+        let (cold, cold_core) = throughputs(&index.oracle, &pages);
+        let (hot, hot_core) = throughputs(&index.oracle, &markup);
+        let core = |x: Option<f64>| x.map_or("?".to_owned(), |x| format!("{x:.2}"));
+        eprintln!(
+            "  cold 2 KB pages {cold:.2} GiB/s ({} per core-second), digits blanked {hot:.2} GiB/s \
+             ({} per core-second)",
+            core(cold_core),
+            core(hot_core)
+        );
+    }
 }
 
 /// The case-insensitivity choice of the reference automaton: aho-corasick's

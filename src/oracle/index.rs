@@ -301,8 +301,10 @@ struct PayloadLayout {
     owner_bits: u32,
     max_payload: u64,
     field_sets: FieldSets,
-    /// Values added under more than one field → their field set.
-    multi: HashMap<u32, u32>,
+    /// Each value's field set, when some value was added under more than one field (else empty,
+    /// and a value's set is its field's): read for every value as the table is built, so an
+    /// array rather than a map.
+    sets: Vec<u32>,
 }
 
 impl PayloadLayout {
@@ -311,7 +313,10 @@ impl PayloadLayout {
         let owner_bits = 32 - max_owner.leading_zeros();
         let mut field_sets = FieldSets::singletons(fields);
         let mut interned: HashMap<Vec<FieldId>, u32> = HashMap::new();
-        let mut multi = HashMap::new();
+        let mut sets = Vec::new();
+        if !values.extra_fields.is_empty() {
+            sets = values.fields.iter().map(|f| u32::from(f.0)).collect();
+        }
         for (&pattern, extra) in &values.extra_fields {
             let mut set = extra.clone();
             set.push(values.fields[pattern as usize]);
@@ -320,27 +325,20 @@ impl PayloadLayout {
             let id = *interned
                 .entry(set)
                 .or_insert_with_key(|set| field_sets.push(set));
-            multi.insert(pattern, id);
+            sets[pattern as usize] = id;
         }
-        let sets = field_sets.len() as u64;
-        let max_payload = ((1u64 << owner_bits) - 1) | sets.saturating_sub(1) << owner_bits;
+        let set_count = field_sets.len() as u64;
+        let max_payload = ((1u64 << owner_bits) - 1) | set_count.saturating_sub(1) << owner_bits;
         PayloadLayout {
             owner_bits,
             max_payload,
             field_sets,
-            multi,
+            sets,
         }
     }
 
     fn payload(&self, owners: &[OwnerId], fields: &[FieldId], i: usize) -> u64 {
-        let set = if self.multi.is_empty() {
-            u32::from(fields[i].0)
-        } else {
-            self.multi
-                .get(&(i as u32))
-                .copied()
-                .unwrap_or(u32::from(fields[i].0))
-        };
+        let set = self.sets.get(i).copied().unwrap_or(u32::from(fields[i].0));
         u64::from(owners[i]) | u64::from(set) << self.owner_bits
     }
 }

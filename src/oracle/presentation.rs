@@ -378,6 +378,10 @@ pub(super) fn escaped(h: &[u8], start: usize, max: usize, mut found: impl FnMut(
         if !alnum && decoded && len > 0 {
             found(&buf[..len], at);
         }
+        // An address holds no whitespace or control character: none goes on past one.
+        if unit.ch.is_whitespace() || unit.ch.is_control() {
+            return;
+        }
         // An escaped letter or digit is no portal's doing: the value stops there.
         if unit.escaped && unit.ch.is_ascii_alphanumeric() {
             return;

@@ -23,9 +23,12 @@
 //!
 //! A position that passes is tried at each length some value with that first run has and at
 //! which the span ends at a boundary (both as bit masks, so lengths that end inside a word cost
-//! nothing). A second bitmap, 12 bits per value, over a hash of (first four bytes, last four
-//! bytes, length, first run) rejects most spans that are no value; the ones left are
-//! fingerprinted and looked up in the [`ValueTable`]. Every delimited occurrence of every value
+//! nothing); for a value whose last byte is a letter or digit, only where a word ends. A second
+//! bitmap, 12 bits per value, over a hash of (first four bytes, last four bytes, length, first
+//! run) rejects most spans that are no value; the ones left are fingerprinted and looked up in
+//! the [`ValueTable`]. At a million owners that bitmap (15 MB) and the table are far bigger than
+//! the cache, so both are read in batches: a span's filter word is asked for when it is tried and
+//! read when its batch is sifted, the survivors' table entries likewise, so the misses overlap. Every delimited occurrence of every value
 //! passes both filters, so it is looked up and found, whatever values overlap or contain one
 //! another.
 
@@ -35,7 +38,7 @@ use super::fingerprint::{
 };
 use super::kind::ValueKind;
 use super::presentation;
-use super::table::ValueTable;
+use super::table::{prefetch, ValueTable};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::mem::size_of;
@@ -54,7 +57,8 @@ const MIN_BITS: usize = 512;
 pub(super) struct ValueShapes {
     /// Distinct [`start_key`]s.
     starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
-    /// Distinct (first run, length) pairs, as `run << 32 | length`.
+    /// Distinct (first run, length, last byte alphanumeric or not) triples, as
+    /// `run << 32 | other_end << 31 | length`.
     lengths: HashSet<u64, BuildHasherDefault<MixHasher>>,
     /// Non-alphanumeric first bytes.
     starters: [u64; 4],
@@ -91,8 +95,9 @@ impl ValueShapes {
         let run = leading_run(value);
         let prefix = folded4(value, 0);
         self.starts.insert(start_key(prefix, run));
+        let other_end = !is_word_byte(value[value.len() - 1]);
         self.lengths
-            .insert(u64::from(run) << 32 | value.len() as u64);
+            .insert(u64::from(run) << 32 | u64::from(other_end) << 31 | value.len() as u64);
         self.spans.push(span_hash(
             prefix,
             folded4(value, value.len() - 4),
@@ -229,8 +234,7 @@ impl SpanFilter {
     }
 
     #[inline(always)]
-    fn contains(&self, hash: u64) -> bool {
-        let bit = self.bit(hash);
+    fn has_bit(&self, bit: usize) -> bool {
         self.words[bit / 64] >> (bit % 64) & 1 == 1
     }
 }
@@ -252,11 +256,28 @@ enum Starters {
     Table(Box<[bool; 256]>),
 }
 
-/// Spans looked up at once, in scan order. A large population's table is far bigger than the
-/// cache, so nearly every lookup misses it; batched, the misses overlap instead of queueing.
+/// Spans looked up at once, in scan order. A large population's table and span filter are far
+/// bigger than the cache, so nearly every read of either misses it; batched, the misses overlap
+/// instead of queueing.
 const BATCH: usize = 16;
+/// Spans whose span filter bits are read at once.
+const SIFT: usize = 32;
 
+/// A span waiting for its span filter bit: its place, the bit, and its fingerprint when it was
+/// read back from a presentation (whose canonical bytes are gone by the time it is sifted).
+#[derive(Clone, Copy)]
+struct Tried {
+    start: usize,
+    end: usize,
+    bit: usize,
+    fingerprint: Option<Fingerprint>,
+}
+
+/// The spans in flight, in two stages: tried (their span filter word asked for), then queued
+/// (fingerprinted, their table directory entry asked for).
 struct Lookups {
+    tried_len: usize,
+    tried: [Tried; SIFT],
     len: usize,
     spans: [(usize, usize, Fingerprint); BATCH],
 }
@@ -264,9 +285,62 @@ struct Lookups {
 impl Lookups {
     fn new() -> Lookups {
         Lookups {
+            tried_len: 0,
+            tried: [Tried {
+                start: 0,
+                end: 0,
+                bit: 0,
+                fingerprint: None,
+            }; SIFT],
             len: 0,
             spans: [(0, 0, Fingerprint { a: 0, b: 0 }); BATCH],
         }
+    }
+
+    /// Queues the span `start..end` of `haystack`, whose [`span_hash`] is `hash`, for the span
+    /// filter (`fingerprint`: its canonical form's, when it is a presentation), and asks for its
+    /// filter word; sifts the batch when it is full.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn try_span(
+        &mut self,
+        index: &ValueIndex,
+        haystack: &[u8],
+        start: usize,
+        end: usize,
+        hash: u64,
+        fingerprint: Option<Fingerprint>,
+        visitor: &mut impl Visitor,
+    ) {
+        visitor.span_tried();
+        let bit = index.span_filter.bit(hash);
+        prefetch(&index.span_filter.words[bit / 64]);
+        self.tried[self.tried_len] = Tried {
+            start,
+            end,
+            bit,
+            fingerprint,
+        };
+        self.tried_len += 1;
+        if self.tried_len == SIFT {
+            self.sift(index, haystack, visitor);
+        }
+    }
+
+    /// Passes the tried spans whose span filter bit is set on to the table, in order.
+    fn sift(&mut self, index: &ValueIndex, haystack: &[u8], visitor: &mut impl Visitor) {
+        for at in 0..self.tried_len {
+            let tried = self.tried[at];
+            if !index.span_filter.has_bit(tried.bit) {
+                continue;
+            }
+            visitor.span_passed();
+            let fingerprint = tried
+                .fingerprint
+                .unwrap_or_else(|| index.keys.fingerprint(&haystack[tried.start..tried.end]));
+            self.push(&index.table, tried.start, tried.end, fingerprint, visitor);
+        }
+        self.tried_len = 0;
     }
 
     /// Queues `haystack[start..end]`, whose fingerprint is `fp`, and asks for its directory
@@ -301,6 +375,12 @@ impl Lookups {
         }
         self.len = 0;
     }
+
+    /// Sifts and looks up every span still in flight.
+    fn finish(&mut self, index: &ValueIndex, haystack: &[u8], visitor: &mut impl Visitor) {
+        self.sift(index, haystack, visitor);
+        self.flush(&index.table, visitor);
+    }
 }
 
 /// What a scan reports along the way: hits, and (for measurements) how far each position got.
@@ -310,6 +390,8 @@ pub(super) trait Visitor {
     fn candidate(&mut self) {}
     #[inline(always)]
     fn start_passed(&mut self) {}
+    #[inline(always)]
+    fn span_tried(&mut self) {}
     #[inline(always)]
     fn span_passed(&mut self) {}
 }
@@ -323,13 +405,14 @@ impl<F: FnMut(usize, usize, u64)> Visitor for Hits<F> {
     }
 }
 
-/// How far a scan's positions got: candidates, past the start filter, past the span filter
-/// (fingerprinted and looked up), found.
+/// How far a scan's positions got: candidates, past the start filter, spans tried against the
+/// span filter, past it (fingerprinted and looked up), found.
 #[cfg(test)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct ScanCounts {
     pub(super) candidates: usize,
     pub(super) starts: usize,
+    pub(super) tried: usize,
     pub(super) spans: usize,
     pub(super) hits: usize,
 }
@@ -345,6 +428,9 @@ impl Visitor for ScanCounts {
     fn start_passed(&mut self) {
         self.starts += 1;
     }
+    fn span_tried(&mut self) {
+        self.tried += 1;
+    }
     fn span_passed(&mut self) {
         self.spans += 1;
     }
@@ -357,8 +443,9 @@ pub(super) struct ValueIndex {
     keys: Keys,
     start_filter: StartFilter,
     span_filter: SpanFilter,
-    /// By first run (`0..=MAX_RUN`): bit `l` for each length `l` < 64 of a value with that run.
-    short_lengths: Box<[u64]>,
+    /// By first run (`0..=MAX_RUN`): bit `l` for each length `l` < 64 of a value with that run
+    /// whose last byte is a letter or digit, then of one whose last byte is not.
+    short_lengths: Box<[[u64; 2]]>,
     /// By first run: the lengths of 64 bytes or more, ascending.
     long_lengths: Box<[Box<[u32]>]>,
     /// Bit `r`: some value has first run `r` and 64 bytes or more.
@@ -422,13 +509,17 @@ impl ValueIndex {
         let table = ValueTable::build(a, b, payload, max_payload);
 
         let mut long_runs = 0u128;
-        let mut short_lengths = vec![0u64; MAX_RUN as usize + 1];
+        let mut short_lengths = vec![[0u64; 2]; MAX_RUN as usize + 1];
         let mut long_lengths: Vec<Vec<u32>> = vec![Vec::new(); MAX_RUN as usize + 1];
         let mut min_len = usize::MAX;
         for &pair in &shapes.lengths {
-            let (run, len) = ((pair >> 32) as usize, pair as u32);
+            let (run, other_end, len) = (
+                (pair >> 32) as usize,
+                usize::from(pair >> 31 & 1 == 1),
+                pair as u32 & 0x7fff_ffff,
+            );
             if len < 64 {
-                short_lengths[run] |= 1 << len;
+                short_lengths[run][other_end] |= 1 << len;
             } else {
                 long_runs |= 1 << run;
                 long_lengths[run].push(len);
@@ -596,7 +687,7 @@ impl ValueIndex {
             starts = next_starts;
             base += 64;
         }
-        lookups.flush(&self.table, visitor);
+        lookups.finish(self, haystack, visitor);
     }
 
     /// Tries every span from `start` a value may fill: lengths some value with this first run
@@ -620,7 +711,10 @@ impl ValueIndex {
         } else {
             u64::MAX
         };
-        let mut lengths = self.short_lengths[run as usize] & !word & within;
+        // A span may end where the byte after it is no letter or digit; a value that ends in one
+        // only where the word ends there too.
+        let [word_end, other_end] = self.short_lengths[run as usize];
+        let mut lengths = (word_end & word << 1 | other_end) & !word & within;
         while lengths != 0 {
             let len = lengths.trailing_zeros() as usize;
             lengths &= lengths - 1;
@@ -701,7 +795,7 @@ impl ValueIndex {
         visitor: &mut impl Visitor,
     ) {
         let mut found = |canonical: &[u8], end: usize| {
-            self.try_canonical(canonical, start, end, lookups, visitor)
+            self.try_canonical(haystack, canonical, start, end, lookups, visitor)
         };
         if presented.grouped.contains(key) {
             for &kind in &presented.grouped_kinds {
@@ -713,10 +807,11 @@ impl ValueIndex {
         }
     }
 
-    /// Queues `canonical`, read from `haystack[start..end]`, for a lookup if a value may have its
-    /// length and first run and the span filter lets it through.
+    /// Queues `canonical`, read from `haystack[start..end]`, for the span filter if a value may
+    /// have its length and first run.
     fn try_canonical(
         &self,
+        haystack: &[u8],
         canonical: &[u8],
         start: usize,
         end: usize,
@@ -729,7 +824,8 @@ impl ValueIndex {
         }
         let run = leading_run(canonical);
         let has_length = if len < 64 {
-            self.short_lengths[run as usize] >> len & 1 == 1
+            let [word_end, other_end] = self.short_lengths[run as usize];
+            (word_end | other_end) >> len & 1 == 1
         } else {
             self.long_lengths[run as usize]
                 .binary_search(&(len as u32))
@@ -738,19 +834,12 @@ impl ValueIndex {
         if !has_length {
             return;
         }
-        let prefix = folded4(canonical, 0);
-        if !self
-            .span_filter
-            .contains(span_hash(prefix, folded4(canonical, len - 4), len, run))
-        {
-            return;
-        }
-        visitor.span_passed();
+        let hash = span_hash(folded4(canonical, 0), folded4(canonical, len - 4), len, run);
         let fingerprint = self.keys.fingerprint(canonical);
-        lookups.push(&self.table, start, end, fingerprint, visitor);
+        lookups.try_span(self, haystack, start, end, hash, Some(fingerprint), visitor);
     }
 
-    /// Queues `haystack[start..start + len]` for a lookup if the span filter lets it through.
+    /// Queues `haystack[start..start + len]` for the span filter.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn try_span(
@@ -764,15 +853,8 @@ impl ValueIndex {
         visitor: &mut impl Visitor,
     ) {
         let end = start + len;
-        if !self
-            .span_filter
-            .contains(span_hash(prefix, folded4(haystack, end - 4), len, run))
-        {
-            return;
-        }
-        visitor.span_passed();
-        let fingerprint = self.keys.fingerprint(&haystack[start..end]);
-        lookups.push(&self.table, start, end, fingerprint, visitor);
+        let hash = span_hash(prefix, folded4(haystack, end - 4), len, run);
+        lookups.try_span(self, haystack, start, end, hash, None, visitor);
     }
 
     #[cfg(test)]
@@ -791,7 +873,7 @@ impl ValueIndex {
 
     pub(super) fn memory_bytes(&self) -> usize {
         (self.start_filter.words.capacity() + self.span_filter.words.capacity()) * size_of::<u64>()
-            + self.short_lengths.len() * size_of::<u64>()
+            + self.short_lengths.len() * size_of::<[u64; 2]>()
             + self.long_lengths.len() * size_of::<Box<[u32]>>()
             + self
                 .long_lengths

@@ -235,7 +235,7 @@ impl ValueTable {
 
 /// A hint that `value`'s cache line is wanted soon; no effect on what any read returns.
 #[inline(always)]
-fn prefetch<T>(value: &T) {
+pub(super) fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint: it reads nothing into the program and cannot fault.
     unsafe {
