@@ -2,7 +2,9 @@
 //! `findings.jsonl` and flushed the moment it is first seen, so an interrupted run keeps its evidence.
 //! Repeats (same kind, page, viewer and foreign owners) are counted, not written again.
 
-use super::{AccountRef, Finding, FindingKind};
+use super::recall::Recall;
+use super::{AccountRef, Cause, Finding, FindingKind};
+use crate::population::OwnerId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
@@ -26,6 +28,8 @@ pub enum CollectorError {
 
 enum Message {
     Finding(Box<Finding>),
+    /// An owner's request given up on mid-flight, this many ms into the run.
+    Abandoned(OwnerId, u64),
     Stop,
 }
 
@@ -46,6 +50,12 @@ impl FindingSink {
         self.counts.by_kind[finding.kind as usize].fetch_add(1, Ordering::Relaxed);
         // The collector only stops after the run; a finding sent later still counts above.
         let _ = self.sender.send(Message::Finding(Box::new(finding)));
+    }
+
+    /// `owner` gave up on a request `elapsed_ms` into the run (the clock findings use): an answer
+    /// that turns up elsewhere soon after is put down to it.
+    pub fn abandoned(&self, owner: OwnerId, elapsed_ms: u64) {
+        let _ = self.sender.send(Message::Abandoned(owner, elapsed_ms));
     }
 
     /// Findings of `kind` sent so far (for the live progress line).
@@ -79,6 +89,8 @@ pub struct AffectedAccount {
 pub struct FindingsSummary {
     /// Every occurrence, by kind.
     pub by_kind: BTreeMap<String, u64>,
+    /// Every occurrence, by probable cause.
+    pub by_cause: BTreeMap<String, u64>,
     /// Distinct findings (the lines of `findings.jsonl`).
     pub distinct: u64,
     pub affected: Vec<AffectedAccount>,
@@ -146,10 +158,27 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
     let mut summary = FindingsSummary::default();
     let mut affected: BTreeMap<u32, AffectedAccount> = BTreeMap::new();
     let mut seen: HashSet<Signature> = HashSet::new();
+    let mut recall = Recall::default();
     for kind in FindingKind::ALL {
         summary.by_kind.insert(kind.name().to_owned(), 0);
     }
-    while let Ok(Message::Finding(finding)) = receiver.recv() {
+    for cause in Cause::ALL {
+        summary.by_cause.insert(cause.name().to_owned(), 0);
+    }
+    loop {
+        let mut finding = match receiver.recv() {
+            Ok(Message::Finding(finding)) => finding,
+            Ok(Message::Abandoned(owner, at_ms)) => {
+                recall.abandoned(owner, at_ms);
+                continue;
+            }
+            Ok(Message::Stop) | Err(_) => break,
+        };
+        finding.probable_cause = recall.explain(&finding);
+        *summary
+            .by_cause
+            .entry(finding.probable_cause.cause.name().to_owned())
+            .or_default() += 1;
         let first_time = seen.insert(Signature::of(&finding));
         if first_time {
             summary.distinct += 1;
@@ -214,10 +243,12 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
     summary
 }
 
-/// What makes two findings the same one seen again.
+/// What makes two findings the same one seen again (the same cause too: a repeat explained
+/// otherwise is written, so every cause the run saw has its evidence on disk).
 #[derive(Hash, PartialEq, Eq)]
 struct Signature {
     kind: FindingKind,
+    cause: Cause,
     page: String,
     viewer: Option<u32>,
     foreign: Vec<(u32, String)>,
@@ -235,6 +266,7 @@ impl Signature {
         foreign.dedup();
         Signature {
             kind: finding.kind,
+            cause: finding.probable_cause.cause,
             page: finding.request.name.clone(),
             viewer: finding.viewer.as_ref().map(|v| v.owner),
             foreign,
@@ -253,42 +285,12 @@ fn write_line(out: &mut BufWriter<File>, finding: &Finding) -> std::io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{AccountRef, ForeignValue, RequestEvidence, ResponseEvidence};
+    use crate::findings::fixtures::violation;
 
     fn finding(viewer: u32, foreign: u32, at: &str) -> Finding {
-        Finding {
-            kind: FindingKind::Violation,
-            at: at.into(),
-            elapsed_ms: 1,
-            phase: "load".into(),
-            user: viewer as usize,
-            viewer: Some(AccountRef {
-                owner: viewer,
-                numero_allocataire: "00*****01".into(),
-            }),
-            foreign: vec![ForeignValue {
-                account: AccountRef {
-                    owner: foreign,
-                    numero_allocataire: "00*****02".into(),
-                },
-                field: "nir".into(),
-                location: "body".into(),
-                value: "1 8* ** ** *** *** *4".into(),
-            }],
-            missing: vec![],
-            detail: String::new(),
-            request: RequestEvidence {
-                method: "GET".into(),
-                name: "GET /mon-compte".into(),
-                url: "http://127.0.0.1/mon-compte".into(),
-            },
-            response: ResponseEvidence {
-                status: 200,
-                final_url: "http://127.0.0.1/mon-compte".into(),
-                headers: BTreeMap::new(),
-                excerpt: String::new(),
-            },
-        }
+        let mut finding = violation(viewer, foreign);
+        finding.at = at.into();
+        finding
     }
 
     #[test]

@@ -19,11 +19,12 @@
 
 use super::mutate::{IdentifierKind, Mutation};
 use crate::findings::{
-    AccountRef, Collector, Finding, FindingKind, FindingSink, Masking, RequestEvidence,
-    ResponseEvidence,
+    AccountRef, Asked, Clues, Collector, Finding, FindingKind, FindingSink, Masking,
+    RequestEvidence, ResponseEvidence, SeenBy,
 };
 use crate::load::{
-    check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist, DEFAULT_MAX_BODY_BYTES,
+    check_asked, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist,
+    DEFAULT_MAX_BODY_BYTES,
 };
 use crate::outcome::Status;
 use crate::population::{Beneficiary, OwnerId, Population};
@@ -555,7 +556,11 @@ impl Fuzzer<'_> {
             &[]
         };
         let ctx = self.context();
-        let findings = check(
+        let asked = Asked::Login {
+            via: name.to_owned(),
+            identifier: echoed.map(|(field, _)| field.to_owned()),
+        };
+        let findings = check_asked(
             &ctx,
             Some(owner.id),
             &Exchange {
@@ -569,6 +574,7 @@ impl Fuzzer<'_> {
                 body: &landing.body,
             },
             must_show,
+            &asked,
         );
         // A refused login that echoes the mistyped identifier ("dossier 1234568 inconnu") shows
         // whoever that typo happens to designate: no leak, unless other values come with it.
@@ -664,19 +670,23 @@ impl Fuzzer<'_> {
         detail: String,
         evidence: (RequestEvidence, ResponseEvidence),
     ) -> Finding {
-        Finding {
-            kind,
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            elapsed_ms: self.started.elapsed().as_millis() as u64,
-            phase: PHASE.to_owned(),
+        let (request, response) = evidence;
+        let asked = Asked::Login {
+            via: request.name.clone(),
+            identifier: None,
+        };
+        let seen = SeenBy {
+            phase: PHASE,
             user: 0,
-            viewer: Some(self.account(owner)),
-            foreign: Vec::new(),
-            missing: Vec::new(),
-            detail,
-            request: evidence.0,
-            response: evidence.1,
-        }
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        };
+        Finding::new(kind, seen, request, response)
+            .with_viewer(Some(self.account(owner)))
+            .with_detail(detail)
+            .with_clues(Clues {
+                asked,
+                ..Clues::default()
+            })
     }
 
     /// A login that met the flow's success conditions with a password that is not the owner's.
