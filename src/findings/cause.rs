@@ -114,7 +114,7 @@ pub enum Asked {
         identifier: Option<String>,
     },
     /// A page read sent again with another owner's values (`values_of`) under the user's session,
-    /// or (`values_of: None`) the user's own request with no session at all.
+    /// or (`values_of: None`) the user's own templated request with no session at all.
     Replay { values_of: Option<OwnerId> },
     /// A personal path with a static-looking suffix, or an anonymous observer's request.
     Probe,
@@ -205,6 +205,12 @@ pub fn infer(facts: &Facts<'_>) -> ProbableCause {
         }
         _ => {}
     }
+    if let Some(hit) = &facts.clues.cache_hit {
+        return found(
+            Cause::SharedCache,
+            format!("the response says a cache served it ({hit})"),
+        );
+    }
     if let Asked::Replay { values_of } = &facts.clues.asked {
         return found(
             Cause::ObjectReference,
@@ -214,12 +220,6 @@ pub fn infer(facts: &Facts<'_>) -> ProbableCause {
                 ),
                 None => "the request carried the owner's values with no session at all and was answered with data".to_owned(),
             },
-        );
-    }
-    if let Some(hit) = &facts.clues.cache_hit {
-        return found(
-            Cause::SharedCache,
-            format!("the response says a cache served it ({hit})"),
         );
     }
     if kind == FindingKind::CacheablePage {
@@ -408,13 +408,15 @@ mod tests {
     fn a_replay_answered_with_data_is_an_object_reference() {
         let mut facts = violation();
         facts.clues.asked = Asked::Replay { values_of: Some(2) };
-        // A replay is what the request was, whatever else is seen.
+        // A replay is what the request was, whatever else is seen but a cache's own word.
         facts.same_body = Some((3, 10));
         let found = infer(&facts);
         assert_eq!(found.cause, Cause::ObjectReference);
         assert!(found.evidence.contains("owner 2's values"));
         facts.clues.asked = Asked::Replay { values_of: None };
         assert_eq!(cause(&facts), Cause::ObjectReference);
+        facts.clues.cache_hit = Some("age: 4".into());
+        assert_eq!(cause(&facts), Cause::SharedCache);
     }
 
     #[test]

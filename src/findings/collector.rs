@@ -82,6 +82,8 @@ pub struct AffectedAccount {
     pub first_seen: String,
     pub last_seen: String,
     pub findings: u64,
+    /// The probable causes of the findings that exposed it.
+    pub probable_causes: BTreeSet<Cause>,
 }
 
 /// What the collector knows at the end of a run.
@@ -218,6 +220,7 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
             entry.pages.insert(finding.request.name.clone());
             entry.fields.insert((*field).to_owned());
             entry.phases.insert(finding.phase.clone());
+            entry.probable_causes.insert(finding.probable_cause.cause);
             entry.last_seen = finding.at.clone();
         }
         for owner in exposures

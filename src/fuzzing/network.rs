@@ -23,8 +23,7 @@ use crate::findings::{
     RequestEvidence, ResponseEvidence, SeenBy,
 };
 use crate::load::{
-    check_asked, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist,
-    DEFAULT_MAX_BODY_BYTES,
+    check, CheckContext, Counters, ErrorCause, Exchange, Site, Watchlist, DEFAULT_MAX_BODY_BYTES,
 };
 use crate::outcome::Status;
 use crate::population::{Beneficiary, OwnerId, Population};
@@ -560,7 +559,7 @@ impl Fuzzer<'_> {
             via: name.to_owned(),
             identifier: echoed.map(|(field, _)| field.to_owned()),
         };
-        let findings = check_asked(
+        let findings = check(
             &ctx,
             Some(owner.id),
             &Exchange {

@@ -65,21 +65,11 @@ impl CheckContext<'_> {
 }
 
 /// Checks one exchange made under `viewer`'s session (`None`: the anonymous observer, who must
-/// never see anyone's data). `must_show` applies only when the response is the page that was
-/// asked for (a 2xx, not redirected elsewhere); it names fields (`Field`s or field names).
-/// Returns every finding, the cache audit included. A plain page read; see [`check_asked`].
+/// never see anyone's data), sent as `asked` says (a page read, a login's last step, a replay…:
+/// what the probable cause of its findings is inferred from). `must_show` applies only when the
+/// response is the page that was asked for (a 2xx, not redirected elsewhere); it names fields
+/// (`Field`s or field names). Returns every finding, the cache audit included.
 pub fn check<F: AsRef<str>>(
-    ctx: &CheckContext<'_>,
-    viewer: Option<OwnerId>,
-    exchange: &Exchange<'_>,
-    must_show: &[F],
-) -> Vec<Finding> {
-    check_asked(ctx, viewer, exchange, must_show, &Asked::Read)
-}
-
-/// [`check`], for a request made as `asked` says (a login's last step, a replay…): what the
-/// probable cause of its findings is inferred from.
-pub fn check_asked<F: AsRef<str>>(
     ctx: &CheckContext<'_>,
     viewer: Option<OwnerId>,
     exchange: &Exchange<'_>,
@@ -624,7 +614,7 @@ mod tests {
             headers,
             body: body.as_bytes(),
         };
-        check(&ctx, viewer, &exchange, must_show)
+        check(&ctx, viewer, &exchange, must_show, &Asked::Read)
     }
 
     const IDENTITY: [Field; 2] = [Field::NumeroAllocataire, Field::Nir];
@@ -663,7 +653,7 @@ mod tests {
                 user: 3,
                 elapsed_ms: 42,
             };
-            let findings = check(&ctx, Some(0), &exchange, &[] as &[Field]);
+            let findings = check(&ctx, Some(0), &exchange, &[] as &[Field], &Asked::Read);
             let finding = findings
                 .iter()
                 .find(|f| f.kind == FindingKind::Violation)
@@ -1098,6 +1088,7 @@ mod tests_support {
             viewer,
             &exchange,
             &[Field::NumeroAllocataire, Field::Nir],
+            &Asked::Read,
         )
     }
 }

@@ -12,7 +12,7 @@ mod site;
 mod tokens;
 mod watch;
 
-pub use check::{cache_audit, check, check_asked, CheckContext, Exchange};
+pub use check::{cache_audit, check, CheckContext, Exchange};
 pub use counters::{Counters, CountersSnapshot, ErrorCause};
 pub use crowd::{CrowdPlan, Gate};
 pub use latency::ResponseTimes;

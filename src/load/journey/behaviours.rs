@@ -8,7 +8,7 @@ use super::login::{
 };
 use super::reads::read_as;
 use super::{check_context, render, save, visitor, Own, Visitor};
-use crate::findings::FindingKind;
+use crate::findings::{Asked, FindingKind};
 use crate::load::check::{session_finding, SessionEvent};
 use crate::load::counters::ErrorCause;
 use crate::load::LoadContext;
@@ -56,6 +56,7 @@ pub(super) async fn write(
             must_show: &[],
             token: None,
             refusal_expected: false,
+            asked: Asked::Read,
         },
     )
     .await?;
@@ -160,6 +161,7 @@ pub(super) async fn log_out(
                 must_show: &[],
                 token: None,
                 refusal_expected: false,
+                asked: Asked::Read,
             },
         )
         .await?
@@ -243,6 +245,7 @@ pub(super) async fn change_password(
             must_show: &change.success.must_show,
             token: None,
             refusal_expected: false,
+            asked: Asked::Read,
         },
     )
     .await?;
@@ -306,6 +309,7 @@ pub(super) async fn replay(
             must_show: &page.must_show,
             token: Some(token_header(flow, token)),
             refusal_expected: true,
+            asked: Asked::Read,
         },
     )
     .await?;
@@ -368,6 +372,9 @@ pub(super) async fn cancel_one(
             // Giving up mid-request leaves the connection in an unknown state: drop it.
             connection.close();
             ctx.counters.cancelled();
+            // What answers elsewhere soon after may be this request's reply.
+            ctx.sink
+                .abandoned(visitor.owner, ctx.started.elapsed().as_millis() as u64);
         }
     }
     put_connection(user, connection);

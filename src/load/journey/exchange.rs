@@ -3,6 +3,7 @@
 
 use super::login::bearer_header;
 use super::{check_context, session, Visitor};
+use crate::findings::Asked;
 use crate::load::cache_status;
 use crate::load::check::{check, Exchange};
 use crate::load::counters::ErrorCause;
@@ -26,6 +27,9 @@ pub(super) struct Outgoing<'a> {
     pub(super) token: Option<(String, String)>,
     /// A refusal (4xx) is a correct answer here (observer, probe, replayed token): not a failure.
     pub(super) refusal_expected: bool,
+    /// How the request was made (a login's last step, a replay, a probe…): what the probable
+    /// cause of its findings is inferred from.
+    pub(super) asked: Asked,
 }
 
 pub(super) fn is_success(status: u16) -> bool {
@@ -249,6 +253,7 @@ fn check_landing(
         visitor.map(|v| v.owner),
         &exchange,
         must_show,
+        &request.asked,
     );
     landing.own_page = landing.expected_page
         && !must_show.is_empty()

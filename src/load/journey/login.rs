@@ -3,11 +3,11 @@
 
 use super::exchange::{exchange, Landing, Outgoing};
 use super::{check_context, render, save, visitor, Own, Visitor};
-use crate::findings::FindingKind;
+use crate::findings::{Asked, FindingKind};
 use crate::load::check::{session_finding, SessionEvent};
 use crate::load::tokens::cookie_value;
 use crate::load::LoadContext;
-use crate::scenario::{LoginFlow, SessionCarrier};
+use crate::scenario::{LoginFlow, Request, SessionCarrier};
 use crate::transport::{self as wire, Connection, Jar};
 use goose::prelude::*;
 use http::header::COOKIE;
@@ -110,6 +110,14 @@ pub(super) async fn run_login_steps(
         } else {
             Vec::new()
         };
+        let asked = if final_step {
+            Asked::Login {
+                via: name.clone(),
+                identifier: identifier(flow, &step.request),
+            }
+        } else {
+            Asked::Read
+        };
         let Some(landing) = exchange(
             user,
             ctx,
@@ -121,6 +129,7 @@ pub(super) async fn run_login_steps(
                 must_show: &must_show,
                 token: None,
                 refusal_expected: false,
+                asked,
             },
         )
         .await?
@@ -135,6 +144,22 @@ pub(super) async fn run_login_steps(
         last = Some(landing);
     }
     Ok(last)
+}
+
+/// The identifier a login step takes: its first variable that is neither the password nor a value
+/// an earlier step extracted (`nir13`, `numero_allocataire`, `email`…).
+fn identifier(flow: &LoginFlow, request: &Request) -> Option<String> {
+    let extracted = |name: &str| {
+        flow.steps
+            .iter()
+            .any(|step| step.extract.iter().any(|e| e.name == name))
+    };
+    request
+        .templates()
+        .into_iter()
+        .flat_map(|template| template.variables())
+        .find(|name| *name != "password" && !extracted(name))
+        .map(str::to_owned)
 }
 
 pub(super) async fn log_in_if_needed(

@@ -5,6 +5,7 @@ use super::behaviours::cancel_one;
 use super::exchange::{exchange, exchange_noting, get, Landing, Outgoing};
 use super::login::{expired, log_in_if_needed};
 use super::{check_context, render, save, visitor, Own, Visitor};
+use crate::findings::Asked;
 use crate::load::check::{json_mismatch, Exchange};
 use crate::load::LoadContext;
 use crate::scenario::{ReplayIdentity, Request};
@@ -43,6 +44,7 @@ pub(super) async fn read_as(
             must_show,
             token: None,
             refusal_expected: false,
+            asked: Asked::Read,
         },
     )
     .await?;
@@ -141,7 +143,7 @@ pub(super) async fn replay_read(
     identity: ReplayIdentity,
 ) -> TransactionResult {
     let page = &ctx.site.pages[index];
-    let (owner, asker, note) = match identity {
+    let (owner, asker, note, values_of) = match identity {
         ReplayIdentity::OtherUser => {
             let Some(other) = ctx.other_owner(visitor.owner, visitor.reads) else {
                 return Ok(());
@@ -154,7 +156,7 @@ pub(super) async fn replay_read(
                     |r| ctx.masking.apply(r)
                 ),
             );
-            (other, Some(visitor), note)
+            (other, Some(visitor), note, Some(other))
         }
         ReplayIdentity::Anonymous => (
             visitor.owner,
@@ -163,6 +165,7 @@ pub(super) async fn replay_read(
                 "replayed as anonymous: owner {}'s own request sent with no session",
                 visitor.owner
             ),
+            None,
         ),
     };
     let Some(own) = Own::of(ctx, owner) else {
@@ -172,6 +175,17 @@ pub(super) async fn replay_read(
         return Ok(());
     };
     let name = format!("{} (replayed as {})", page.name, identity.name());
+    // Only a request that carries a value can be answered on the strength of it.
+    let templated = page
+        .request
+        .templates()
+        .iter()
+        .any(|t| t.variables().next().is_some());
+    let how = if templated {
+        Asked::Replay { values_of }
+    } else {
+        Asked::Probe
+    };
     let asked = rendered
         .path
         .split('?')
@@ -189,6 +203,7 @@ pub(super) async fn replay_read(
             must_show: &[],
             token: None,
             refusal_expected: true,
+            asked: how,
         },
         Some(&note),
     )
@@ -222,6 +237,7 @@ pub(super) async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> 
             must_show: &[],
             token: None,
             refusal_expected: true,
+            asked: Asked::Probe,
         },
     )
     .await?;
@@ -248,6 +264,7 @@ pub(super) async fn observe(
             must_show: &[],
             token: None,
             refusal_expected: true,
+            asked: Asked::Probe,
         },
     )
     .await?;
