@@ -42,6 +42,17 @@ impl Recall {
         self.abandoned.insert(owner, at_ms);
     }
 
+    /// What `finding` tells about the others the moment it arrives, before it is explained: a
+    /// token collision explains the foreign pages its two owners see around it.
+    pub fn heard(&mut self, finding: &Finding) {
+        if let (FindingKind::TokenCollision, Some(viewer), Some(foreign)) =
+            (finding.kind, &finding.viewer, finding.foreign.first())
+        {
+            self.collided
+                .insert(pair(viewer.owner, foreign.account.owner));
+        }
+    }
+
     /// The probable cause of `finding`, from its clues and what the run saw before it; then
     /// remembers what it adds.
     pub fn explain(&mut self, finding: &Finding) -> ProbableCause {
@@ -95,13 +106,8 @@ impl Recall {
             });
         }
         let found = infer(&facts);
-        if let (Some(viewer), Some(foreign)) = (viewer, foreign) {
-            if finding.kind == FindingKind::TokenCollision {
-                self.collided.insert(pair(viewer, foreign));
-            }
-            if found.cause == Cause::ConnectionReuse {
-                self.reused.insert(viewer, at);
-            }
+        if let (Some(viewer), true) = (viewer, found.cause == Cause::ConnectionReuse) {
+            self.reused.insert(viewer, at);
         }
         found
     }
@@ -195,11 +201,16 @@ mod tests {
     #[test]
     fn a_violation_between_owners_whose_tokens_collided_is_a_session_token() {
         let mut recall = Recall::default();
+        // The leak is explained after the collision its login caused was heard, whatever the order
+        // they were sent in.
+        let leak = violation(6, 5);
         let mut collision = violation(5, 6);
         collision.kind = FindingKind::TokenCollision;
-        assert_eq!(recall.explain(&collision).cause, Cause::SessionToken);
-        let leak = recall.explain(&violation(6, 5));
+        recall.heard(&leak);
+        recall.heard(&collision);
+        let leak = recall.explain(&leak);
         assert_eq!(leak.cause, Cause::SessionToken, "{leak:?}");
+        assert_eq!(recall.explain(&collision).cause, Cause::SessionToken);
         assert_eq!(recall.explain(&violation(6, 7)).cause, Cause::Unknown);
     }
 

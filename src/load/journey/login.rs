@@ -186,9 +186,6 @@ pub(super) async fn log_in_if_needed(
     let shows_own = flow.success.must_show.is_empty()
         || !ctx.checks
         || landing.as_ref().is_some_and(|l| l.own_page);
-    if met && !shows_own {
-        ctx.counters.login_landed_elsewhere();
-    }
     match landing {
         Some(landing) if met && shows_own => {
             ctx.counters
@@ -199,26 +196,47 @@ pub(super) async fn log_in_if_needed(
             visitor.logins += 1;
             visitor.bearer = flow.session.bearer_token(&landing.body);
             visitor.extracted = extracted;
-            if let Some(token) = session_token(&ctx, &visitor, user) {
-                let via = flow
-                    .steps
-                    .last()
-                    .map(|s| s.request.path.as_str())
-                    .unwrap_or("");
-                register_token(&ctx, user, &visitor, &token, via);
-            }
+            register_login_token(&ctx, user, &visitor, flow);
         }
-        _ => {
-            ctx.counters.login_failed();
-            visitor.failed_logins += 1;
-            let pause = login_backoff(visitor.failed_logins);
-            save(user, visitor);
-            // A login that fails is not retried at once: a struggling target is not hammered.
-            tokio::time::sleep(pause).await;
-            return Ok(());
+        Some(landing) if met => {
+            ctx.counters.login_landed_elsewhere();
+            // The token this login was given is a fact whatever page it opened: one given to
+            // another user too is a collision, and what explains the foreign landing page.
+            let mut given = visitor.clone();
+            given.bearer = flow.session.bearer_token(&landing.body);
+            register_login_token(&ctx, user, &given, flow);
+            return failed_login(&ctx, user, visitor).await;
         }
+        _ => return failed_login(&ctx, user, visitor).await,
     }
     save(user, visitor);
+    Ok(())
+}
+
+/// Registers the session token `visitor`'s login was given (its jar's cookie or its bearer).
+fn register_login_token(ctx: &LoadContext, user: &GooseUser, visitor: &Visitor, flow: &LoginFlow) {
+    if let Some(token) = session_token(ctx, visitor, user) {
+        let via = flow
+            .steps
+            .last()
+            .map(|s| s.request.path.as_str())
+            .unwrap_or("");
+        register_token(ctx, user, visitor, &token, via);
+    }
+}
+
+/// Counts a failed login and backs off: a login that fails is not retried at once, so a
+/// struggling target is not hammered.
+async fn failed_login(
+    ctx: &LoadContext,
+    user: &mut GooseUser,
+    mut visitor: Visitor,
+) -> TransactionResult {
+    ctx.counters.login_failed();
+    visitor.failed_logins += 1;
+    let pause = login_backoff(visitor.failed_logins);
+    save(user, visitor);
+    tokio::time::sleep(pause).await;
     Ok(())
 }
 
