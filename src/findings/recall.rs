@@ -14,6 +14,9 @@ pub const ABANDONED_WINDOW_MS: u64 = 500;
 pub const CHAIN_WINDOW_MS: u64 = 500;
 /// How far back identical (or differing) foreign bodies on a page are compared.
 pub const BODY_WINDOW_MS: u64 = 5_000;
+/// Collisions this close together are one burst of logins given the same token: their owners
+/// all shared it.
+pub const BURST_MS: u64 = 100;
 /// Foreign bodies remembered at most, whatever the window.
 const BODIES_KEPT: usize = 4_096;
 
@@ -31,8 +34,8 @@ pub struct Recall {
     abandoned: HashMap<OwnerId, u64>,
     /// Each viewer's latest answer put down to connection reuse.
     reused: HashMap<OwnerId, u64>,
-    /// Owners whose session tokens collided, smaller first.
-    collided: HashSet<(OwnerId, OwnerId)>,
+    /// Owners whose session tokens collided: each owner's collisions, with when.
+    collided: HashMap<OwnerId, Vec<(u64, OwnerId)>>,
     bodies: VecDeque<Served>,
 }
 
@@ -48,9 +51,36 @@ impl Recall {
         if let (FindingKind::TokenCollision, Some(viewer), Some(foreign)) =
             (finding.kind, &finding.viewer, finding.foreign.first())
         {
-            self.collided
-                .insert(pair(viewer.owner, foreign.account.owner));
+            let (a, b) = (viewer.owner, foreign.account.owner);
+            let at = finding.elapsed_ms;
+            self.collided.entry(a).or_default().push((at, b));
+            self.collided.entry(b).or_default().push((at, a));
         }
+    }
+
+    /// Whether `viewer` and `foreign` were given the same token: a collision between them, or
+    /// a chain of collisions within one burst (three logins in one millisecond collide pairwise).
+    fn shared_token(&self, viewer: OwnerId, foreign: OwnerId) -> bool {
+        let neighbours = |owner: OwnerId| self.collided.get(&owner).into_iter().flatten();
+        neighbours(viewer).any(|&(burst, first)| {
+            let mut reached = vec![first];
+            let mut next = 0;
+            while let Some(&owner) = reached.get(next) {
+                if owner == foreign {
+                    return true;
+                }
+                for &(at, other) in neighbours(owner) {
+                    if at.abs_diff(burst) <= BURST_MS
+                        && other != viewer
+                        && !reached.contains(&other)
+                    {
+                        reached.push(other);
+                    }
+                }
+                next += 1;
+            }
+            false
+        })
     }
 
     /// The probable cause of `finding`, from its clues and what the run saw before it; then
@@ -67,7 +97,7 @@ impl Recall {
             ..Facts::new(finding.kind, &finding.detail)
         };
         if let (Some(viewer), Some(foreign)) = (viewer, foreign) {
-            facts.token_shared = self.collided.contains(&pair(viewer, foreign));
+            facts.token_shared = self.shared_token(viewer, foreign);
             facts.abandoned = self
                 .recent_abandonment(foreign, at, false)
                 .or_else(|| self.recent_abandonment(viewer, at, true));
@@ -135,10 +165,6 @@ impl Recall {
 fn within(then: Option<&u64>, at: u64, window: u64) -> Option<u64> {
     let then = *then?;
     (then <= at && at - then <= window).then_some(at - then)
-}
-
-fn pair(a: OwnerId, b: OwnerId) -> (OwnerId, OwnerId) {
-    (a.min(b), a.max(b))
 }
 
 /// A hash of a response body (or a page name), as the check and the collector compare them.
@@ -212,6 +238,18 @@ mod tests {
         assert_eq!(leak.cause, Cause::SessionToken, "{leak:?}");
         assert_eq!(recall.explain(&collision).cause, Cause::SessionToken);
         assert_eq!(recall.explain(&violation(6, 7)).cause, Cause::Unknown);
+        // Three logins given one token collide pairwise (5-6, then 6-7): 5 and 7 shared it too.
+        let mut again = violation(7, 6);
+        again.kind = FindingKind::TokenCollision;
+        again.elapsed_ms = 1 + BURST_MS;
+        recall.heard(&again);
+        assert_eq!(recall.explain(&violation(5, 7)).cause, Cause::SessionToken);
+        // Not so for a collision in another burst.
+        let mut later = violation(8, 7);
+        later.kind = FindingKind::TokenCollision;
+        later.elapsed_ms = 10_000;
+        recall.heard(&later);
+        assert_eq!(recall.explain(&violation(5, 8)).cause, Cause::Unknown);
     }
 
     #[test]
