@@ -163,8 +163,7 @@ impl Recall {
 
 /// How long before `at` the remembered moment was, if it was at most `window` before.
 fn within(then: Option<&u64>, at: u64, window: u64) -> Option<u64> {
-    let then = *then?;
-    (then <= at && at - then <= window).then_some(at - then)
+    at.checked_sub(*then?).filter(|before| *before <= window)
 }
 
 /// A hash of a response body (or a page name), as the check and the collector compare them.
@@ -215,6 +214,10 @@ mod tests {
         let next = recall.explain(&with_body(violation(2, 1), b"statement of 1", 1_020));
         assert_eq!(next.cause, Cause::ConnectionReuse, "{next:?}");
         assert!(next.evidence.contains("owner 1"), "{}", next.evidence);
+        // An abandonment after the answer explains nothing (and breaks nothing).
+        recall.abandoned(5, 2_000);
+        let before = recall.explain(&with_body(violation(1, 5), b"page of 5", 1_990));
+        assert_ne!(before.cause, Cause::ConnectionReuse, "{before:?}");
         // Long after, an abandonment explains nothing.
         let unrelated = recall.explain(&with_body(
             violation(3, 9),
