@@ -320,7 +320,11 @@ pub fn json_mismatch(
         .with_detail(format!(
             "the JSON does not hold the viewer's own {}",
             places.join(", ")
-        )),
+        ))
+        .with_clues(Clues {
+            cache_hit: first_hit(&cache_status::hits(exchange.headers).collect::<Vec<_>>()),
+            ..Clues::default()
+        }),
     )
 }
 
@@ -846,6 +850,11 @@ mod tests {
             finding.detail
         );
         assert_eq!(finding.request.name, "profile");
+        assert_eq!(finding.clues.cache_hit, None);
+        let mut served = HeaderMap::new();
+        served.insert("x-cache", HeaderValue::from_static("HIT"));
+        let cached = json_mismatch(&ctx, 0, &exchange(&served, &leaked), &expected).unwrap();
+        assert_eq!(cached.clues.cache_hit.as_deref(), Some("x-cache: HIT"));
         let mine = json(own.numero_allocataire.to_string(), &own.email);
         assert_eq!(
             json_mismatch(&ctx, 0, &exchange(&headers, &mine), &expected),
