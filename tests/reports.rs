@@ -472,7 +472,7 @@ fn every_report_says_each_findings_probable_cause_and_what_to_look_at() {
         "no causes section"
     );
     assert!(html.contains("<tr data-cause=\"shared_cache\">"));
-    assert!(html.contains("Cache-Control: private"));
+    assert!(html.contains("<code>Cache-Control: private</code>"));
     assert!(html.contains("<tr><th>probable cause</th><td><code>shared_cache</code>"));
     // affected.csv: the causes of the findings behind each account.
     let mut reader = csv::Reader::from_path(dir.join("affected.csv")).unwrap();

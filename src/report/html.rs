@@ -498,11 +498,26 @@ fn causes_section(page: &mut String, summary: &Summary) {
         let _ = writeln!(
             page,
             "<tr data-cause=\"{name}\"><td><code>{name}</code></td><td class=\"n\">{count}</td><td>{}</td></tr>",
-            escape(cause.look_at()),
+            with_code(&escape(cause.look_at())),
             name = cause.name(),
         );
     }
     page.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// Escaped text with its `backquoted` parts as `<code>`.
+fn with_code(escaped: &str) -> String {
+    escaped
+        .split('`')
+        .enumerate()
+        .map(|(index, part)| {
+            if index % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
 }
 
 /// The scenario's thresholds, each with its limit and the measured value; absent when it set none.
@@ -880,6 +895,14 @@ mod tests {
             "a<mark>bcd</mark><mark>e</mark>f"
         );
         assert_eq!(highlight("a<b", &[""]), "a&lt;b");
+    }
+
+    #[test]
+    fn backquoted_parts_become_code() {
+        assert_eq!(
+            with_code("add `Vary` and `private` &amp; more"),
+            "add <code>Vary</code> and <code>private</code> &amp; more"
+        );
     }
 
     #[test]
