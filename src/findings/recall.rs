@@ -1,5 +1,6 @@
 //! What the collector remembers of the run to explain each finding: abandoned requests, reused
-//! answers, token collisions and recent foreign bodies. Bounded: windows of seconds, one entry per owner.
+//! answers, token collisions and recent foreign bodies. Bounded: one moment per owner, one entry per
+//! collision, foreign bodies for 5 s and at most 4,096 of them.
 
 use super::cause::{infer, Abandoned, Cause, Facts, ProbableCause};
 use super::{Finding, FindingKind};

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// 2: `thresholds` and the `thresholds_failed` status (exit 5).
-pub const SUMMARY_SCHEMA_VERSION: u32 = 3;
+pub const SUMMARY_SCHEMA_VERSION: u32 = 4;
 
 /// A run identifier that sorts by time: `20261123T101500Z-3f9a`.
 pub fn run_id() -> String {
