@@ -386,18 +386,11 @@ fn merge(args: &MergeArgs) -> Status {
                 "merged {} run(s) into {}: {} — {} violation(s), {} affected account(s)",
                 args.runs.len(),
                 args.out.display(),
-                merged["status"].as_str().unwrap_or("?"),
-                merged["violations"],
-                merged["affected_accounts"].as_array().map_or(0, Vec::len)
+                merged.status.name(),
+                merged.violations,
+                merged.affected_accounts.len()
             );
-            match merged["status"].as_str() {
-                Some("violations") => Status::Violations,
-                Some("interrupted") => Status::Interrupted,
-                Some("unreachable") => Status::Unreachable,
-                Some("inconclusive") => Status::Inconclusive,
-                Some("thresholds_failed") => Status::ThresholdsFailed,
-                _ => Status::Clean,
-            }
+            merged.status
         }
         Err(error) => {
             eprintln!("error: {error}");

@@ -85,7 +85,7 @@ async fn shared_cache_fault_is_caught_and_names_the_exposed_accounts() {
         .unwrap();
     let summary = &result.summary;
     assert_eq!(summary.status, Status::Violations, "{}", summary.reason);
-    assert_eq!(summary.exit_code, 1);
+    assert_eq!(summary.status.exit_code(), 1);
     assert!(summary.count(FindingKind::Violation) > 0);
     assert!(!summary.affected_accounts.is_empty());
     // Every finding on disk: a foreign owner that is neither the viewer nor its household, and an
@@ -141,7 +141,7 @@ async fn a_target_that_is_down_is_unreachable_not_a_violation() {
     .await
     .unwrap();
     assert_eq!(result.summary.status, Status::Unreachable);
-    assert_eq!(result.summary.exit_code, 3);
+    assert_eq!(result.summary.status.exit_code(), 3);
     assert_eq!(result.summary.violations, 0);
     assert_eq!(summary_json(&result.dir)["status"], "unreachable");
 }
@@ -176,7 +176,7 @@ async fn a_run_where_nobody_can_log_in_is_inconclusive_not_clean() {
         "{}",
         result.summary.reason
     );
-    assert_eq!(result.summary.exit_code, 4);
+    assert_eq!(result.summary.status.exit_code(), 4);
     assert!(result.summary.logins.failed > 0);
     assert!(result.summary.reason.contains("logged in"));
 }

@@ -2,8 +2,9 @@
 //! Its logout is a POST guarded by a CSRF token (403 without it): a logout it refuses proves
 //! nothing and is counted as `logout_failed`, never as a stale session; with the token (taken at
 //! login, or by a logout step of its own) the logout works, and a portal that keeps the session
-//! after it is a stale session that exposes no account to anyone else. Its API answers only token
-//! users: a page limited to the token flow is read by them alone.
+//! after it is a stale session that exposes no account to anyone else. Django renews the CSRF token
+//! at login: a login that takes `csrf` again on its landing page logs out with the newest one. Its
+//! API answers only token users: a page limited to the token flow is read by them alone.
 
 mod common;
 
@@ -249,8 +250,9 @@ async fn api_me(State(portal): Shared, headers: HeaderMap) -> Response {
     response
 }
 
-/// The scenario, as scenarios/README.md describes it, with `logout` as its `[logout]` section.
-fn scenario(base_url: &str, logout: &str) -> Scenario {
+/// The scenario, as scenarios/README.md describes it: the login's landing page token extracted as
+/// `{{renewed}}`, and `logout` as its `[logout]` section.
+fn scenario(base_url: &str, renewed: &str, logout: &str) -> Scenario {
     let text = format!(
         r#"
 version = 1
@@ -275,7 +277,7 @@ extract = [{{ name = "csrf", css = 'input[name="csrfmiddlewaretoken"]', attribut
 method = "POST"
 path = "/accounts/login/"
 form = {{ csrfmiddlewaretoken = "{{{{csrf}}}}", username = "{{{{numero_allocataire}}}}", password = "{{{{password}}}}" }}
-extract = [{{ name = "logout_csrf", css = 'input[name="csrfmiddlewaretoken"]', attribute = "value" }}]
+extract = [{{ name = "{renewed}", css = 'input[name="csrfmiddlewaretoken"]', attribute = "value" }}]
 
 [login_flow.success]
 landing_path = "/accounts/profile/"
@@ -302,11 +304,11 @@ session_replay = true
     Scenario::parse(&text, "tests/django_portal.rs").unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn run_with(keeps_sessions: bool, logout: &str) -> RunResult {
+async fn run_with(keeps_sessions: bool, renewed: &str, logout: &str) -> RunResult {
     let _one = ONE_ATTACK_AT_A_TIME.lock().await;
     let (base_url, _) = serve(keeps_sessions).await;
     let options = common::run_options(tempfile::tempdir().unwrap().keep());
-    run::run_scenario(scenario(&base_url, logout), options)
+    run::run_scenario(scenario(&base_url, renewed, logout), options)
         .await
         .unwrap()
 }
@@ -316,6 +318,10 @@ const WITHOUT_TOKEN: &str = "[logout]\nmethod = \"POST\"\npath = \"/accounts/log
 
 /// The token the login's landing page carried.
 const LOGIN_TOKEN: &str = "[logout]\nmethod = \"POST\"\npath = \"/accounts/logout/\"\nform = { csrfmiddlewaretoken = \"{{logout_csrf}}\" }\n";
+
+/// The login's own name for its token, taken again on the landing page (Django renews it at
+/// login): the newest one must be sent, the login form's is stale.
+const RENEWED_TOKEN: &str = "[logout]\nmethod = \"POST\"\npath = \"/accounts/logout/\"\nform = { csrfmiddlewaretoken = \"{{csrf}}\" }\n";
 
 /// A logout of two steps: read the token off the profile page, then post it.
 const OWN_STEPS: &str = r#"[[logout.steps]]
@@ -330,7 +336,7 @@ form = { csrfmiddlewaretoken = "{{token}}" }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_logout_is_a_logout_error_not_a_stale_session() {
-    let summary = run_with(false, WITHOUT_TOKEN).await.summary;
+    let summary = run_with(false, "logout_csrf", WITHOUT_TOKEN).await.summary;
     assert_eq!(
         summary.count(FindingKind::StaleSession),
         0,
@@ -348,7 +354,7 @@ async fn a_refused_logout_is_a_logout_error_not_a_stale_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_logout_with_the_token_taken_at_login_ends_the_session() {
-    let summary = run_with(false, LOGIN_TOKEN).await.summary;
+    let summary = run_with(false, "logout_csrf", LOGIN_TOKEN).await.summary;
     assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
     assert_eq!(summary.errors_by_cause["logout_failed"], 0);
     assert_eq!(summary.count(FindingKind::StaleSession), 0);
@@ -357,8 +363,20 @@ async fn a_logout_with_the_token_taken_at_login_ends_the_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csrf_token_renewed_by_a_later_login_step_is_the_one_the_logout_sends() {
+    let summary = run_with(false, "csrf", RENEWED_TOKEN).await.summary;
+    assert_eq!(
+        summary.errors_by_cause["logout_failed"], 0,
+        "the logout sent the login form's stale token"
+    );
+    assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
+    assert_eq!(summary.count(FindingKind::StaleSession), 0);
+    assert!(summary.logins.succeeded > 8, "{:?}", summary.logins);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_kept_after_a_logout_is_a_stale_session_that_exposes_nobody() {
-    let result = run_with(true, OWN_STEPS).await;
+    let result = run_with(true, "logout_csrf", OWN_STEPS).await;
     let summary = &result.summary;
     assert_eq!(summary.errors_by_cause["logout_failed"], 0);
     assert!(summary.count(FindingKind::StaleSession) > 0);

@@ -82,7 +82,7 @@ async fn an_impossible_latency_fails_the_run_and_every_report_names_the_rule() {
         "{}",
         summary.reason
     );
-    assert_eq!(summary.exit_code, 5);
+    assert_eq!(summary.status.exit_code(), 5);
     assert_eq!(summary.violations, 0);
     assert!(
         summary.reason.contains("p95 < 1us (measured "),

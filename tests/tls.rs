@@ -134,7 +134,7 @@ async fn run(scenario: Scenario) -> RunResult {
 fn assert_clean(result: &RunResult) {
     let summary = &result.summary;
     assert_eq!(
-        (summary.status, summary.exit_code),
+        (summary.status, summary.status.exit_code()),
         (Status::Clean, 0),
         "{}: {:?}",
         summary.reason,
@@ -161,7 +161,7 @@ async fn without_ca_file_the_run_is_unreachable_and_names_the_certificate() {
     let result = run(scenario(&base_url, "accept_invalid_certs = false")).await;
     let summary = &result.summary;
     assert_eq!(
-        (summary.status, summary.exit_code),
+        (summary.status, summary.status.exit_code()),
         (Status::Unreachable, 3),
         "{}",
         summary.reason

@@ -145,84 +145,27 @@ impl LoginFixture {
         if other.id == owner.id {
             other = &self.people[(usize::from(case.other) + 1) % count];
         }
-        let (path, field, kind) = if case.nir_path {
-            let kind = if case.full_nir {
-                IdentifierKind::Nir
-            } else {
-                IdentifierKind::NirBody
-            };
-            ("/connexion/nir", "nir", kind)
-        } else {
-            (
-                "/connexion/allocataire",
-                "numero_allocataire",
-                IdentifierKind::Numero,
-            )
-        };
+        let (path, field, kind) = login_target(case);
         let identifier = match &case.raw_identifier {
             Some(raw) => raw.clone(),
             None => Mutation::fold(case.mutation, case.mutation_parameter)
                 .apply(&kind.value(owner), kind),
         };
-        let password = match case.password % 6 {
-            0 => Some(owner.password.clone()),
-            1 => Some(other.password.clone()),
-            2 => Some(String::new()),
-            3 => None,
-            4 => Some(case.raw_password.clone()),
-            _ => Some(format!("{} ", owner.password)),
-        };
+        let password = password(case, owner, other);
         // Sessions the request carries, opened beforehand with the right credentials.
         let carried = match case.cookie % 5 {
             1 => Some((other.id, self.log_in(other)?)),
             4 => Some((owner.id, self.log_in(owner)?)),
             _ => None,
         };
-        let mut pairs: Vec<(&str, &str)> = vec![(field, identifier.as_str())];
-        if let Some(password) = &password {
-            pairs.push(("mot_de_passe", password));
-        }
-        pairs.extend(
-            case.extra_fields
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str())),
-        );
-        let (content_type, body): (Option<&str>, Vec<u8>) = match case.encoding % 5 {
-            0 => (
-                Some("application/x-www-form-urlencoded"),
-                form_encode(&pairs).into_bytes(),
-            ),
-            1 => {
-                let object: serde_json::Map<String, serde_json::Value> = pairs
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), serde_json::Value::from(*v)))
-                    .collect();
-                (
-                    Some("application/json"),
-                    serde_json::Value::Object(object).to_string().into_bytes(),
-                )
-            }
-            2 => (Some("text/plain"), form_encode(&pairs).into_bytes()),
-            3 => (None, form_encode(&pairs).into_bytes()),
-            _ => (
-                Some("application/x-www-form-urlencoded"),
-                case.raw_body.clone(),
-            ),
-        };
+        let pairs = fields(case, (field, &identifier), password.as_deref());
+        let (content_type, body) = encode(case, &pairs);
         let mut headers: Vec<(&'static str, Vec<u8>)> = Vec::new();
         if let Some(content_type) = content_type {
             headers.push(("content-type", content_type.as_bytes().to_vec()));
         }
-        match (case.cookie % 5, &carried) {
-            (1 | 4, Some((_, token))) => {
-                headers.push(("cookie", format!("{COOKIE_NAME}={token}").into_bytes()))
-            }
-            (2, _) => headers.push((
-                "cookie",
-                format!("{COOKIE_NAME}=zz{}", "0".repeat(62)).into_bytes(),
-            )),
-            (3, _) => headers.push(("cookie", case.raw_cookie.clone().into_bytes())),
-            _ => {}
+        if let Some(cookie) = cookie(case, carried.as_ref().map(|(_, token)| token.as_str())) {
+            headers.push(("cookie", cookie));
         }
         let answer = self
             .portal
@@ -254,16 +197,7 @@ impl LoginFixture {
                 .iter()
                 .find(|b| b.id == opened)
                 .expect("dossier_owner names a fixture beneficiary");
-            // What the request carried, decoded both ways: the judge must not depend on which
-            // encoding the portal chose to read.
-            let mut sent = form_decode(&body);
-            if let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&body) {
-                sent.extend(
-                    object
-                        .into_iter()
-                        .filter_map(|(n, v)| Some((n, v.as_str()?.to_owned()))),
-                );
-            }
+            let sent = sent_values(&body);
             let named = sent
                 .iter()
                 .any(|(n, v)| n == field && designates(v, kind, account));
@@ -280,19 +214,25 @@ impl LoginFixture {
             }
         }
         if let Some((holder, token)) = carried {
-            let now = self
-                .portal
-                .dossier_owner(&token, &self.people)
-                .map_err(|e| no_answer("/api/dossier", e))?;
-            let _ = self.log_out(&token);
-            if let Some(opened) = now.filter(|opened| *opened != holder) {
-                return Err(LoginFailure::SessionHijacked {
-                    owner: holder,
-                    opened,
-                });
-            }
+            self.still_opens(holder, &token)?;
         }
         Ok(Checked::Passed)
+    }
+
+    /// A session carried along a login still opens its holder's file (or none), never another.
+    fn still_opens(&self, holder: OwnerId, token: &str) -> Result<(), LoginFailure> {
+        let now = self
+            .portal
+            .dossier_owner(token, &self.people)
+            .map_err(|e| no_answer("/api/dossier", e))?;
+        let _ = self.log_out(token);
+        match now.filter(|opened| *opened != holder) {
+            Some(opened) => Err(LoginFailure::SessionHijacked {
+                owner: holder,
+                opened,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Logs `who` in by numéro allocataire; the session token.
@@ -327,6 +267,131 @@ impl Default for LoginFixture {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The form fields a case sends: the identifier, the password when it sends one, its extras.
+fn fields<'a>(
+    case: &'a LoginRequest,
+    identifier: (&'a str, &'a str),
+    password: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![identifier];
+    if let Some(password) = password {
+        pairs.push(("mot_de_passe", password));
+    }
+    pairs.extend(
+        case.extra_fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    pairs
+}
+
+/// The password a case sends: the owner's, another's, empty, none, raw bytes, or the owner's
+/// with a trailing space.
+fn password(case: &LoginRequest, owner: &Beneficiary, other: &Beneficiary) -> Option<String> {
+    match case.password % 6 {
+        0 => Some(owner.password.clone()),
+        1 => Some(other.password.clone()),
+        2 => Some(String::new()),
+        3 => None,
+        4 => Some(case.raw_password.clone()),
+        _ => Some(format!("{} ", owner.password)),
+    }
+}
+
+/// The two people of an identity pair: the template's, with the pair's NIRs, password states
+/// and numbering order.
+fn pair_people(pair: &IdentityPair, first_nir: Nir, second_nir: Nir) -> Vec<Beneficiary> {
+    let [mut first, mut second] = pair_template().clone();
+    first.nir = first_nir;
+    second.nir = second_nir;
+    let state = |bit: u8| {
+        if pair.provisional & (1 << bit) != 0 {
+            PasswordState::Provisional
+        } else {
+            PasswordState::Changed
+        }
+    };
+    first.password_state = state(0);
+    second.password_state = state(1);
+    let (low, high) = (
+        NumeroAllocataire::from_number(1_000_001).expect("7 digits"),
+        NumeroAllocataire::from_number(1_000_002).expect("7 digits"),
+    );
+    (first.numero_allocataire, second.numero_allocataire) = if pair.second_numbered_first {
+        (high, low)
+    } else {
+        (low, high)
+    };
+    vec![first, second]
+}
+
+/// The login path a case posts to, the form field it types, and the identifier that field takes.
+fn login_target(case: &LoginRequest) -> (&'static str, &'static str, IdentifierKind) {
+    if !case.nir_path {
+        return (
+            "/connexion/allocataire",
+            "numero_allocataire",
+            IdentifierKind::Numero,
+        );
+    }
+    let kind = if case.full_nir {
+        IdentifierKind::Nir
+    } else {
+        IdentifierKind::NirBody
+    };
+    ("/connexion/nir", "nir", kind)
+}
+
+/// The case's body in its encoding, and the content type it declares (none, or a wrong one).
+fn encode(case: &LoginRequest, pairs: &[(&str, &str)]) -> (Option<&'static str>, Vec<u8>) {
+    match case.encoding % 5 {
+        0 => (
+            Some("application/x-www-form-urlencoded"),
+            form_encode(pairs).into_bytes(),
+        ),
+        1 => {
+            let object: serde_json::Map<String, serde_json::Value> = pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), serde_json::Value::from(*v)))
+                .collect();
+            (
+                Some("application/json"),
+                serde_json::Value::Object(object).to_string().into_bytes(),
+            )
+        }
+        2 => (Some("text/plain"), form_encode(pairs).into_bytes()),
+        3 => (None, form_encode(pairs).into_bytes()),
+        _ => (
+            Some("application/x-www-form-urlencoded"),
+            case.raw_body.clone(),
+        ),
+    }
+}
+
+/// The cookie header the case sends: a session carried along, a forged one, raw bytes, or none.
+fn cookie(case: &LoginRequest, carried: Option<&str>) -> Option<Vec<u8>> {
+    match (case.cookie % 5, carried) {
+        (1 | 4, Some(token)) => Some(format!("{COOKIE_NAME}={token}").into_bytes()),
+        (2, _) => Some(format!("{COOKIE_NAME}=zz{}", "0".repeat(62)).into_bytes()),
+        (3, _) => Some(case.raw_cookie.clone().into_bytes()),
+        _ => None,
+    }
+}
+
+/// What a request body carried, decoded both ways: the judge must not depend on which encoding
+/// the portal chose to read.
+fn sent_values(body: &[u8]) -> Vec<(String, String)> {
+    let mut sent = form_decode(body);
+    if let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(body) {
+        sent.extend(
+            object
+                .into_iter()
+                .filter_map(|(n, v)| Some((n, v.as_str()?.to_owned()))),
+        );
+    }
+    sent
 }
 
 fn no_answer(path: &'static str, error: NoAnswer) -> LoginFailure {
@@ -420,28 +485,7 @@ pub fn identifier_collision(
     if first_nir.body() == second_nir.body() {
         return Ok(Checked::Rejected);
     }
-    let [mut first, mut second] = pair_template().clone();
-    first.nir = first_nir;
-    second.nir = second_nir;
-    let state = |bit: u8| {
-        if pair.provisional & (1 << bit) != 0 {
-            PasswordState::Provisional
-        } else {
-            PasswordState::Changed
-        }
-    };
-    first.password_state = state(0);
-    second.password_state = state(1);
-    let (low, high) = (
-        NumeroAllocataire::from_number(1_000_001).expect("7 digits"),
-        NumeroAllocataire::from_number(1_000_002).expect("7 digits"),
-    );
-    (first.numero_allocataire, second.numero_allocataire) = if pair.second_numbered_first {
-        (high, low)
-    } else {
-        (low, high)
-    };
-    let people = vec![first, second];
+    let people = pair_people(pair, first_nir, second_nir);
     let faults: &[Fault] = if nir_lookup { &[Fault::NirLookup] } else { &[] };
     let portal = InProcessPortal::new(people.clone(), config(faults))
         .expect("two distinct identities make a valid portal");

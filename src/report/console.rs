@@ -1,60 +1,9 @@
-//! What a person sees in the terminal: a live progress line while the run goes, a summary table
-//! at the end. The live line turns itself off when stderr is not a terminal or with `--quiet`.
+//! What a person sees in the terminal at the end of a run: the summary table on stdout.
+//! (The live progress line belongs to the run: `run::Progress`.)
 
 use super::Summary;
 use crate::findings::FindingKind;
-use crate::load::LoadContext;
-use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// The live progress line, redrawn every second on stderr.
-pub struct Progress {
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Progress {
-    pub fn start(ctx: Arc<LoadContext>, planned: Duration, quiet: bool) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Progress { task: None };
-        }
-        let task = tokio::spawn(async move {
-            let started = Instant::now();
-            let mut last_requests = 0;
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let snap = ctx.counters.snapshot();
-                let failures: u64 = FindingKind::ALL
-                    .iter()
-                    .filter(|k| k.fails_run())
-                    .map(|k| ctx.sink.count(*k))
-                    .sum();
-                let elapsed = started.elapsed().as_secs();
-                eprint!(
-                    "\r\x1b[2K[{elapsed:>3}s/{}s] {:>6} req/s · {} checked · {} errors · {} violations",
-                    planned.as_secs(),
-                    snap.requests - last_requests,
-                    snap.checked_responses,
-                    snap.errors,
-                    failures,
-                );
-                let _ = std::io::stderr().flush();
-                last_requests = snap.requests;
-            }
-        });
-        Progress { task: Some(task) }
-    }
-
-    pub fn stop(self) {
-        if let Some(task) = self.task {
-            task.abort();
-            eprint!("\r\x1b[2K");
-        }
-    }
-}
 
 /// Prints the final table to stdout.
 pub fn print_summary(summary: &Summary, dir: &Path) {
@@ -85,20 +34,7 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
         ),
     );
     row("checked responses", summary.checked_responses.to_string());
-    row(
-        "errors",
-        if summary.errors == 0 {
-            "0".to_owned()
-        } else {
-            let causes: Vec<String> = summary
-                .errors_by_cause
-                .iter()
-                .filter(|(_, n)| **n > 0)
-                .map(|(cause, n)| format!("{cause} {n}"))
-                .collect();
-            format!("{} ({})", summary.errors, causes.join(", "))
-        },
-    );
+    row("errors", errors_line(summary));
     row(
         "logins",
         format!(
@@ -120,8 +56,33 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
             format!("{lost} lost write(s): a user's own page without the value it just wrote"),
         );
     }
+    row(
+        "affected accounts",
+        summary.affected_accounts.len().to_string(),
+    );
+    print_affected(summary);
+    print_thresholds(summary);
+    row("reports", dir.display().to_string());
+    row("open", dir.join(super::HTML).display().to_string());
+    println!(
+        "RESULT: {} — {} (exit {})",
+        summary.status.label(),
+        summary.reason,
+        summary.status.exit_code()
+    );
+}
+
+/// `0`, or the total and each cause: `7 (timeout 5, server_error 2)`.
+fn errors_line(summary: &Summary) -> String {
+    if summary.errors == 0 {
+        return "0".to_owned();
+    }
+    format!("{} ({})", summary.errors, summary.error_causes().join(", "))
+}
+
+/// The first ten exposed accounts, one line each.
+fn print_affected(summary: &Summary) {
     let affected = &summary.affected_accounts;
-    row("affected accounts", affected.len().to_string());
     for account in affected.iter().take(10) {
         println!(
             "    n° {} — seen by {} user(s) on {}, fields: {}",
@@ -139,6 +100,11 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     if affected.len() > 10 {
         println!("    … and {} more in summary.json", affected.len() - 10);
     }
+}
+
+/// Each scenario threshold: passed or failed, its limit and the measured value.
+fn print_thresholds(summary: &Summary) {
+    let row = |label: &str, value: String| println!("  {label:<20} {value}");
     for result in &summary.thresholds {
         let measured = result.measured.map_or_else(
             || "not measured".to_owned(),
@@ -154,14 +120,6 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
             ),
         );
     }
-    row("reports", dir.display().to_string());
-    row("open", dir.join(super::HTML).display().to_string());
-    println!(
-        "RESULT: {} — {} (exit {})",
-        summary.status.label(),
-        summary.reason,
-        summary.exit_code
-    );
 }
 
 /// `12 (foreign data 9, cross-writes 1, wrong identities 0, stale sessions 2, token collisions 0)`:

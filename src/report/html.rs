@@ -78,7 +78,7 @@ fn header_section(page: &mut String, summary: &Summary, goose_report: bool) {
         escape(&summary.run_id),
         status_key(summary.status),
         escape(summary.status.label()),
-        summary.exit_code,
+        summary.status.exit_code(),
         escape(&summary.reason),
     );
     if summary.masking == "revealed" {

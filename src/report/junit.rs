@@ -265,12 +265,7 @@ fn check_case(
 /// Request errors; the run's own failure to prove anything (unreachable, inconclusive,
 /// interrupted) is an error of the last phase's case.
 fn errors_case(summary: &Summary, phase: &PhaseSummary, last: bool) -> Case {
-    let causes: Vec<String> = summary
-        .errors_by_cause
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(cause, n)| format!("{cause} {n}"))
-        .collect();
+    let causes = summary.error_causes();
     let mut text = format!("{} request error(s) in this phase", phase.errors);
     if !causes.is_empty() {
         let _ = write!(text, "; in the whole run by cause: {}", causes.join(", "));

@@ -1,7 +1,11 @@
 //! `crossleak report merge`: joins the run folders of several shards into one — counts summed,
-//! affected accounts united (first and last sighting kept), findings concatenated, worst status.
-//! Reads and writes files only; works on the published JSON, so any crossleak version's shards merge.
+//! affected accounts united (first and last sighting kept), findings concatenated, the most serious
+//! status (`Status`'s order). Reads and writes files only; reads each summary into typed fields
+//! (every field it does not merge is carried through), so any crossleak version's shards merge.
 
+use crate::findings::AccountRef;
+use crate::outcome::{deserialize_status, serialize_with_exit_code, Status};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,6 +19,12 @@ pub enum MergeError {
     },
     #[error("{path} is not a crossleak summary: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    #[error("{path} has status {status:?}, which this crossleak does not know ({known}): merge it with the crossleak version that wrote it")]
+    UnknownStatus {
+        path: PathBuf,
+        status: String,
+        known: String,
+    },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -24,36 +34,95 @@ pub enum MergeError {
     Empty,
 }
 
-/// Numbers that add up across shards.
-const SUMMED: [&str; 10] = [
-    "requests",
-    "requests_per_second",
-    "users_started_per_second",
-    "errors",
-    "checked_responses",
-    "truncated_bodies",
-    "violations",
-    "warnings",
-    "distinct_findings",
-    "users",
-];
-/// Maps of counts that add up key by key.
-const SUMMED_MAPS: [&str; 5] = [
-    "findings_by_kind",
-    "findings_by_cause",
-    "errors_by_cause",
-    "logins",
-    "replays",
-];
-/// From the least to the most serious: the merged status is the most serious of the shards'.
-const SEVERITY: [(&str, u64); 6] = [
-    ("clean", 0),
-    ("inconclusive", 4),
-    ("unreachable", 3),
-    ("thresholds_failed", 5),
-    ("interrupted", 130),
-    ("violations", 1),
-];
+/// A shard's `summary.json`: the fields the merge combines, typed; every other field as written.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardSummary {
+    pub schema_version: u32,
+    pub run_id: String,
+    /// Written back as `status` and the `exit_code` derived from it.
+    #[serde(
+        flatten,
+        serialize_with = "serialize_with_exit_code",
+        deserialize_with = "deserialize_status"
+    )]
+    pub status: Status,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub users: u64,
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default)]
+    pub requests_per_second: f64,
+    #[serde(default)]
+    pub users_started_per_second: f64,
+    #[serde(default)]
+    pub errors: u64,
+    #[serde(default)]
+    pub checked_responses: u64,
+    #[serde(default)]
+    pub truncated_bodies: u64,
+    #[serde(default)]
+    pub violations: u64,
+    #[serde(default)]
+    pub warnings: u64,
+    #[serde(default)]
+    pub distinct_findings: u64,
+    #[serde(default)]
+    pub findings_by_kind: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub findings_by_cause: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub errors_by_cause: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub logins: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub replays: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub affected_accounts: Vec<ShardAccount>,
+    #[serde(default)]
+    pub thresholds: Vec<ShardThreshold>,
+    #[serde(default)]
+    pub evidence: Vec<Value>,
+    /// Every other field, carried through from the first shard.
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// An exposed account as a shard's summary lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardAccount {
+    pub owner: u32,
+    #[serde(default)]
+    pub seen_by: BTreeSet<u32>,
+    #[serde(default)]
+    pub seen_by_accounts: Vec<AccountRef>,
+    #[serde(default)]
+    pub pages: BTreeSet<String>,
+    #[serde(default)]
+    pub fields: BTreeSet<String>,
+    #[serde(default)]
+    pub phases: BTreeSet<String>,
+    #[serde(default)]
+    pub seen_by_observer: bool,
+    pub first_seen: String,
+    pub last_seen: String,
+    #[serde(default)]
+    pub findings: u64,
+    #[serde(default)]
+    pub probable_causes: BTreeSet<String>,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// A threshold result as a shard's summary lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardThreshold {
+    #[serde(default)]
+    pub detail: String,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
 
 fn read(path: &Path) -> Result<String, MergeError> {
     std::fs::read_to_string(path).map_err(|source| MergeError::Read {
@@ -62,92 +131,42 @@ fn read(path: &Path) -> Result<String, MergeError> {
     })
 }
 
+/// Reads one shard's `summary.json`; an unknown status is refused by name.
+pub fn read_summary(path: &Path) -> Result<ShardSummary, MergeError> {
+    let text = read(path)?;
+    let invalid = |reason: String| MergeError::Invalid {
+        path: path.to_owned(),
+        reason,
+    };
+    let raw: Value = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let status = raw
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("no status".into()))?;
+    if !Status::ALL.iter().any(|known| known.name() == status) {
+        return Err(MergeError::UnknownStatus {
+            path: path.to_owned(),
+            status: status.to_owned(),
+            known: Status::ALL.map(Status::name).join(", "),
+        });
+    }
+    let mut summary: ShardSummary =
+        serde_json::from_value(raw).map_err(|e| invalid(e.to_string()))?;
+    // Derived from the status, written again from the merged one.
+    summary.rest.remove("exit_code");
+    Ok(summary)
+}
+
 /// Merges the run folders `dirs` into `out` (summary.json and findings.jsonl); returns the merged
 /// summary.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Value, MergeError> {
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<ShardSummary, MergeError> {
     let mut summaries = Vec::new();
     let mut findings = String::new();
     for dir in dirs {
-        let path = dir.join("summary.json");
-        let summary: Value =
-            serde_json::from_str(&read(&path)?).map_err(|e| MergeError::Invalid {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-        if summary.get("schema_version").is_none() || summary.get("status").is_none() {
-            return Err(MergeError::Invalid {
-                path,
-                reason: "no schema_version or status".into(),
-            });
-        }
-        summaries.push(summary);
-        let lines = read(&dir.join("findings.jsonl"))?;
-        findings.push_str(&lines);
+        summaries.push(read_summary(&dir.join("summary.json"))?);
+        findings.push_str(&read(&dir.join("findings.jsonl"))?);
     }
-    let mut merged = summaries.first().cloned().ok_or(MergeError::Empty)?;
-    let object = merged.as_object_mut().expect("a summary is a JSON object");
-    for key in SUMMED {
-        let total: f64 = summaries.iter().filter_map(|s| s[key].as_f64()).sum();
-        object.insert(key.to_owned(), number(total));
-    }
-    for key in SUMMED_MAPS {
-        let mut totals: BTreeMap<String, f64> = BTreeMap::new();
-        for summary in &summaries {
-            if let Some(map) = summary[key].as_object() {
-                for (k, v) in map {
-                    *totals.entry(k.clone()).or_default() += v.as_f64().unwrap_or(0.0);
-                }
-            }
-        }
-        let map: Map<String, Value> = totals.into_iter().map(|(k, v)| (k, number(v))).collect();
-        object.insert(key.to_owned(), Value::Object(map));
-    }
-    let (status, code) = summaries
-        .iter()
-        .filter_map(|s| SEVERITY.iter().position(|(name, _)| s["status"] == *name))
-        .max()
-        .map(|i| SEVERITY[i])
-        .unwrap_or(SEVERITY[0]);
-    object.insert("status".into(), Value::from(status));
-    object.insert("exit_code".into(), Value::from(code));
-    let run_ids: Vec<&str> = summaries
-        .iter()
-        .filter_map(|s| s["run_id"].as_str())
-        .collect();
-    object.insert(
-        "reason".into(),
-        Value::from(format!(
-            "{} shards merged ({}): {} isolation failure(s)",
-            summaries.len(),
-            run_ids.join(", "),
-            object["violations"]
-        )),
-    );
-    object.insert("affected_accounts".into(), affected(&summaries));
-    // Each shard judged its own thresholds on its own load: every result is kept, its shard named.
-    let thresholds: Vec<Value> = summaries
-        .iter()
-        .flat_map(|s| {
-            let run_id = s["run_id"].as_str().unwrap_or_default().to_owned();
-            s["thresholds"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |mut result| {
-                    let detail = result["detail"].as_str().unwrap_or_default();
-                    result["detail"] = Value::from(format!("shard {run_id}: {detail}"));
-                    result
-                })
-        })
-        .collect();
-    object.insert("thresholds".into(), Value::Array(thresholds));
-    let evidence: Vec<Value> = summaries
-        .iter()
-        .flat_map(|s| s["evidence"].as_array().cloned().unwrap_or_default())
-        .take(50)
-        .collect();
-    object.insert("evidence".into(), Value::Array(evidence));
+    let merged = combine(&summaries).ok_or(MergeError::Empty)?;
     std::fs::create_dir_all(out).map_err(|source| MergeError::Write {
         path: out.to_owned(),
         source,
@@ -164,74 +183,97 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Value, MergeError> {
     Ok(merged)
 }
 
-/// Integers stay integers in the merged JSON.
-fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9.0e15 {
-        Value::from(value as i64)
-    } else {
-        Value::from(value)
+/// The shards as one summary: the first one's fields, counts summed, the most serious status.
+fn combine(summaries: &[ShardSummary]) -> Option<ShardSummary> {
+    let mut merged = summaries.first()?.clone();
+    let sum = |count: fn(&ShardSummary) -> u64| summaries.iter().map(count).sum::<u64>();
+    let rate = |rate: fn(&ShardSummary) -> f64| summaries.iter().map(rate).sum::<f64>();
+    merged.users = sum(|s| s.users);
+    merged.requests = sum(|s| s.requests);
+    merged.requests_per_second = rate(|s| s.requests_per_second);
+    merged.users_started_per_second = rate(|s| s.users_started_per_second);
+    merged.errors = sum(|s| s.errors);
+    merged.checked_responses = sum(|s| s.checked_responses);
+    merged.truncated_bodies = sum(|s| s.truncated_bodies);
+    merged.violations = sum(|s| s.violations);
+    merged.warnings = sum(|s| s.warnings);
+    merged.distinct_findings = sum(|s| s.distinct_findings);
+    merged.findings_by_kind = sum_maps(summaries, |s| &s.findings_by_kind);
+    merged.findings_by_cause = sum_maps(summaries, |s| &s.findings_by_cause);
+    merged.errors_by_cause = sum_maps(summaries, |s| &s.errors_by_cause);
+    merged.logins = sum_maps(summaries, |s| &s.logins);
+    merged.replays = sum_maps(summaries, |s| &s.replays);
+    merged.status = summaries.iter().map(|s| s.status).max()?;
+    let run_ids: Vec<&str> = summaries.iter().map(|s| s.run_id.as_str()).collect();
+    merged.reason = format!(
+        "{} shards merged ({}): {} isolation failure(s)",
+        summaries.len(),
+        run_ids.join(", "),
+        merged.violations
+    );
+    merged.affected_accounts = affected(summaries);
+    // Each shard judged its own thresholds on its own load: every result is kept, its shard named.
+    merged.thresholds = summaries
+        .iter()
+        .flat_map(|s| {
+            s.thresholds.iter().map(|result| ShardThreshold {
+                detail: format!("shard {}: {}", s.run_id, result.detail),
+                rest: result.rest.clone(),
+            })
+        })
+        .collect();
+    merged.evidence = summaries
+        .iter()
+        .flat_map(|s| s.evidence.iter().cloned())
+        .take(50)
+        .collect();
+    Some(merged)
+}
+
+/// Maps of counts added key by key.
+fn sum_maps(
+    summaries: &[ShardSummary],
+    map: fn(&ShardSummary) -> &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    let mut totals = BTreeMap::new();
+    for (key, count) in summaries.iter().flat_map(map) {
+        *totals.entry(key.clone()).or_default() += count;
     }
+    totals
 }
 
 /// Affected accounts of all shards, one per owner.
-fn affected(summaries: &[Value]) -> Value {
-    let mut by_owner: BTreeMap<u64, Value> = BTreeMap::new();
-    for account in summaries.iter().flat_map(|s| {
-        s["affected_accounts"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }) {
-        let Some(owner) = account["owner"].as_u64() else {
+fn affected(summaries: &[ShardSummary]) -> Vec<ShardAccount> {
+    let mut by_owner: BTreeMap<u32, ShardAccount> = BTreeMap::new();
+    for account in summaries.iter().flat_map(|s| &s.affected_accounts) {
+        let Some(merged) = by_owner.get_mut(&account.owner) else {
+            by_owner.insert(account.owner, account.clone());
             continue;
         };
-        match by_owner.get_mut(&owner) {
-            None => {
-                by_owner.insert(owner, account);
-            }
-            Some(merged) => {
-                for set in ["seen_by", "seen_by_accounts", "pages", "fields", "phases"] {
-                    let union: BTreeSet<String> = [&merged[set], &account[set]]
-                        .iter()
-                        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
-                        .map(|v| v.to_string())
-                        .collect();
-                    let mut values: Vec<Value> = union
-                        .iter()
-                        .filter_map(|v| serde_json::from_str(v).ok())
-                        .collect();
-                    // Viewers' accounts stay ordered by owner, as in each shard's summary.
-                    values.sort_by_key(|v| v["owner"].as_u64());
-                    merged[set] = Value::Array(values);
-                }
-                let first = min_text(&merged["first_seen"], &account["first_seen"]);
-                let last = max_text(&merged["last_seen"], &account["last_seen"]);
-                merged["first_seen"] = first;
-                merged["last_seen"] = last;
-                let findings = merged["findings"].as_u64().unwrap_or(0)
-                    + account["findings"].as_u64().unwrap_or(0);
-                merged["findings"] = Value::from(findings);
-                let observer = merged["seen_by_observer"].as_bool().unwrap_or(false)
-                    || account["seen_by_observer"].as_bool().unwrap_or(false);
-                merged["seen_by_observer"] = Value::from(observer);
+        merged.seen_by.extend(account.seen_by.iter().copied());
+        for viewer in &account.seen_by_accounts {
+            if !merged.seen_by_accounts.contains(viewer) {
+                merged.seen_by_accounts.push(viewer.clone());
             }
         }
+        // Viewers' accounts stay ordered by owner, as in each shard's summary.
+        merged.seen_by_accounts.sort_by_key(|viewer| viewer.owner);
+        merged.pages.extend(account.pages.iter().cloned());
+        merged.fields.extend(account.fields.iter().cloned());
+        merged.phases.extend(account.phases.iter().cloned());
+        merged
+            .probable_causes
+            .extend(account.probable_causes.iter().cloned());
+        if account.first_seen < merged.first_seen {
+            merged.first_seen = account.first_seen.clone();
+        }
+        if account.last_seen > merged.last_seen {
+            merged.last_seen = account.last_seen.clone();
+        }
+        merged.findings += account.findings;
+        merged.seen_by_observer |= account.seen_by_observer;
     }
-    Value::Array(by_owner.into_values().collect())
-}
-
-fn min_text(a: &Value, b: &Value) -> Value {
-    match (a.as_str(), b.as_str()) {
-        (Some(x), Some(y)) => Value::from(x.min(y)),
-        _ => a.clone(),
-    }
-}
-
-fn max_text(a: &Value, b: &Value) -> Value {
-    match (a.as_str(), b.as_str()) {
-        (Some(x), Some(y)) => Value::from(x.max(y)),
-        _ => a.clone(),
-    }
+    by_owner.into_values().collect()
 }
 
 #[cfg(test)]
@@ -270,7 +312,7 @@ mod tests {
         shard(&a, "clean", 0, 7, 1, "2026-01-01T00:00:02Z");
         shard(&b, "violations", 2, 7, 4, "2026-01-01T00:00:01Z");
         let out = root.path().join("merged");
-        let merged = merge(&[a, b], &out).unwrap();
+        let merged = serde_json::to_value(merge(&[a, b], &out).unwrap()).unwrap();
         assert_eq!(merged["status"], "violations");
         assert_eq!(merged["exit_code"], 1);
         assert_eq!(merged["requests"], 20);
@@ -302,7 +344,9 @@ mod tests {
         summary["thresholds"] = json!([{"threshold": "latency", "rule": "p95 < 1ms",
             "unit": "ms", "limit": 1.0, "measured": 3.5, "passed": false, "detail": "slow"}]);
         std::fs::write(b.join("summary.json"), summary.to_string()).unwrap();
-        let merged = merge(&[a.clone(), b.clone()], &root.path().join("m1")).unwrap();
+        let merged =
+            serde_json::to_value(merge(&[a.clone(), b.clone()], &root.path().join("m1")).unwrap())
+                .unwrap();
         assert_eq!(
             (merged["status"].as_str(), merged["exit_code"].as_u64()),
             (Some("thresholds_failed"), Some(5))
@@ -311,7 +355,46 @@ mod tests {
         assert_eq!(merged["thresholds"][0]["detail"], "shard b: slow");
         shard(&c, "violations", 1, 7, 1, "2026-01-01T00:00:02Z");
         let merged = merge(&[b, c], &root.path().join("m2")).unwrap();
-        assert_eq!(merged["status"], "violations");
+        assert_eq!(merged.status, Status::Violations);
+    }
+
+    #[test]
+    fn an_unknown_status_is_refused_naming_the_file_and_the_value() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (root.path().join("a"), root.path().join("b"));
+        shard(&a, "clean", 0, 7, 1, "2026-01-01T00:00:02Z");
+        shard(&b, "exploded", 0, 7, 1, "2026-01-01T00:00:02Z");
+        let error = merge(&[a, b.clone()], &root.path().join("out")).unwrap_err();
+        assert!(matches!(error, MergeError::UnknownStatus { .. }), "{error}");
+        let message = error.to_string();
+        assert!(
+            message.contains(&b.join("summary.json").display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("\"exploded\""), "{message}");
+        assert!(!root.path().join("out").exists(), "nothing written");
+    }
+
+    #[test]
+    fn the_merged_status_is_the_most_serious_in_the_run_precedence() {
+        let root = tempfile::tempdir().unwrap();
+        let mut dirs = Vec::new();
+        for status in Status::ALL {
+            let dir = root.path().join(status.name());
+            shard(&dir, status.name(), 0, 7, 1, "2026-01-01T00:00:02Z");
+            dirs.push(dir);
+        }
+        for (index, status) in Status::ALL.iter().enumerate() {
+            let out = root.path().join(format!("merged-{index}"));
+            let merged = merge(&dirs[..=index], &out).unwrap();
+            assert_eq!(merged.status, *status);
+            let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
+            assert_eq!(text.matches("\"status\"").count(), 1, "{text}");
+            assert_eq!(text.matches("\"exit_code\"").count(), 1, "{text}");
+            let written: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(written["status"], status.name());
+            assert_eq!(written["exit_code"], status.exit_code());
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Reports: views over one run's findings and figures — `summary.json`, `junit.xml`, `report.html`,
-//! `evidence.har`, `affected.csv` and a table in the terminal. Reads what the run collected; never sends a request.
+//! `evidence.har`, `affected.csv` and a table in the terminal. Reads what the run collected (never
+//! the live load: the run hands over counters and a timeline); never sends a request.
 
 mod affected;
 mod console;
@@ -12,17 +13,17 @@ mod thresholds;
 mod timeline;
 
 pub use affected::{cross_writes, write_affected_csv, CrossWrite};
-pub use console::{print_summary, Progress};
+pub use console::print_summary;
 pub use har::har;
 pub use html::html;
 pub use junit::junit;
 pub use merge::{merge, MergeError};
 pub use summary::{
-    run_id, CheckCount, CheckOutcome, ExposureWindow, LoginFlowInfo, PhaseSummary, RunFacts,
-    ScenarioInfo, Summary, SUMMARY_SCHEMA_VERSION,
+    run_id, CheckCount, CheckOutcome, ExposureWindow, LoginFlowInfo, Observed, PhaseSummary,
+    RunDescription, RunFacts, ScenarioInfo, Summary, SUMMARY_SCHEMA_VERSION,
 };
 pub use thresholds::{evaluate as evaluate_thresholds, Measured, ThresholdResult};
-pub use timeline::{PhaseFigures, PhaseSpan, Rate, Sample, Sampler, Timeline};
+pub use timeline::{PhaseFigures, PhaseSpan, Rate, Sample, Timeline};
 
 use crate::findings::Finding;
 use std::collections::BTreeMap;

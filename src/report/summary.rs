@@ -6,7 +6,7 @@ use super::thresholds::{self, ThresholdResult};
 use super::timeline::Timeline;
 use crate::findings::{AffectedAccount, Finding, FindingKind, FindingsSummary};
 use crate::load::{CountersSnapshot, GooseFigures, Site};
-use crate::outcome::Status;
+use crate::outcome::{judge, serialize_with_exit_code, Interruption, Outcome, Status, Tally};
 use crate::scenario::Thresholds;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,8 +30,9 @@ pub fn run_id() -> String {
 pub struct Summary {
     pub schema_version: u32,
     pub run_id: String,
+    /// Written as `status` and, derived from it, `exit_code`.
+    #[serde(flatten, serialize_with = "serialize_with_exit_code")]
     pub status: Status,
-    pub exit_code: u8,
     /// Why the status is what it is, in one sentence.
     pub reason: String,
     /// The signal that cut the run short (`SIGINT`, `SIGTERM`), when one did.
@@ -193,6 +194,18 @@ pub struct Logins {
     pub sessions_lost: u64,
 }
 
+impl Logins {
+    fn of(counters: &CountersSnapshot) -> Logins {
+        Logins {
+            succeeded: counters.logins,
+            failed: counters.login_failures,
+            failed_must_show: counters.logins_landed_elsewhere,
+            again: counters.relogins,
+            sessions_lost: counters.sessions_lost,
+        }
+    }
+}
+
 /// Page reads the `replay` behaviour sent again under another identity.
 #[derive(Clone, Debug, Serialize)]
 pub struct Replays {
@@ -204,11 +217,21 @@ pub struct Replays {
     pub refused: u64,
 }
 
-/// Everything known at the end of a run, before it becomes a `Summary`.
-pub struct RunFacts<'a> {
-    pub run_id: &'a str,
-    pub command: &'a str,
-    pub target: &'a str,
+impl Replays {
+    fn of(counters: &CountersSnapshot) -> Replays {
+        Replays {
+            as_other_user: counters.replays_as_other_user,
+            anonymous: counters.replays_anonymous,
+            refused: counters.replays_refused,
+        }
+    }
+}
+
+/// What was run, as its driver (the load, fuzz-login) describes it.
+#[derive(Clone, Debug)]
+pub struct RunDescription {
+    pub command: String,
+    pub target: String,
     pub scenario: ScenarioInfo,
     pub faults: Vec<String>,
     pub seed: Option<u64>,
@@ -216,105 +239,86 @@ pub struct RunFacts<'a> {
     pub population: usize,
     pub checks: bool,
     pub revealed: bool,
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    pub counters: CountersSnapshot,
-    pub findings: FindingsSummary,
-    pub goose: GooseFigures,
     pub planned_duration: Duration,
+    /// The scenario's `[thresholds]`, judged when a goose load ran.
+    pub thresholds: Thresholds,
+}
+
+/// What the driver saw happen.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub counters: CountersSnapshot,
+    /// goose's figures; `None` when no goose load ran (unreachable, fuzz-login).
+    pub goose: Option<GooseFigures>,
     /// The samples and phases of the load; `None` when no load ran.
-    pub timeline: Option<&'a Timeline>,
-    /// Every distinct finding, as read back from `findings.jsonl`.
-    pub recorded: &'a [Finding],
+    pub timeline: Option<Timeline>,
     /// The signal that cut the load short, if one did.
     pub interrupted_by: Option<&'static str>,
+    /// Why the target could not be reached, when it could not.
+    pub unreachable: Option<String>,
+    /// Why the run stopped before it had tested what it says.
+    pub stopped: Option<String>,
+    /// What a clean run proved, in the driver's words; `None`: the load's sentence.
+    pub proved: Option<String>,
+}
+
+/// Everything known at the end of a run, before it becomes a `Summary`.
+pub struct RunFacts<'a> {
+    pub run_id: &'a str,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub described: RunDescription,
+    pub observed: &'a Observed,
+    pub findings: FindingsSummary,
+    /// Every distinct finding, as read back from `findings.jsonl`.
+    pub recorded: &'a [Finding],
 }
 
 impl Summary {
-    /// Decides the status: failures found, or a run that proved nothing, or clean.
+    /// The summary of `facts`, its thresholds evaluated and its status judged (`outcome::judge`).
     pub fn from_facts(facts: RunFacts<'_>) -> Summary {
+        let (observed, counters) = (facts.observed, &facts.observed.counters);
         let finished = chrono::Utc::now();
+        let goose_secs = observed.goose.as_ref().map_or(0.0, |g| g.duration_secs);
         let duration_secs = ((finished - facts.started_at).num_milliseconds() as f64 / 1000.0)
-            .max(facts.goose.duration_secs)
+            .max(goose_secs)
             .max(0.001);
-        let counters = &facts.counters;
         let violations = facts.findings.failing();
-        let first_logins = counters.logins - counters.relogins;
-        let (status, reason) = if let Some(signal) = facts.interrupted_by {
-            (
-                Status::Interrupted,
-                format!(
-                    "interrupted by {signal} after {duration_secs:.1} s of {} s planned: {violations} isolation failure(s) seen so far, {} account(s) exposed; a partial run proves nothing clean",
-                    facts.planned_duration.as_secs(),
-                    facts.findings.affected.len()
-                ),
-            )
-        } else if violations > 0 {
-            (
-                Status::Violations,
-                format!(
-                    "{violations} isolation failure(s): {} account(s) exposed",
-                    facts.findings.affected.len()
-                ),
-            )
-        } else if facts.checks && counters.checked_responses == 0 {
-            (
-                Status::Inconclusive,
-                "no response was checked: nothing was proved".to_owned(),
-            )
-        } else if first_logins * 2 < facts.users as u64 {
-            (
-                Status::Inconclusive,
-                format!(
-                    "only {first_logins} of {} users ever logged in ({} login failures): the pages behind the login were barely checked",
-                    facts.users, counters.login_failures
-                ),
-            )
-        } else if !facts.checks {
-            (
-                Status::Clean,
-                "checks were off (--no-checks): load only, nothing proved about isolation"
-                    .to_owned(),
-            )
-        } else {
-            (
-                Status::Clean,
-                format!(
-                    "{} responses checked, each carried only its user's own or household data",
-                    counters.checked_responses
-                ),
-            )
-        };
+        let thresholds = judged_thresholds(&facts);
+        let Outcome { status, reason } = judge(&tally(&facts, duration_secs, &thresholds));
         let mut files: BTreeMap<String, String> = super::FILES
             .iter()
             .map(|(key, name)| (key.to_string(), name.to_string()))
             .collect();
-        if facts.timeline.is_some() {
+        if observed.goose.is_some() {
             files.insert("goose_report".to_owned(), super::GOOSE_REPORT.to_owned());
         }
         let per_check = per_check(&facts, status);
-        let phases = facts.timeline.map_or_else(Vec::new, phases);
+        let phases = observed.timeline.as_ref().map_or_else(Vec::new, phases);
         let exposure = exposure(&facts.findings.affected);
         let cross_writes = cross_writes(facts.recorded);
         Summary {
             schema_version: SUMMARY_SCHEMA_VERSION,
             run_id: facts.run_id.to_owned(),
             status,
-            exit_code: status.exit_code(),
             reason,
-            interrupted_by: facts.interrupted_by.map(str::to_owned),
-            command: facts.command.to_owned(),
-            target: facts.target.to_owned(),
-            scenario: facts.scenario,
-            faults: facts.faults,
-            seed: facts.seed,
-            users: facts.users,
-            population: facts.population,
-            checks: facts.checks,
-            masking: if facts.revealed { "revealed" } else { "masked" },
+            interrupted_by: observed.interrupted_by.map(str::to_owned),
+            command: facts.described.command,
+            target: facts.described.target,
+            scenario: facts.described.scenario,
+            faults: facts.described.faults,
+            seed: facts.described.seed,
+            users: facts.described.users,
+            population: facts.described.population,
+            checks: facts.described.checks,
+            masking: if facts.described.revealed {
+                "revealed"
+            } else {
+                "masked"
+            },
             started_at: facts.started_at.to_rfc3339(),
             finished_at: finished.to_rfc3339(),
             duration_secs,
-            planned_duration_secs: facts.planned_duration.as_secs_f64(),
+            planned_duration_secs: facts.described.planned_duration.as_secs_f64(),
             phases,
             requests: counters.requests,
             requests_per_second: counters.requests as f64 / duration_secs,
@@ -323,18 +327,8 @@ impl Summary {
             errors_by_cause: counters.errors_by_cause.clone(),
             checked_responses: counters.checked_responses,
             truncated_bodies: counters.truncated_bodies,
-            logins: Logins {
-                succeeded: counters.logins,
-                failed: counters.login_failures,
-                failed_must_show: counters.logins_landed_elsewhere,
-                again: counters.relogins,
-                sessions_lost: counters.sessions_lost,
-            },
-            replays: Replays {
-                as_other_user: counters.replays_as_other_user,
-                anonymous: counters.replays_anonymous,
-                refused: counters.replays_refused,
-            },
+            logins: Logins::of(counters),
+            replays: Replays::of(counters),
             violations,
             warnings: facts.findings.by_kind.values().sum::<u64>() - violations,
             distinct_findings: facts.findings.distinct,
@@ -345,35 +339,19 @@ impl Summary {
             exposure,
             cross_writes,
             evidence: facts.findings.evidence,
-            thresholds: Vec::new(),
-            goose: facts.goose,
+            thresholds,
+            goose: observed.goose.clone().unwrap_or_default(),
             files,
         }
     }
 
-    /// Judges the scenario's `[thresholds]` on this run's figures (call it only when a load
-    /// ran). A failed threshold fails a run that is otherwise clean or inconclusive (exit 5): it
-    /// is a verdict on what was measured even when the isolation checks proved little. Violations
-    /// and an interruption keep their status; the results are listed either way.
-    pub fn judge_thresholds(&mut self, rules: &Thresholds) {
-        self.thresholds = thresholds::evaluate(
-            rules,
-            thresholds::Measured {
-                goose: Some(&self.goose),
-                requests: self.requests,
-                errors: self.errors,
-                cache_warnings: self.count(FindingKind::CacheablePage),
-            },
-        );
-        let Some(failed) = thresholds::failed_line(&self.thresholds) else {
-            return;
-        };
-        if matches!(self.status, Status::Clean | Status::Inconclusive) {
-            self.status = Status::ThresholdsFailed;
-            self.exit_code = Status::ThresholdsFailed.exit_code();
-            self.reason =
-                format!("no isolation failure, but a scenario threshold failed: {failed}");
-        }
+    /// Each cause that counted an error, with its count: `timeout 5`.
+    pub fn error_causes(&self) -> Vec<String> {
+        self.errors_by_cause
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(cause, n)| format!("{cause} {n}"))
+            .collect()
     }
 
     pub fn count(&self, kind: FindingKind) -> u64 {
@@ -392,8 +370,49 @@ impl Summary {
     }
 }
 
+/// The scenario's `[thresholds]` against the run's figures, when a goose load ran.
+fn judged_thresholds(facts: &RunFacts<'_>) -> Vec<ThresholdResult> {
+    let Some(goose) = &facts.observed.goose else {
+        return Vec::new();
+    };
+    thresholds::evaluate(
+        &facts.described.thresholds,
+        thresholds::Measured {
+            goose: Some(goose),
+            requests: facts.observed.counters.requests,
+            errors: facts.observed.counters.errors,
+            cache_warnings: facts.findings.count(FindingKind::CacheablePage),
+        },
+    )
+}
+
+/// What the verdict depends on, from the facts.
+fn tally(facts: &RunFacts<'_>, duration_secs: f64, thresholds: &[ThresholdResult]) -> Tally {
+    let counters = &facts.observed.counters;
+    Tally {
+        unreachable: facts.observed.unreachable.clone(),
+        interrupted: facts.observed.interrupted_by.map(|signal| Interruption {
+            signal,
+            ran_secs: duration_secs,
+            planned_secs: facts.described.planned_duration.as_secs(),
+        }),
+        stopped: facts.observed.stopped.clone(),
+        failing: facts.findings.failing(),
+        exposed: facts.findings.affected.len(),
+        checks: facts.described.checks,
+        checked: counters.checked_responses,
+        users: facts.described.users as u64,
+        logged_in: counters.logins - counters.relogins,
+        login_failures: counters.login_failures,
+        thresholds_failed: thresholds::failed_line(thresholds),
+        proved: facts.observed.proved.clone(),
+    }
+}
+
 fn per_check(facts: &RunFacts<'_>, status: Status) -> Vec<CheckCount> {
-    let ran = facts.checks && facts.timeline.is_some() && status != Status::Unreachable;
+    let ran = facts.described.checks
+        && facts.observed.timeline.is_some()
+        && status != Status::Unreachable;
     FindingKind::ALL
         .iter()
         .map(|kind| {

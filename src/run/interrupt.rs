@@ -1,6 +1,7 @@
 //! Whether the load was cut short. goose catches Ctrl-C (SIGINT) itself: it trips its killswitch
 //! and returns its metrics normally. SIGTERM (CI cancelling a job) is caught here and trips the same
 //! killswitch, so both end the same way: the load stops, every report is written, status interrupted.
+//! fuzz-login, which runs without goose, waits for either signal with `signal`.
 
 /// Watches for SIGTERM while the load runs.
 pub struct InterruptWatch {
@@ -56,4 +57,21 @@ impl InterruptWatch {
         }
         goose::is_killswitch_triggered().then_some("SIGINT")
     }
+}
+
+/// Waits for Ctrl-C or SIGTERM, whichever comes first, and names it: for a driver that runs
+/// without goose (fuzz-login), so without goose's own Ctrl-C handler.
+pub async fn signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
 }

@@ -6,7 +6,7 @@ use crate::findings::Masking;
 use crate::load::{Behaviours, CrowdPlan, LoadPlan, Shard, Site};
 use crate::population::Population;
 use crate::portal::{self, PortalConfig, RunningPortal};
-use crate::scenario::{CrowdStep, Endpoint, Scenario};
+use crate::scenario::{CrowdStep, Endpoint, Phase, Scenario};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,11 +53,12 @@ pub fn behaviours_of(scenario: &Scenario) -> Behaviours {
     }
 }
 
-pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<RunResult, RunError> {
-    let population = scenario
-        .population
-        .read()
-        .map_err(|e| RunError::Usage(e.to_string()))?;
+/// The scenario's phases with the command line's `--duration` (proportions kept) and `--users`,
+/// and the behaviours to run; refused when no phase has users or a ramp no longer fits.
+fn scaled_phases(
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Result<(Vec<Phase>, usize, Behaviours), RunError> {
     let mut phases = scenario.phases.clone();
     if let Some(total) = options.duration {
         let planned = scenario.duration().as_secs_f64().max(0.001);
@@ -80,13 +81,22 @@ pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<Run
     let behaviours = options
         .behaviours
         .clone()
-        .unwrap_or_else(|| behaviours_of(&scenario));
+        .unwrap_or_else(|| behaviours_of(scenario));
     // `check` judged the file's own phases; --duration and --users may have changed them.
     for phase in &phases {
         phase
             .ramp_fits(scenario.load.increase_rate, behaviours.observers)
             .map_err(|ramp| RunError::Usage(ramp.to_string()))?;
     }
+    Ok((phases, users, behaviours))
+}
+
+pub async fn run_scenario(scenario: Scenario, options: RunOptions) -> Result<RunResult, RunError> {
+    let population = scenario
+        .population
+        .read()
+        .map_err(|e| RunError::Usage(e.to_string()))?;
+    let (phases, users, behaviours) = scaled_phases(&scenario, &options)?;
     let (target, faults, portal) = resolve_target(
         &scenario,
         options.target.as_deref(),

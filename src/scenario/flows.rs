@@ -508,7 +508,9 @@ impl Validator<'_> {
             let request = self.request(step.get_ref().request(), step.span(), &scope, what);
             let mut extract = Vec::new();
             for e in step.get_ref().extract.iter().flatten() {
-                match self.extraction(e, vocabulary, &extracted, what) {
+                // A later step may take a name again (a CSRF token renewed on every page): the
+                // newest value is sent. One step takes a name once.
+                match self.extraction(e, vocabulary, &extract, what) {
                     Some(x) => {
                         extracted.push(x.name.clone());
                         extract.push(x);
@@ -600,7 +602,7 @@ impl Validator<'_> {
         &mut self,
         raw: &Spanned<RawExtract>,
         vocabulary: &Vocabulary<'_>,
-        earlier: &[String],
+        same_step: &[Extraction],
         what: &str,
     ) -> Option<Extraction> {
         let e = raw.get_ref();
@@ -618,7 +620,7 @@ impl Validator<'_> {
             .variables
             .is_some_and(|vars| vars.iter().any(|v| v.name == name))
             || super::population::RESERVED.contains(&name.as_str())
-            || earlier.contains(&name);
+            || same_step.iter().any(|x| x.name == name);
         if taken {
             self.at(
                 e.name.span(),

@@ -1,18 +1,19 @@
 //! The journey's writes and the behaviours that end or outlive a session: logout and replay of
 //! the old token, a password change with a second device, and a request cancelled mid-way.
 
-use super::exchange::{exchange, is_success, put_connection, take_connection, Outgoing};
+use super::exchange::{exchange, is_success, put_connection, row_name, take_connection, Outgoing};
 use super::login::{
-    bearer_header, expired, log_in_if_needed, register_token, second_device_login, session_token,
-    token_header,
+    bearer_header, expired, logged_in_visitor, login_path, register_token, second_device_login,
+    session_token, token_header,
 };
 use super::reads::read_as;
-use super::{check_context, render, save, visitor, Own, Visitor};
-use crate::findings::{Asked, FindingKind};
+use super::{check_context, render, save, Own, Visitor};
+use crate::findings::FindingKind;
 use crate::load::check::{session_finding, SessionEvent};
 use crate::load::counters::ErrorCause;
+use crate::load::keep_newest;
 use crate::load::LoadContext;
-use crate::scenario::{Logout, Method, Request};
+use crate::scenario::{Logout, Method, PasswordChanges, Request, Write};
 use crate::transport as wire;
 use goose::prelude::*;
 use std::sync::Arc;
@@ -22,13 +23,14 @@ pub(super) async fn write(
     ctx: Arc<LoadContext>,
     index: usize,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
+        return Ok(());
+    };
     let (Some(write), Some(own)) = (ctx.site.writes.get(index), Own::of(&ctx, visitor.owner))
     else {
         return Ok(());
     };
-    if !visitor.logged_in || write.values.is_empty() {
+    if write.values.is_empty() {
         return Ok(());
     }
     // Each write is a value unique to this user: its own values, in turn.
@@ -40,26 +42,8 @@ pub(super) async fn write(
     let Some(rendered) = render(&write.request, own, &visitor.password, &extra) else {
         return Ok(());
     };
-    let name = format!(
-        "{} {}",
-        write.request.method.as_str(),
-        write.request.path.as_str()
-    );
-    let landing = exchange(
-        user,
-        &ctx,
-        Some(&visitor),
-        Outgoing {
-            rendered,
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: false,
-            asked: Asked::Read,
-        },
-    )
-    .await?;
+    let name = row_name(&write.request);
+    let landing = exchange(user, &ctx, Some(&visitor), Outgoing::new(rendered, &name)).await?;
     let Some(landing) = landing.filter(|l| is_success(l.status)) else {
         save(user, visitor);
         return Ok(());
@@ -76,14 +60,27 @@ pub(super) async fn write(
         return Ok(());
     }
     visitor.write_turns[index] += 1;
-    // Read back: the page must show the value just written, and the user's identity.
+    read_back(user, &ctx, &mut visitor, write, &written.field).await?;
+    save(user, visitor);
+    Ok(())
+}
+
+/// Reads `write`'s `then_read` pages back: each must show the value just written (as `field`),
+/// and the user's identity.
+async fn read_back(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    visitor: &mut Visitor,
+    write: &Write,
+    field: &str,
+) -> TransactionResult {
     let mut must_show = ctx
         .site
         .flows
         .get(visitor.flow)
         .map(|f| f.success.must_show.clone())
         .unwrap_or_default();
-    must_show.push(written.field.clone());
+    must_show.push(field.to_owned());
     for path in &write.then_read {
         let request = Request {
             method: Method::Get,
@@ -92,9 +89,8 @@ pub(super) async fn write(
             body: None,
         };
         let name = format!("GET {path} (after {})", write.name);
-        read_as(user, &ctx, &mut visitor, &request, &name, &must_show).await?;
+        read_as(user, ctx, visitor, &request, &name, &must_show).await?;
     }
-    save(user, visitor);
     Ok(())
 }
 
@@ -105,8 +101,9 @@ pub(super) async fn log_out_and_replay(
     user: &mut GooseUser,
     ctx: Arc<LoadContext>,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
+        return Ok(());
+    };
     let (Some(logout), Some(token), Some(own)) = (
         &ctx.site.logout,
         session_token(&ctx, &visitor, user),
@@ -114,9 +111,6 @@ pub(super) async fn log_out_and_replay(
     ) else {
         return Ok(());
     };
-    if !visitor.logged_in {
-        return Ok(());
-    }
     if !log_out(user, &ctx, &visitor, logout, own).await? {
         return Ok(());
     }
@@ -145,34 +139,13 @@ pub(super) async fn log_out(
             ctx.counters.error(ErrorCause::LogoutFailed);
             return Ok(false);
         };
-        let name = format!(
-            "{} {}",
-            step.request.method.as_str(),
-            step.request.path.as_str()
-        );
-        let Some(landing) = exchange(
-            user,
-            ctx,
-            Some(visitor),
-            Outgoing {
-                rendered,
-                name: &name,
-                expect_path: None,
-                must_show: &[],
-                token: None,
-                refusal_expected: false,
-                asked: Asked::Read,
-            },
-        )
-        .await?
+        let name = row_name(&step.request);
+        let Some(landing) =
+            exchange(user, ctx, Some(visitor), Outgoing::new(rendered, &name)).await?
         else {
             return Ok(false);
         };
-        for extraction in &step.extract {
-            if let Some(value) = extraction.take(&landing.body, &landing.headers) {
-                values.insert(0, (extraction.name.clone(), value));
-            }
-        }
+        keep_newest(&mut values, &step.extract, &landing.body, &landing.headers);
         last_status = Some(landing.status);
     }
     match last_status {
@@ -192,8 +165,9 @@ pub(super) async fn change_password(
     user: &mut GooseUser,
     ctx: Arc<LoadContext>,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
+        return Ok(());
+    };
     let phase = Arc::clone(&visitor.phase);
     let (Some(change), Some(own), Some(flow)) = (
         &phase.password_changes,
@@ -203,7 +177,7 @@ pub(super) async fn change_password(
         return Ok(());
     };
     let chosen = (visitor.number as f64 * 0.618_033_988_749_895).fract() < change.share;
-    if !visitor.logged_in || visitor.password_changed || !chosen {
+    if visitor.password_changed || !chosen {
         return Ok(());
     }
     let device_token = if ctx.behaviours.session_reuse {
@@ -212,49 +186,11 @@ pub(super) async fn change_password(
         None
     };
     if let Some(token) = &device_token {
-        let via = flow
-            .steps
-            .last()
-            .map(|s| s.request.path.as_str())
-            .unwrap_or("");
-        register_token(&ctx, user, &visitor, token, via);
+        register_token(&ctx, user, &visitor, token, login_path(flow));
     }
-    // Unique to the owner and the moment, and shaped like the passwords portals ask for.
-    let new_password = format!(
-        "Crossleak-{}-{}!",
-        visitor.owner,
-        ctx.started.elapsed().as_millis()
-    );
-    let extra = [("new_password".to_owned(), new_password.clone())];
-    let Some(rendered) = render(&change.request, own, &visitor.password, &extra) else {
+    let Some(new_password) = send_password_change(user, &ctx, &visitor, change, own).await? else {
         return Ok(());
     };
-    let name = format!(
-        "{} {}",
-        change.request.method.as_str(),
-        change.request.path.as_str()
-    );
-    let landing = exchange(
-        user,
-        &ctx,
-        Some(&visitor),
-        Outgoing {
-            rendered,
-            name: &name,
-            expect_path: change.success.landing_path.as_deref(),
-            must_show: &change.success.must_show,
-            token: None,
-            refusal_expected: false,
-            asked: Asked::Read,
-        },
-    )
-    .await?;
-    if !landing
-        .as_ref()
-        .is_some_and(|l| change.success.met_by(l.status, &l.path, &l.body))
-    {
-        return Ok(());
-    }
     visitor.password = new_password;
     visitor.password_changed = true;
     save(user, visitor.clone());
@@ -271,6 +207,41 @@ pub(super) async fn change_password(
         }
         None => Ok(()),
     }
+}
+
+/// Sends `change` with a new password for `visitor`; the new password when the target accepted it.
+async fn send_password_change(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    visitor: &Visitor,
+    change: &PasswordChanges,
+    own: Own<'_>,
+) -> Result<Option<String>, Box<TransactionError>> {
+    // Unique to the owner and the moment, and shaped like the passwords portals ask for.
+    let new_password = format!(
+        "Crossleak-{}-{}!",
+        visitor.owner,
+        ctx.started.elapsed().as_millis()
+    );
+    let extra = [("new_password".to_owned(), new_password.clone())];
+    let Some(rendered) = render(&change.request, own, &visitor.password, &extra) else {
+        return Ok(None);
+    };
+    let name = row_name(&change.request);
+    let landing = exchange(
+        user,
+        ctx,
+        Some(visitor),
+        Outgoing::new(rendered, &name).landing(
+            change.success.landing_path.as_deref(),
+            &change.success.must_show,
+        ),
+    )
+    .await?;
+    let accepted = landing
+        .as_ref()
+        .is_some_and(|l| change.success.met_by(l.status, &l.path, &l.body));
+    Ok(accepted.then_some(new_password))
 }
 
 /// Sends `token` again on the first page; if the page still shows the owner's file, the session
@@ -303,13 +274,10 @@ pub(super) async fn replay(
         ctx,
         Some(visitor),
         Outgoing {
-            rendered,
-            name: &name,
-            expect_path: Some(&expect),
-            must_show: &page.must_show,
             token: Some(token_header(flow, token)),
-            refusal_expected: true,
-            asked: Asked::Read,
+            ..Outgoing::new(rendered, &name)
+                .landing(Some(&expect), &page.must_show)
+                .refused()
         },
     )
     .await?;

@@ -8,7 +8,7 @@ use crate::load::cache_status;
 use crate::load::check::{check, Exchange};
 use crate::load::counters::ErrorCause;
 use crate::load::LoadContext;
-use crate::scenario::{Method, RenderedRequest};
+use crate::scenario::{Method, RenderedRequest, Request};
 use crate::transport::{self as wire, Connection};
 use goose::prelude::*;
 use http::header::HeaderMap;
@@ -30,6 +30,44 @@ pub(super) struct Outgoing<'a> {
     /// How the request was made (a login's last step, a replay, a probe…): what the probable
     /// cause of its findings is inferred from.
     pub(super) asked: Asked,
+}
+
+impl<'a> Outgoing<'a> {
+    /// `rendered` under the row `name`: landing anywhere with nothing it must show, sent with the
+    /// user's own session, a refusal counted as a failure.
+    pub(super) fn new(rendered: RenderedRequest, name: &'a str) -> Self {
+        Outgoing {
+            rendered,
+            name,
+            expect_path: None,
+            must_show: &[],
+            token: None,
+            refusal_expected: false,
+            asked: Asked::Read,
+        }
+    }
+
+    /// How the request is made, when it is not a plain read (a login's last step, a replay…).
+    pub(super) fn asked(self, asked: Asked) -> Self {
+        Outgoing { asked, ..self }
+    }
+
+    /// Where a correct answer lands (`None`: anywhere), and what it must show there.
+    pub(super) fn landing(self, expect_path: Option<&'a str>, must_show: &'a [String]) -> Self {
+        Outgoing {
+            expect_path,
+            must_show,
+            ..self
+        }
+    }
+
+    /// A request a correct target refuses (observer, probe, replay): a 4xx is no failure.
+    pub(super) fn refused(self) -> Self {
+        Outgoing {
+            refusal_expected: true,
+            ..self
+        }
+    }
 }
 
 pub(super) fn is_success(status: u16) -> bool {
@@ -298,6 +336,11 @@ pub(super) fn take_connection(user: &mut GooseUser) -> Connection {
 
 pub(super) fn put_connection(user: &mut GooseUser, connection: Connection) {
     session(user).connection = connection;
+}
+
+/// The metric row of `request`: `METHOD path`, the path a template, never a per-user value.
+pub(super) fn row_name(request: &Request) -> String {
+    format!("{} {}", request.method.as_str(), request.path.as_str())
 }
 
 pub(super) fn get(path: &str) -> RenderedRequest {

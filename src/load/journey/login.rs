@@ -5,6 +5,7 @@ use super::exchange::{exchange, Landing, Outgoing};
 use super::{check_context, render, save, visitor, Own, Visitor};
 use crate::findings::{Asked, FindingKind};
 use crate::load::check::{session_finding, SessionEvent};
+use crate::load::keep_newest;
 use crate::load::tokens::cookie_value;
 use crate::load::LoadContext;
 use crate::scenario::{LoginFlow, Request, SessionCarrier};
@@ -122,25 +123,15 @@ pub(super) async fn run_login_steps(
             user,
             ctx,
             Some(visitor),
-            Outgoing {
-                rendered,
-                name: &name,
-                expect_path: flow.success.landing_path.as_deref(),
-                must_show: &must_show,
-                token: None,
-                refusal_expected: false,
-                asked,
-            },
+            Outgoing::new(rendered, &name)
+                .landing(flow.success.landing_path.as_deref(), &must_show)
+                .asked(asked),
         )
         .await?
         else {
             return Ok(None);
         };
-        for extraction in &step.extract {
-            if let Some(value) = extraction.take(&landing.body, &landing.headers) {
-                extracted.push((extraction.name.clone(), value));
-            }
-        }
+        keep_newest(extracted, &step.extract, &landing.body, &landing.headers);
         last = Some(landing);
     }
     Ok(last)
@@ -216,12 +207,7 @@ pub(super) async fn log_in_if_needed(
 /// Registers the session token `visitor`'s login was given (its jar's cookie or its bearer).
 fn register_login_token(ctx: &LoadContext, user: &GooseUser, visitor: &Visitor, flow: &LoginFlow) {
     if let Some(token) = session_token(ctx, visitor, user) {
-        let via = flow
-            .steps
-            .last()
-            .map(|s| s.request.path.as_str())
-            .unwrap_or("");
-        register_token(ctx, user, visitor, &token, via);
+        register_token(ctx, user, visitor, &token, login_path(flow));
     }
 }
 
@@ -240,6 +226,16 @@ async fn failed_login(
     Ok(())
 }
 
+/// Logs the user in when it is not, then its visitor; `None` while it is still logged out.
+pub(super) async fn logged_in_visitor(
+    user: &mut GooseUser,
+    ctx: &Arc<LoadContext>,
+) -> Result<Option<Visitor>, Box<TransactionError>> {
+    log_in_if_needed(user, Arc::clone(ctx)).await?;
+    let visitor = visitor(user, ctx);
+    Ok(visitor.logged_in.then_some(visitor))
+}
+
 /// 100 ms after the first failure, doubling up to 3.2 s.
 pub(super) fn login_backoff(failures: u32) -> Duration {
     Duration::from_millis(100 << failures.saturating_sub(1).min(5))
@@ -253,6 +249,14 @@ pub(super) fn expired(flow: &LoginFlow, landing: &Landing) -> bool {
             .landing_path
             .as_ref()
             .is_some_and(|path| *path == landing.path)
+}
+
+/// The path a login's last step posts to: where its session token was given.
+pub(super) fn login_path(flow: &LoginFlow) -> &str {
+    flow.steps
+        .last()
+        .map(|s| s.request.path.as_str())
+        .unwrap_or("")
 }
 
 /// Logs the visitor in from a second device (its own jar) and returns that session's token.
@@ -278,23 +282,8 @@ pub(super) async fn second_device_login(
             .await
             .ok()?;
         ctx.counters.request();
-        let headers = response.headers;
         last_body = response.body;
-        for extraction in &step.extract {
-            let text = match &extraction.from {
-                crate::scenario::ExtractFrom::Body => {
-                    String::from_utf8_lossy(&last_body).into_owned()
-                }
-                crate::scenario::ExtractFrom::Header(name) => headers
-                    .get(name.as_str())
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned(),
-            };
-            if let Some(value) = extraction.pattern.extract(&text) {
-                extracted.push((extraction.name.clone(), value));
-            }
-        }
+        keep_newest(&mut extracted, &step.extract, &last_body, &response.headers);
     }
     match &flow.session {
         SessionCarrier::Cookie { name } => {

@@ -3,12 +3,12 @@
 
 use super::behaviours::cancel_one;
 use super::exchange::{exchange, exchange_noting, get, Landing, Outgoing};
-use super::login::{expired, log_in_if_needed};
-use super::{check_context, render, save, visitor, Own, Visitor};
+use super::login::{expired, logged_in_visitor};
+use super::{check_context, render, save, Own, Visitor};
 use crate::findings::Asked;
 use crate::load::check::{json_mismatch, Exchange};
 use crate::load::LoadContext;
-use crate::scenario::{ReplayIdentity, Request};
+use crate::scenario::{Page, ReplayIdentity, Request};
 use goose::prelude::*;
 use std::sync::Arc;
 
@@ -37,15 +37,7 @@ pub(super) async fn read_as(
         user,
         ctx,
         Some(visitor),
-        Outgoing {
-            rendered,
-            name,
-            expect_path: Some(&expect),
-            must_show,
-            token: None,
-            refusal_expected: false,
-            asked: Asked::Read,
-        },
+        Outgoing::new(rendered, name).landing(Some(&expect), must_show),
     )
     .await?;
     if let (Some(landing), Some(flow)) = (&landing, ctx.site.flows.get(visitor.flow)) {
@@ -62,11 +54,9 @@ pub(super) async fn read_page(
     ctx: Arc<LoadContext>,
     index: usize,
 ) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
-    if !visitor.logged_in {
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
         return Ok(());
-    }
+    };
     let page = &ctx.site.pages[index];
     // A page limited to some login flows (`flows = ["session"]`) is not this user's to read.
     if !ctx
@@ -92,44 +82,59 @@ pub(super) async fn read_page(
         &must_show,
     )
     .await?;
-    if let (Some(landing), Some(own)) = (landing, Own::of(&ctx, visitor.owner)) {
-        // Also on a page that already carried another owner's data: a leaked profile is a wrong
-        // identity too, with the viewer's values it lacks.
-        if landing.expected_page && !page.json_equals.is_empty() {
-            let expected: Vec<(String, String, String)> = page
-                .json_equals
-                .iter()
-                .filter_map(|rule| {
-                    let value = own.value(&rule.variable)?;
-                    Some((rule.pointer.clone(), value, rule.variable.clone()))
-                })
-                .collect();
-            let final_url = user.build_url(&landing.path).unwrap_or_default();
-            let exchange = Exchange {
-                method: page.request.method.as_str(),
-                name: &page.name,
-                url: &landing.url,
-                status: landing.status,
-                final_url: &final_url,
-                authorization: landing.authorization,
-                headers: &landing.headers,
-                body: &landing.body,
-            };
-            if let Some(finding) = json_mismatch(
-                &check_context(&ctx, user, &visitor.phase.name),
-                visitor.owner,
-                &exchange,
-                &expected,
-            ) {
-                ctx.sink.send(finding);
-            }
-        }
+    if let Some(landing) = landing {
+        check_json_identity(user, &ctx, &visitor, page, &landing);
     }
     if let Some(identity) = ctx.replay_as(visitor.number, visitor.reads, index) {
         replay_read(user, &ctx, &visitor, index, identity).await?;
     }
     save(user, visitor);
     Ok(())
+}
+
+/// Checks the `json_equals` rules of `page` on its `landing`: the JSON must carry the viewer's own
+/// values. Also on a page that already carried another owner's data: a leaked profile is a wrong
+/// identity too, with the viewer's values it lacks.
+fn check_json_identity(
+    user: &GooseUser,
+    ctx: &LoadContext,
+    visitor: &Visitor,
+    page: &Page,
+    landing: &Landing,
+) {
+    let Some(own) = Own::of(ctx, visitor.owner) else {
+        return;
+    };
+    if !landing.expected_page || page.json_equals.is_empty() {
+        return;
+    }
+    let expected: Vec<(String, String, String)> = page
+        .json_equals
+        .iter()
+        .filter_map(|rule| {
+            let value = own.value(&rule.variable)?;
+            Some((rule.pointer.clone(), value, rule.variable.clone()))
+        })
+        .collect();
+    let final_url = user.build_url(&landing.path).unwrap_or_default();
+    let exchange = Exchange {
+        method: page.request.method.as_str(),
+        name: &page.name,
+        url: &landing.url,
+        status: landing.status,
+        final_url: &final_url,
+        authorization: landing.authorization,
+        headers: &landing.headers,
+        body: &landing.body,
+    };
+    if let Some(finding) = json_mismatch(
+        &check_context(ctx, user, &visitor.phase.name),
+        visitor.owner,
+        &exchange,
+        &expected,
+    ) {
+        ctx.sink.send(finding);
+    }
 }
 
 /// Sends page `index` again as `identity`: under the user's own session with another owner's
@@ -196,15 +201,7 @@ pub(super) async fn replay_read(
         user,
         ctx,
         asker,
-        Outgoing {
-            rendered,
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: true,
-            asked: how,
-        },
+        Outgoing::new(rendered, &name).refused().asked(how),
         Some(&note),
     )
     .await?;
@@ -217,11 +214,9 @@ pub(super) async fn replay_read(
 /// Fetches a personal path with a static-looking suffix under the user's own session; the shared
 /// list means the next user (and the observer) asks for the very same URL.
 pub(super) async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> TransactionResult {
-    log_in_if_needed(user, Arc::clone(&ctx)).await?;
-    let mut visitor = visitor(user, &ctx);
-    if !visitor.logged_in {
+    let Some(mut visitor) = logged_in_visitor(user, &ctx).await? else {
         return Ok(());
-    }
+    };
     let path = ctx.probe_paths[visitor.probes % ctx.probe_paths.len()].clone();
     visitor.probes += 1;
     save(user, visitor.clone());
@@ -230,15 +225,9 @@ pub(super) async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> 
         user,
         &ctx,
         Some(&visitor),
-        Outgoing {
-            rendered: get(&path),
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: true,
-            asked: Asked::Probe,
-        },
+        Outgoing::new(get(&path), &name)
+            .refused()
+            .asked(Asked::Probe),
     )
     .await?;
     Ok(())
@@ -257,15 +246,9 @@ pub(super) async fn observe(
         user,
         &ctx,
         None,
-        Outgoing {
-            rendered: get(&path),
-            name: &name,
-            expect_path: None,
-            must_show: &[],
-            token: None,
-            refusal_expected: true,
-            asked: Asked::Probe,
-        },
+        Outgoing::new(get(&path), &name)
+            .refused()
+            .asked(Asked::Probe),
     )
     .await?;
     Ok(())
