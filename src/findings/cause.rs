@@ -160,6 +160,9 @@ pub struct Facts<'a> {
     /// Other viewers served the identical body (same page, same hash) within the window, and how
     /// long ago the first of them was.
     pub same_body: Option<(usize, u64)>,
+    /// How long ago the latest of them was: a reply handed on by a reused connection reaches one
+    /// request only, a stored answer several in a row.
+    pub same_body_last: Option<u64>,
     /// Other viewers served foreign data on this page in different bodies within the window.
     pub other_bodies: usize,
 }
@@ -177,10 +180,14 @@ impl<'a> Facts<'a> {
             abandoned: None,
             reuse_chain: None,
             same_body: None,
+            same_body_last: None,
             other_bodies: 0,
         }
     }
 }
+
+/// An identical foreign body this soon after another user's is one stored answer served twice.
+pub const SERVED_TWICE_MS: u64 = 200;
 
 /// The probable cause of a finding, from `facts`; `Unknown` unless some evidence points somewhere.
 pub fn infer(facts: &Facts<'_>) -> ProbableCause {
@@ -260,6 +267,15 @@ pub fn infer(facts: &Facts<'_>) -> ProbableCause {
         }
     }
     if facts.foreign.is_some() {
+        if let Some(ms) = facts
+            .same_body_last
+            .filter(|ms| whole_page_elsewhere && *ms <= SERVED_TWICE_MS)
+        {
+            return found(
+                Cause::SharedCache,
+                format!("the identical body had been served to another user {ms} ms before: one stored answer served again (a reused connection hands a reply on once)"),
+            );
+        }
         if let Some(abandoned) = facts.abandoned {
             let whose = if abandoned.by_viewer {
                 format!("the viewer's (owner {}) previous request", abandoned.owner)
@@ -357,8 +373,9 @@ mod tests {
             ms_before: 12,
             by_viewer: false,
         });
-        // Even when the body matches another viewer's: the abandoned request comes first.
-        facts.same_body = Some((1, 40));
+        // Even when the body matched another viewer's a while ago: the abandoned request comes first.
+        facts.same_body = Some((1, 400));
+        facts.same_body_last = Some(400);
         let found = infer(&facts);
         assert_eq!(found.cause, Cause::ConnectionReuse);
         assert!(found.evidence.contains("owner 2"), "{}", found.evidence);
@@ -366,6 +383,10 @@ mod tests {
         let mut chained = violation();
         chained.reuse_chain = Some(30);
         assert_eq!(cause(&chained), Cause::ConnectionReuse);
+        // The same body to another user just before: a stored answer served twice, whatever
+        // was abandoned (a memo the canceller filled).
+        facts.same_body_last = Some(SERVED_TWICE_MS);
+        assert_eq!(cause(&facts), Cause::SharedCache);
     }
 
     #[test]

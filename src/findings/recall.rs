@@ -111,6 +111,7 @@ impl Recall {
             let mut same: HashSet<Option<OwnerId>> = HashSet::new();
             let mut other: HashSet<Option<OwnerId>> = HashSet::new();
             let mut first_same = at;
+            let mut last_same = None;
             for served in self
                 .bodies
                 .iter()
@@ -119,12 +120,14 @@ impl Recall {
                 if served.body == body {
                     same.insert(served.viewer);
                     first_same = first_same.min(served.at_ms);
+                    last_same = last_same.max(Some(served.at_ms));
                 } else {
                     other.insert(served.viewer);
                 }
             }
             facts.same_body =
                 (!same.is_empty()).then(|| (same.len(), at.saturating_sub(first_same)));
+            facts.same_body_last = last_same.map(|last| at.saturating_sub(last));
             facts.other_bodies = other.len();
             if self.bodies.len() == BODIES_KEPT {
                 self.bodies.pop_front();
@@ -193,7 +196,11 @@ mod tests {
         assert_eq!(first.cause, Cause::Unknown, "{first:?}");
         let second = recall.explain(&with_body(violation(2, 9), b"page of 9", 300));
         assert_eq!(second.cause, Cause::SharedCache, "{second:?}");
-        assert!(second.evidence.contains("1 other user(s) within 200 ms"));
+        assert!(
+            second.evidence.contains("200 ms before"),
+            "{}",
+            second.evidence
+        );
         let third = recall.explain(&with_body(violation(3, 7), b"page of 7 for 3", 400));
         assert_eq!(third.cause, Cause::RequestState, "{third:?}");
         // Past the window, nothing is remembered.
