@@ -1,11 +1,12 @@
 //! The demo portal's fault catalogue, each against the scenario under `scenarios/faults/` that
-//! catches it: detected with the right kind of finding and the right accounts, and the same
+//! catches it: detected with the right kind of finding, the right accounts and the right dominant
+//! probable cause (inferred from what the client saw, never from the portal), and the same
 //! scenario against the correct portal reports nothing. Each run lasts 5 s on loopback.
 
 mod common;
 
 use common::ONE_ATTACK_AT_A_TIME;
-use crossleak::findings::FindingKind;
+use crossleak::findings::{Cause, FindingKind};
 use crossleak::outcome::Status;
 use crossleak::population::{LoadedPopulation, PasswordState, Population};
 use crossleak::report::Summary;
@@ -41,8 +42,22 @@ fn population(scenario: &Scenario) -> Population {
     }
 }
 
-/// Runs `fault`'s scenario: it must fail with `kind`, then pass on the correct portal.
-async fn caught_with(fault: &str, kind: FindingKind) -> (Summary, Population) {
+/// The probable cause most of the run's findings point to.
+fn dominant_cause(summary: &Summary) -> Cause {
+    let (name, _) = summary
+        .findings_by_cause
+        .iter()
+        .max_by_key(|(_, count)| **count)
+        .expect("every cause is counted");
+    *Cause::ALL
+        .iter()
+        .find(|cause| cause.name() == name)
+        .expect("a known cause")
+}
+
+/// Runs `fault`'s scenario: it must fail with `kind`, most findings put down to `cause`, then pass
+/// on the correct portal.
+async fn caught_with(fault: &str, kind: FindingKind, cause: Cause) -> (Summary, Population) {
     let faulty = scenario(fault);
     let population = population(&faulty);
     let summary = run(faulty.clone()).await;
@@ -51,6 +66,12 @@ async fn caught_with(fault: &str, kind: FindingKind) -> (Summary, Population) {
         Status::Violations,
         "{fault}: {}",
         summary.reason
+    );
+    assert_eq!(
+        dominant_cause(&summary),
+        cause,
+        "{fault}: {:?}",
+        summary.findings_by_cause
     );
     assert!(
         summary.count(kind) > 0,
@@ -97,7 +118,8 @@ async fn caught_with(fault: &str, kind: FindingKind) -> (Summary, Population) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nir_lookup_exposes_only_provisional_password_accounts() {
-    let (summary, population) = caught_with("nir-lookup", FindingKind::Violation).await;
+    let (summary, population) =
+        caught_with("nir-lookup", FindingKind::Violation, Cause::LoginResolution).await;
     // The file opened is always a provisional-password account's; a changed-password partner
     // is exposed only through the household line of such a file.
     let provisional =
@@ -128,17 +150,32 @@ async fn nir_lookup_exposes_only_provisional_password_accounts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_state_race_is_caught_by_a_concurrent_load() {
-    caught_with("request-state-race", FindingKind::Violation).await;
+    caught_with(
+        "request-state-race",
+        FindingKind::Violation,
+        Cause::RequestState,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dirty_pooled_connection_is_caught_by_cancelled_requests() {
-    caught_with("dirty-pooled-connection", FindingKind::Violation).await;
+    caught_with(
+        "dirty-pooled-connection",
+        FindingKind::Violation,
+        Cause::ConnectionReuse,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_access_is_caught_by_a_crowd_on_the_payments() {
-    let (summary, _) = caught_with("simultaneous-access", FindingKind::Violation).await;
+    let (summary, _) = caught_with(
+        "simultaneous-access",
+        FindingKind::Violation,
+        Cause::SharedCache,
+    )
+    .await;
     assert!(summary
         .evidence
         .iter()
@@ -147,24 +184,44 @@ async fn simultaneous_access_is_caught_by_a_crowd_on_the_payments() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weak_session_ids_are_caught_as_token_collisions() {
-    caught_with("weak-session-id", FindingKind::TokenCollision).await;
+    caught_with(
+        "weak-session-id",
+        FindingKind::TokenCollision,
+        Cause::SessionToken,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_sessions_are_caught_by_replaying_old_cookies() {
-    let (summary, _) = caught_with("stale-session", FindingKind::StaleSession).await;
+    let (summary, _) = caught_with(
+        "stale-session",
+        FindingKind::StaleSession,
+        Cause::SessionToken,
+    )
+    .await;
     assert_eq!(summary.errors_by_cause["logout_failed"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_default_cdn_cache_is_caught_and_its_headers_flagged() {
-    let (summary, _) = caught_with("default-cdn-cache", FindingKind::Violation).await;
+    let (summary, _) = caught_with(
+        "default-cdn-cache",
+        FindingKind::Violation,
+        Cause::SharedCache,
+    )
+    .await;
     assert!(summary.count(FindingKind::CacheablePage) > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_deception_is_caught_by_suffixed_probes() {
-    let (summary, _) = caught_with("cache-deception", FindingKind::Violation).await;
+    let (summary, _) = caught_with(
+        "cache-deception",
+        FindingKind::Violation,
+        Cause::SharedCache,
+    )
+    .await;
     assert!(summary
         .evidence
         .iter()
@@ -174,7 +231,12 @@ async fn cache_deception_is_caught_by_suffixed_probes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn object_reference_is_caught_by_replaying_another_owners_number() {
-    let (summary, _) = caught_with("object-reference", FindingKind::Violation).await;
+    let (summary, _) = caught_with(
+        "object-reference",
+        FindingKind::Violation,
+        Cause::ObjectReference,
+    )
+    .await;
     let replayed = |f: &&crossleak::findings::Finding| {
         f.kind == FindingKind::Violation
             && f.request.name.contains("(replayed as other_user)")
@@ -200,4 +262,5 @@ async fn pages_without_cache_control_warn_but_do_not_fail() {
     assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
     assert_eq!(summary.violations, 0);
     assert!(summary.count(FindingKind::CacheablePage) > 0);
+    assert_eq!(dominant_cause(&summary), Cause::SharedCache);
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use crossleak::findings::Finding;
+use crossleak::findings::{Cause, Finding};
 use crossleak::load::Behaviours;
 use crossleak::outcome::Status;
 use crossleak::portal::Fault;
@@ -432,6 +432,76 @@ fn evidence_har_is_har_1_2_with_one_entry_per_distinct_finding() {
     // An empty run still writes a valid archive.
     let empty = json(clean_revealed_run(), "evidence.har");
     assert_valid(&schema, &empty, "an empty evidence.har");
+}
+
+// ---------------------------------------------------------------- probable causes
+
+#[test]
+fn every_report_says_each_findings_probable_cause_and_what_to_look_at() {
+    let dir = violations_run();
+    let recorded = findings(dir);
+    // The shared cache says HIT: each finding served by it is put down to it, the header quoted.
+    let served: Vec<&Finding> = recorded
+        .iter()
+        .filter(|f| f.response.headers.get("x-cache").map(String::as_str) == Some("HIT"))
+        .collect();
+    assert!(!served.is_empty());
+    for finding in &served {
+        assert_eq!(
+            finding.probable_cause.cause,
+            Cause::SharedCache,
+            "{finding:?}"
+        );
+        assert!(
+            finding.probable_cause.evidence.contains("x-cache: HIT"),
+            "{}",
+            finding.probable_cause.evidence
+        );
+    }
+    let line = read(dir, "findings.jsonl");
+    assert!(line.contains("\"probable_cause\":{\"cause\":\"shared_cache\""));
+    let summary = json(dir, "summary.json");
+    let by_cause = summary["findings_by_cause"].as_object().unwrap();
+    assert_eq!(by_cause.len(), Cause::ALL.len());
+    let shared = by_cause["shared_cache"].as_u64().unwrap();
+    assert!(shared >= served.len() as u64, "{by_cause:?}");
+    // What to look at, once per cause present, and each finding's cause with its evidence.
+    let html = read(dir, "report.html");
+    assert!(
+        html.contains("<h2>Probable causes</h2>"),
+        "no causes section"
+    );
+    assert!(html.contains("<tr data-cause=\"shared_cache\">"));
+    assert!(html.contains("<code>Cache-Control: private</code>"));
+    assert!(html.contains("<tr><th>probable cause</th><td><code>shared_cache</code>"));
+    // affected.csv: the causes of the findings behind each account.
+    let mut reader = csv::Reader::from_path(dir.join("affected.csv")).unwrap();
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "probable_causes")
+        .expect("a probable_causes column");
+    let causes: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[column].to_owned())
+        .collect();
+    assert!(!causes.is_empty());
+    assert!(
+        causes
+            .iter()
+            .any(|c| c.split(' ').any(|c| c == "shared_cache")),
+        "{causes:?}"
+    );
+    assert!(causes.iter().all(|c| !c.is_empty()), "{causes:?}");
+    // The clean run has nothing to explain.
+    let clean = json(clean_revealed_run(), "summary.json");
+    assert!(clean["findings_by_cause"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|n| n == 0));
+    assert!(!read(clean_revealed_run(), "report.html").contains("<h2>Probable causes</h2>"));
 }
 
 // ---------------------------------------------------------------- affected.csv

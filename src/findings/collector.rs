@@ -1,16 +1,20 @@
-//! The one place findings are counted and written: each distinct finding is appended to
-//! `findings.jsonl` and flushed the moment it is first seen, so an interrupted run keeps its evidence.
+//! The one place findings are counted, explained and written: each distinct finding is appended to
+//! `findings.jsonl` and flushed once it has settled ([`SETTLE`]), so an interrupted run keeps its evidence.
 //! Repeats (same kind, page, viewer and foreign owners) are counted, not written again.
 
-use super::{AccountRef, Finding, FindingKind};
+use super::recall::Recall;
+use super::{AccountRef, Cause, Finding, FindingKind};
+use crate::population::OwnerId;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// How many findings `summary.json` carries in full; every one is in `findings.jsonl`.
 pub const EVIDENCE_KEPT: usize = 50;
@@ -26,6 +30,8 @@ pub enum CollectorError {
 
 enum Message {
     Finding(Box<Finding>),
+    /// An owner's request given up on mid-flight, this many ms into the run.
+    Abandoned(OwnerId, u64),
     Stop,
 }
 
@@ -46,6 +52,12 @@ impl FindingSink {
         self.counts.by_kind[finding.kind as usize].fetch_add(1, Ordering::Relaxed);
         // The collector only stops after the run; a finding sent later still counts above.
         let _ = self.sender.send(Message::Finding(Box::new(finding)));
+    }
+
+    /// `owner` gave up on a request `elapsed_ms` into the run (the clock findings use): an answer
+    /// that turns up elsewhere soon after is put down to it.
+    pub fn abandoned(&self, owner: OwnerId, elapsed_ms: u64) {
+        let _ = self.sender.send(Message::Abandoned(owner, elapsed_ms));
     }
 
     /// Findings of `kind` sent so far (for the live progress line).
@@ -72,6 +84,8 @@ pub struct AffectedAccount {
     pub first_seen: String,
     pub last_seen: String,
     pub findings: u64,
+    /// The probable causes of the findings that exposed it.
+    pub probable_causes: BTreeSet<Cause>,
 }
 
 /// What the collector knows at the end of a run.
@@ -79,6 +93,8 @@ pub struct AffectedAccount {
 pub struct FindingsSummary {
     /// Every occurrence, by kind.
     pub by_kind: BTreeMap<String, u64>,
+    /// Every occurrence, by probable cause.
+    pub by_cause: BTreeMap<String, u64>,
     /// Distinct findings (the lines of `findings.jsonl`).
     pub distinct: u64,
     pub affected: Vec<AffectedAccount>,
@@ -142,35 +158,102 @@ impl Collector {
     }
 }
 
-fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> FindingsSummary {
-    let mut summary = FindingsSummary::default();
-    let mut affected: BTreeMap<u32, AffectedAccount> = BTreeMap::new();
-    let mut seen: HashSet<Signature> = HashSet::new();
-    for kind in FindingKind::ALL {
-        summary.by_kind.insert(kind.name().to_owned(), 0);
-    }
-    while let Ok(Message::Finding(finding)) = receiver.recv() {
-        let first_time = seen.insert(Signature::of(&finding));
-        if first_time {
-            summary.distinct += 1;
-            if let Err(error) = write_line(&mut out, &finding) {
-                summary.write_failures += 1;
-                summary.first_write_error.get_or_insert(error.to_string());
+/// How long a finding waits before it is explained and written: evidence sent a moment after it
+/// (the token collision its login caused, sent once the login is judged) still counts.
+pub const SETTLE: Duration = Duration::from_millis(250);
+
+fn collect(receiver: mpsc::Receiver<Message>, out: BufWriter<File>) -> FindingsSummary {
+    let mut tally = Tally::new(out);
+    let mut pending: VecDeque<(Instant, Box<Finding>)> = VecDeque::new();
+    loop {
+        let message = match pending.front() {
+            None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some((arrived, _)) => receiver.recv_timeout(SETTLE.saturating_sub(arrived.elapsed())),
+        };
+        match message {
+            Ok(Message::Finding(finding)) => {
+                tally.recall.heard(&finding);
+                pending.push_back((Instant::now(), finding));
+            }
+            Ok(Message::Abandoned(owner, at_ms)) => tally.recall.abandoned(owner, at_ms),
+            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        while pending
+            .front()
+            .is_some_and(|(arrived, _)| arrived.elapsed() >= SETTLE)
+        {
+            if let Some((_, finding)) = pending.pop_front() {
+                tally.take(finding);
             }
         }
+    }
+    for (_, finding) in pending {
+        tally.take(finding);
+    }
+    tally.finish()
+}
+
+/// The counts, the exposed accounts and the file, as the findings come.
+struct Tally {
+    summary: FindingsSummary,
+    affected: BTreeMap<u32, AffectedAccount>,
+    seen: HashSet<Signature>,
+    recall: Recall,
+    out: BufWriter<File>,
+}
+
+impl Tally {
+    fn new(out: BufWriter<File>) -> Tally {
+        let mut summary = FindingsSummary::default();
+        for kind in FindingKind::ALL {
+            summary.by_kind.insert(kind.name().to_owned(), 0);
+        }
+        for cause in Cause::ALL {
+            summary.by_cause.insert(cause.name().to_owned(), 0);
+        }
+        Tally {
+            summary,
+            affected: BTreeMap::new(),
+            seen: HashSet::new(),
+            recall: Recall::default(),
+            out,
+        }
+    }
+
+    /// Explains `finding`, counts it, and writes it if it is the first of its kind.
+    fn take(&mut self, mut finding: Box<Finding>) {
+        finding.probable_cause = self.recall.explain(&finding);
+        let summary = &mut self.summary;
+        *summary
+            .by_cause
+            .entry(finding.probable_cause.cause.name().to_owned())
+            .or_default() += 1;
         *summary
             .by_kind
             .entry(finding.kind.name().to_owned())
             .or_default() += 1;
-        // Exposed: every other owner whose data was served to someone else. A stale session is
-        // a session finding: the old token reopened its own owner's file, for nobody else.
-        let exposures: Vec<(&AccountRef, &str)> = finding
-            .foreign
-            .iter()
-            .map(|f| (&f.account, f.field.as_str()))
-            .collect();
-        for (account, field) in &exposures {
-            let entry = affected
+        let first_time = self.seen.insert(Signature::of(&finding));
+        if first_time {
+            summary.distinct += 1;
+            if let Err(error) = write_line(&mut self.out, &finding) {
+                summary.write_failures += 1;
+                summary.first_write_error.get_or_insert(error.to_string());
+            }
+        }
+        self.expose(&finding);
+        if first_time && self.summary.evidence.len() < EVIDENCE_KEPT {
+            self.summary.evidence.push(*finding);
+        }
+    }
+
+    /// Exposed: every other owner whose data was served to someone else. A stale session is a
+    /// session finding: the old token reopened its own owner's file, for nobody else.
+    fn expose(&mut self, finding: &Finding) {
+        for foreign in &finding.foreign {
+            let account = &foreign.account;
+            let entry = self
+                .affected
                 .entry(account.owner)
                 .or_insert_with(|| AffectedAccount {
                     owner: account.owner,
@@ -187,37 +270,39 @@ fn collect(receiver: mpsc::Receiver<Message>, mut out: BufWriter<File>) -> Findi
                 None => entry.seen_by_observer = true,
             }
             entry.pages.insert(finding.request.name.clone());
-            entry.fields.insert((*field).to_owned());
+            entry.fields.insert(foreign.field.clone());
             entry.phases.insert(finding.phase.clone());
+            entry.probable_causes.insert(finding.probable_cause.cause);
             entry.last_seen = finding.at.clone();
         }
-        for owner in exposures
-            .iter()
-            .map(|(account, _)| account.owner)
-            .collect::<BTreeSet<_>>()
-        {
-            if let Some(entry) = affected.get_mut(&owner) {
+        let owners: BTreeSet<u32> = finding.foreign.iter().map(|f| f.account.owner).collect();
+        for owner in owners {
+            if let Some(entry) = self.affected.get_mut(&owner) {
                 entry.findings += 1;
             }
         }
-        if first_time && summary.evidence.len() < EVIDENCE_KEPT {
-            summary.evidence.push(*finding);
+    }
+
+    fn finish(mut self) -> FindingsSummary {
+        if let Err(error) = self.out.flush() {
+            self.summary
+                .first_write_error
+                .get_or_insert(error.to_string());
         }
+        for entry in self.affected.values_mut() {
+            entry.seen_by_accounts.sort_by_key(|account| account.owner);
+        }
+        self.summary.affected = self.affected.into_values().collect();
+        self.summary
     }
-    if let Err(error) = out.flush() {
-        summary.first_write_error.get_or_insert(error.to_string());
-    }
-    for entry in affected.values_mut() {
-        entry.seen_by_accounts.sort_by_key(|account| account.owner);
-    }
-    summary.affected = affected.into_values().collect();
-    summary
 }
 
-/// What makes two findings the same one seen again.
+/// What makes two findings the same one seen again (the same cause too: a repeat explained
+/// otherwise is written, so every cause the run saw has its evidence on disk).
 #[derive(Hash, PartialEq, Eq)]
 struct Signature {
     kind: FindingKind,
+    cause: Cause,
     page: String,
     viewer: Option<u32>,
     foreign: Vec<(u32, String)>,
@@ -235,6 +320,7 @@ impl Signature {
         foreign.dedup();
         Signature {
             kind: finding.kind,
+            cause: finding.probable_cause.cause,
             page: finding.request.name.clone(),
             viewer: finding.viewer.as_ref().map(|v| v.owner),
             foreign,
@@ -253,42 +339,12 @@ fn write_line(out: &mut BufWriter<File>, finding: &Finding) -> std::io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{AccountRef, ForeignValue, RequestEvidence, ResponseEvidence};
+    use crate::findings::fixtures::violation;
 
     fn finding(viewer: u32, foreign: u32, at: &str) -> Finding {
-        Finding {
-            kind: FindingKind::Violation,
-            at: at.into(),
-            elapsed_ms: 1,
-            phase: "load".into(),
-            user: viewer as usize,
-            viewer: Some(AccountRef {
-                owner: viewer,
-                numero_allocataire: "00*****01".into(),
-            }),
-            foreign: vec![ForeignValue {
-                account: AccountRef {
-                    owner: foreign,
-                    numero_allocataire: "00*****02".into(),
-                },
-                field: "nir".into(),
-                location: "body".into(),
-                value: "1 8* ** ** *** *** *4".into(),
-            }],
-            missing: vec![],
-            detail: String::new(),
-            request: RequestEvidence {
-                method: "GET".into(),
-                name: "GET /mon-compte".into(),
-                url: "http://127.0.0.1/mon-compte".into(),
-            },
-            response: ResponseEvidence {
-                status: 200,
-                final_url: "http://127.0.0.1/mon-compte".into(),
-                headers: BTreeMap::new(),
-                excerpt: String::new(),
-            },
-        }
+        let mut finding = violation(viewer, foreign);
+        finding.at = at.into();
+        finding
     }
 
     #[test]

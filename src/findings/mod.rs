@@ -1,11 +1,17 @@
 //! Findings: what a run saw that matters (violations, cross-writes, wrong identities), as small serde records.
 //! One collector owns counting and writing them; every report is a view over the same findings.
 
+mod cause;
 mod collector;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod mask;
+mod recall;
 
+pub use cause::{Asked, Cause, Clues, ProbableCause};
 pub use collector::{AffectedAccount, Collector, CollectorError, FindingSink, FindingsSummary};
 pub use mask::{mask_value, Masking};
+pub use recall::body_hash;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -144,4 +150,72 @@ pub struct Finding {
     pub detail: String,
     pub request: RequestEvidence,
     pub response: ResponseEvidence,
+    /// Where to look, and the evidence behind it: inferred by the collector from what the client
+    /// saw (see [`infer`]).
+    #[serde(default)]
+    pub probable_cause: ProbableCause,
+    /// What the check saw for the inference; not written out.
+    #[serde(skip)]
+    pub clues: Clues,
+}
+
+/// When and by whom a finding was seen: the part of every finding its sender knows up front.
+#[derive(Clone, Copy, Debug)]
+pub struct SeenBy<'a> {
+    pub phase: &'a str,
+    /// The goose user (0-based) that made the request.
+    pub user: usize,
+    pub elapsed_ms: u64,
+}
+
+impl Finding {
+    /// The one way a finding is made: stamped now, with no viewer, foreign value, missing field or
+    /// detail yet (set them with the `with_*` methods) and its cause left to the collector.
+    pub fn new(
+        kind: FindingKind,
+        seen: SeenBy<'_>,
+        request: RequestEvidence,
+        response: ResponseEvidence,
+    ) -> Finding {
+        Finding {
+            kind,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            elapsed_ms: seen.elapsed_ms,
+            phase: seen.phase.to_owned(),
+            user: seen.user,
+            viewer: None,
+            foreign: Vec::new(),
+            missing: Vec::new(),
+            detail: String::new(),
+            request,
+            response,
+            probable_cause: ProbableCause::default(),
+            clues: Clues::default(),
+        }
+    }
+
+    pub fn with_viewer(mut self, viewer: Option<AccountRef>) -> Finding {
+        self.viewer = viewer;
+        self
+    }
+
+    pub fn with_foreign(mut self, foreign: Vec<ForeignValue>) -> Finding {
+        self.foreign = foreign;
+        self
+    }
+
+    pub fn with_missing(mut self, missing: Vec<String>) -> Finding {
+        self.missing = missing;
+        self
+    }
+
+    pub fn with_detail(mut self, detail: String) -> Finding {
+        self.detail = detail;
+        self
+    }
+
+    pub fn with_clues(mut self, clues: Clues) -> Finding {
+        self.clues = clues;
+        self
+    }
 }

@@ -4,11 +4,12 @@
 use super::cache_status::{self, Directives};
 use super::watch::Watchlist;
 use crate::findings::{
-    AccountRef, Finding, FindingKind, ForeignValue, Masking, RequestEvidence, ResponseEvidence,
+    body_hash, AccountRef, Asked, Clues, Finding, FindingKind, ForeignValue, Masking,
+    RequestEvidence, ResponseEvidence, SeenBy,
 };
 use crate::oracle::{Location, Sighting, Verdict};
 use crate::population::{OwnerId, Owners};
-use http::header::HeaderMap;
+use http::header::{HeaderMap, HeaderValue};
 use std::collections::BTreeMap;
 
 /// Headers shown in evidence whatever they carry: the ones that explain a leak, besides every
@@ -51,15 +52,28 @@ pub struct CheckContext<'a> {
     pub elapsed_ms: u64,
 }
 
+impl CheckContext<'_> {
+    /// When and by whom the findings of this context were seen.
+    fn seen(&self) -> SeenBy<'_> {
+        SeenBy {
+            phase: self.phase,
+            user: self.user,
+            elapsed_ms: self.elapsed_ms,
+        }
+    }
+}
+
 /// Checks one exchange made under `viewer`'s session (`None`: the anonymous observer, who must
-/// never see anyone's data). `must_show` applies only when the response is the page that was
-/// asked for (a 2xx, not redirected elsewhere); it names fields (`Field`s or field names).
-/// Returns every finding, the cache audit included.
+/// never see anyone's data), sent as `asked` says (a page read, a login's last step, a replay…:
+/// what the probable cause of its findings is inferred from). `must_show` applies only when the
+/// response is the page that was asked for (a 2xx, not redirected elsewhere); it names fields
+/// (`Field`s or field names). Returns every finding, the cache audit included.
 pub fn check<F: AsRef<str>>(
     ctx: &CheckContext<'_>,
     viewer: Option<OwnerId>,
     exchange: &Exchange<'_>,
     must_show: &[F],
+    asked: &Asked,
 ) -> Vec<Finding> {
     let headers: Vec<(&str, &[u8])> = exchange
         .headers
@@ -67,6 +81,9 @@ pub fn check<F: AsRef<str>>(
         .map(|(name, value)| (name.as_str(), value.as_bytes()))
         .collect();
     let sightings = ctx.watch.oracle.scan_response(&headers, exchange.body);
+    // Read once per response: the audit and every finding's clues use it. No allocation unless a
+    // cache says it served the response.
+    let hits: Vec<(&str, &HeaderValue)> = cache_status::hits(exchange.headers).collect();
     let must_show = ctx.watch.ids(must_show);
     let verdict = match viewer {
         Some(viewer) => ctx.watch.oracle.verdict(viewer, &sightings, &must_show),
@@ -106,16 +123,19 @@ pub fn check<F: AsRef<str>>(
                     ),
                 )
             };
-            findings.push(finding(
-                ctx,
+            let clues = Clues {
+                asked: asked.clone(),
+                cache_hit: first_hit(&hits),
+                own_present,
+                body: Some(body_hash(exchange.body)),
+            };
+            let seen = Seen {
                 kind,
-                viewer,
-                exchange,
-                &sightings,
-                &foreign,
-                Vec::new(),
                 detail,
-            ));
+                foreign: &foreign,
+                missing: Vec::new(),
+            };
+            findings.push(finding(ctx, viewer, exchange, &sightings, seen).with_clues(clues));
         }
         Verdict::WrongIdentity { mut missing } => {
             // A field the viewer has no value of (an empty cell of a staging export) cannot be
@@ -146,34 +166,48 @@ pub fn check<F: AsRef<str>>(
                     .iter()
                     .map(|f| ctx.watch.oracle.field_name(*f).to_owned())
                     .collect();
-                findings.push(finding(
-                    ctx,
+                let seen = Seen {
                     kind,
-                    viewer,
-                    exchange,
-                    &sightings,
-                    &[],
+                    detail: detail.to_owned(),
+                    foreign: &[],
                     missing,
-                    detail.to_owned(),
-                ));
+                };
+                let clues = Clues {
+                    asked: asked.clone(),
+                    cache_hit: first_hit(&hits),
+                    ..Clues::default()
+                };
+                findings.push(finding(ctx, viewer, exchange, &sightings, seen).with_clues(clues));
             }
         }
     }
     if !sightings.is_empty() {
-        if let Some(reasons) = cache_audit(exchange.headers, exchange.authorization) {
-            findings.push(finding(
-                ctx,
-                FindingKind::CacheablePage,
-                viewer,
-                exchange,
-                &sightings,
-                &[],
-                Vec::new(),
-                reasons,
-            ));
+        if let Some(reasons) = audit(exchange.headers, exchange.authorization, &hits) {
+            let seen = Seen {
+                kind: FindingKind::CacheablePage,
+                detail: reasons,
+                foreign: &[],
+                missing: Vec::new(),
+            };
+            let clues = Clues {
+                asked: asked.clone(),
+                cache_hit: first_hit(&hits),
+                ..Clues::default()
+            };
+            findings.push(finding(ctx, viewer, exchange, &sightings, seen).with_clues(clues));
         }
     }
     findings
+}
+
+/// The first header that says a cache served the response, as `name: value`.
+fn first_hit(hits: &[(&str, &HeaderValue)]) -> Option<String> {
+    hits.first().map(|(name, value)| {
+        format!(
+            "{name}: {}",
+            String::from_utf8_lossy(value.as_bytes()).trim()
+        )
+    })
 }
 
 /// How evidence names an owner's account: its number and its file number, masked.
@@ -205,37 +239,35 @@ pub struct SessionEvent<'a> {
 
 /// The finding for a session event, token masked like any credential.
 pub fn session_finding(ctx: &CheckContext<'_>, event: SessionEvent<'_>) -> Finding {
-    Finding {
-        kind: event.kind,
-        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        elapsed_ms: ctx.elapsed_ms,
-        phase: ctx.phase.to_owned(),
-        user: ctx.user,
-        viewer: Some(account(ctx, event.viewer)),
-        foreign: event
-            .other
-            .map(|other| ForeignValue {
-                account: account(ctx, other),
-                field: "session_token".to_owned(),
-                location: "header:set-cookie".to_owned(),
-                value: ctx.masking.apply(event.token),
-            })
-            .into_iter()
-            .collect(),
-        missing: Vec::new(),
-        detail: event.detail,
-        request: RequestEvidence {
+    let url = masked_url(ctx, event.url);
+    let foreign = event
+        .other
+        .map(|other| ForeignValue {
+            account: account(ctx, other),
+            field: "session_token".to_owned(),
+            location: "header:set-cookie".to_owned(),
+            value: ctx.masking.apply(event.token),
+        })
+        .into_iter()
+        .collect();
+    Finding::new(
+        event.kind,
+        ctx.seen(),
+        RequestEvidence {
             method: event.method.to_owned(),
             name: event.name.to_owned(),
-            url: masked_url(ctx, event.url),
+            url: url.clone(),
         },
-        response: ResponseEvidence {
+        ResponseEvidence {
             status: event.status,
-            final_url: masked_url(ctx, event.url),
+            final_url: url,
             headers: BTreeMap::new(),
             excerpt: String::new(),
         },
-    }
+    )
+    .with_viewer(Some(account(ctx, event.viewer)))
+    .with_foreign(foreign)
+    .with_detail(event.detail)
 }
 
 /// A JSON page whose pointers do not hold the viewer's own values (`json_equals` in a scenario):
@@ -272,33 +304,27 @@ pub fn json_mismatch(
         .iter()
         .map(|(pointer, _, variable)| format!("{variable} at {pointer}"))
         .collect();
-    Some(Finding {
-        kind: FindingKind::WrongIdentity,
-        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        elapsed_ms: ctx.elapsed_ms,
-        phase: ctx.phase.to_owned(),
-        user: ctx.user,
-        viewer: Some(account(ctx, viewer)),
-        foreign: Vec::new(),
-        missing,
-        detail: format!(
+    let excerpt = ctx.masking.apply(&String::from_utf8_lossy(
+        &exchange.body[..exchange.body.len().min(2 * EXCERPT_RADIUS)],
+    ));
+    Some(
+        Finding::new(
+            FindingKind::WrongIdentity,
+            ctx.seen(),
+            request_evidence(ctx, exchange),
+            response_evidence(ctx, exchange, &[], excerpt),
+        )
+        .with_viewer(Some(account(ctx, viewer)))
+        .with_missing(missing)
+        .with_detail(format!(
             "the JSON does not hold the viewer's own {}",
             places.join(", ")
-        ),
-        request: RequestEvidence {
-            method: exchange.method.to_owned(),
-            name: exchange.name.to_owned(),
-            url: masked_url(ctx, exchange.url),
-        },
-        response: ResponseEvidence {
-            status: exchange.status,
-            final_url: masked_url(ctx, exchange.final_url),
-            headers: evidence_headers(ctx.masking, exchange, &[]),
-            excerpt: ctx.masking.apply(&String::from_utf8_lossy(
-                &exchange.body[..exchange.body.len().min(2 * EXCERPT_RADIUS)],
-            )),
-        },
-    })
+        ))
+        .with_clues(Clues {
+            cache_hit: first_hit(&cache_status::hits(exchange.headers).collect::<Vec<_>>()),
+            ..Clues::default()
+        }),
+    )
 }
 
 /// Why a response carrying personal data may be (or was) stored by a shared cache; `None` when
@@ -306,11 +332,21 @@ pub fn json_mismatch(
 /// `Authorization`, anything short of `public`, `s-maxage` or `must-revalidate`) and no header says
 /// a cache served it.
 pub fn cache_audit(headers: &HeaderMap, authorization: bool) -> Option<String> {
+    let hits: Vec<(&str, &HeaderValue)> = cache_status::hits(headers).collect();
+    audit(headers, authorization, &hits)
+}
+
+/// [`cache_audit`], with the cache-status headers already read.
+fn audit(
+    headers: &HeaderMap,
+    authorization: bool,
+    hits: &[(&str, &HeaderValue)],
+) -> Option<String> {
     let directives = Directives::of(headers);
     let storable = directives.storable_by_a_shared_cache(authorization);
     // Every personal page goes through here: answer the usual case (not storable, no sign of a
     // cache) without allocating.
-    if !storable && !cache_status::served_by_a_cache(headers) {
+    if !storable && hits.is_empty() {
         return None;
     }
     let text = |name: &str| -> String {
@@ -341,7 +377,7 @@ pub fn cache_audit(headers: &HeaderMap, authorization: bool) -> Option<String> {
             });
         }
     }
-    for (name, value) in cache_status::hits(headers) {
+    for (name, value) in hits {
         reasons.push(format!(
             "{name}: {} (a cache served it)",
             String::from_utf8_lossy(value.as_bytes()).trim()
@@ -350,18 +386,27 @@ pub fn cache_audit(headers: &HeaderMap, authorization: bool) -> Option<String> {
     Some(reasons.join("; "))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a finding made from a response says beyond the exchange itself.
+struct Seen<'s> {
+    kind: FindingKind,
+    detail: String,
+    /// The other owners' values the response carried.
+    foreign: &'s [Sighting],
+    /// The viewer's own fields it had to show and did not.
+    missing: Vec<String>,
+}
+
+/// The finding for `exchange`, its evidence masked: every value in it (`sightings`), centred on
+/// the first foreign one.
 fn finding(
     ctx: &CheckContext<'_>,
-    kind: FindingKind,
     viewer: Option<OwnerId>,
     exchange: &Exchange<'_>,
     sightings: &[Sighting],
-    foreign: &[Sighting],
-    missing: Vec<String>,
-    detail: String,
+    seen: Seen<'_>,
 ) -> Finding {
-    let foreign_values = foreign
+    let foreign_values = seen
+        .foreign
         .iter()
         .map(|s| ForeignValue {
             account: account(ctx, s.owner),
@@ -373,27 +418,38 @@ fn finding(
             value: ctx.masking.apply(&sighting_text(exchange, s)),
         })
         .collect();
-    Finding {
-        kind,
-        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        elapsed_ms: ctx.elapsed_ms,
-        phase: ctx.phase.to_owned(),
-        user: ctx.user,
-        viewer: viewer.map(|owner| account(ctx, owner)),
-        foreign: foreign_values,
-        missing,
-        detail,
-        request: RequestEvidence {
-            method: exchange.method.to_owned(),
-            name: exchange.name.to_owned(),
-            url: masked_url(ctx, exchange.url),
-        },
-        response: ResponseEvidence {
-            status: exchange.status,
-            final_url: masked_url(ctx, exchange.final_url),
-            headers: evidence_headers(ctx.masking, exchange, sightings),
-            excerpt: excerpt(ctx.masking, exchange.body, sightings, foreign),
-        },
+    let excerpt = excerpt(ctx.masking, exchange.body, sightings, seen.foreign);
+    Finding::new(
+        seen.kind,
+        ctx.seen(),
+        request_evidence(ctx, exchange),
+        response_evidence(ctx, exchange, sightings, excerpt),
+    )
+    .with_viewer(viewer.map(|owner| account(ctx, owner)))
+    .with_foreign(foreign_values)
+    .with_missing(seen.missing)
+    .with_detail(seen.detail)
+}
+
+fn request_evidence(ctx: &CheckContext<'_>, exchange: &Exchange<'_>) -> RequestEvidence {
+    RequestEvidence {
+        method: exchange.method.to_owned(),
+        name: exchange.name.to_owned(),
+        url: masked_url(ctx, exchange.url),
+    }
+}
+
+fn response_evidence(
+    ctx: &CheckContext<'_>,
+    exchange: &Exchange<'_>,
+    sightings: &[Sighting],
+    excerpt: String,
+) -> ResponseEvidence {
+    ResponseEvidence {
+        status: exchange.status,
+        final_url: masked_url(ctx, exchange.final_url),
+        headers: evidence_headers(ctx.masking, exchange, sightings),
+        excerpt,
     }
 }
 
@@ -561,7 +617,7 @@ mod tests {
             headers,
             body: body.as_bytes(),
         };
-        check(&ctx, viewer, &exchange, must_show)
+        check(&ctx, viewer, &exchange, must_show, &Asked::Read)
     }
 
     const IDENTITY: [Field; 2] = [Field::NumeroAllocataire, Field::Nir];
@@ -600,7 +656,7 @@ mod tests {
                 user: 3,
                 elapsed_ms: 42,
             };
-            let findings = check(&ctx, Some(0), &exchange, &[] as &[Field]);
+            let findings = check(&ctx, Some(0), &exchange, &[] as &[Field], &Asked::Read);
             let finding = findings
                 .iter()
                 .find(|f| f.kind == FindingKind::Violation)
@@ -793,6 +849,11 @@ mod tests {
             finding.detail
         );
         assert_eq!(finding.request.name, "profile");
+        assert_eq!(finding.clues.cache_hit, None);
+        let mut served = HeaderMap::new();
+        served.insert("x-cache", HeaderValue::from_static("HIT"));
+        let cached = json_mismatch(&ctx, 0, &exchange(&served, &leaked), &expected).unwrap();
+        assert_eq!(cached.clues.cache_hit.as_deref(), Some("x-cache: HIT"));
         let mine = json(own.numero_allocataire.to_string(), &own.email);
         assert_eq!(
             json_mismatch(&ctx, 0, &exchange(&headers, &mine), &expected),
@@ -1035,6 +1096,7 @@ mod tests_support {
             viewer,
             &exchange,
             &[Field::NumeroAllocataire, Field::Nir],
+            &Asked::Read,
         )
     }
 }

@@ -2,7 +2,7 @@
 //! an operator needs to cancel those actions and to inform the people concerned.
 
 use super::Summary;
-use crate::findings::{Finding, FindingKind};
+use crate::findings::{Cause, Finding, FindingKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +24,8 @@ pub struct CrossWrite {
     pub last_seen: String,
     /// Distinct findings that showed it.
     pub findings: u64,
+    /// Their probable causes.
+    pub probable_causes: BTreeSet<Cause>,
 }
 
 /// Every cross-write among the recorded findings, one per (file, writer), ordered by file.
@@ -51,7 +53,9 @@ pub fn cross_writes(recorded: &[Finding]) -> Vec<CrossWrite> {
                     first_seen: finding.at.clone(),
                     last_seen: finding.at.clone(),
                     findings: 0,
+                    probable_causes: BTreeSet::new(),
                 });
+            write.probable_causes.insert(finding.probable_cause.cause);
             write.fields.insert(foreign.field.clone());
             write.pages.insert(finding.request.name.clone());
             write.phases.insert(finding.phase.clone());
@@ -76,7 +80,7 @@ pub fn cross_writes(recorded: &[Finding]) -> Vec<CrossWrite> {
     writes.into_values().collect()
 }
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "record",
     "owner",
     "numero_allocataire",
@@ -91,6 +95,7 @@ const COLUMNS: [&str; 14] = [
     "last_seen",
     "exposure_secs",
     "findings",
+    "probable_causes",
 ];
 
 fn joined<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
@@ -99,6 +104,10 @@ fn joined<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
         .map(|v| v.to_string())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn causes(causes: &BTreeSet<Cause>) -> String {
+    joined(causes.iter().map(|cause| cause.name()))
 }
 
 /// Page names hold spaces (`GET /mon-compte`): they are separated by `; `.
@@ -110,7 +119,8 @@ fn pages(pages: &BTreeSet<String>) -> String {
 /// observer) saw, then one `cross_write` row per write that landed in another file (`owner` is
 /// then the file written into, `written_by` the writer). `seen_by` names each viewer as
 /// `<owner>:<file number>` (masked unless the run revealed); `pages` are the request names that
-/// showed the data, separated by `; `; the other lists are space-separated.
+/// showed the data, separated by `; `; `probable_causes` (as in `findings.jsonl`) and the other
+/// lists are space-separated.
 pub fn write_affected_csv(summary: &Summary) -> std::io::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(COLUMNS)?;
@@ -138,6 +148,7 @@ pub fn write_affected_csv(summary: &Summary) -> std::io::Result<Vec<u8>> {
                 super::seconds_between(&account.first_seen, &account.last_seen)
             ),
             account.findings.to_string(),
+            causes(&account.probable_causes),
         ])?;
     }
     for write in &summary.cross_writes {
@@ -159,6 +170,7 @@ pub fn write_affected_csv(summary: &Summary) -> std::io::Result<Vec<u8>> {
                 super::seconds_between(&write.first_seen, &write.last_seen)
             ),
             write.findings.to_string(),
+            causes(&write.probable_causes),
         ])?;
     }
     out.into_inner().map_err(|e| e.into_error())
@@ -184,5 +196,6 @@ mod tests {
         assert_eq!(write.pages.len(), 2);
         assert_eq!(write.first_seen, "2026-11-23T10:00:01.250Z");
         assert_eq!(write.last_seen, "2026-11-23T10:00:05.000Z");
+        assert_eq!(write.probable_causes, BTreeSet::from([Cause::SharedCache]));
     }
 }

@@ -8,7 +8,7 @@ use super::{
     escape, foreign_label, header, viewer_label, CheckOutcome, PhaseSpan, Summary, Timeline,
     HEADERS_THAT_MATTER,
 };
-use crate::findings::{Finding, FindingKind};
+use crate::findings::{Cause, Finding, FindingKind};
 use crate::outcome::Status;
 use std::fmt::Write;
 
@@ -43,6 +43,7 @@ pub fn html(
     timeline_section(&mut page, timeline);
     phases_section(&mut page, summary);
     checks_section(&mut page, summary);
+    causes_section(&mut page, summary);
     thresholds_section(&mut page, summary);
     accounts_section(&mut page, summary);
     cross_writes_section(&mut page, summary);
@@ -480,6 +481,45 @@ fn checks_section(page: &mut String, summary: &Summary) {
     page.push_str("</tbody>\n</table>\n</section>\n");
 }
 
+/// Each probable cause the run's findings point to, with what to look at; absent when none did.
+fn causes_section(page: &mut String, summary: &Summary) {
+    let present: Vec<(Cause, u64)> = Cause::ALL
+        .iter()
+        .filter_map(|cause| {
+            let count = summary.findings_by_cause.get(cause.name()).copied()?;
+            (count > 0).then_some((*cause, count))
+        })
+        .collect();
+    if present.is_empty() {
+        return;
+    }
+    page.push_str("<section id=\"causes\">\n<h2>Probable causes</h2>\n<p class=\"hint\">Inferred from what the client saw (cache headers, abandoned requests, replays, token reuse, identical bodies), never from the target telling it; each finding below says its evidence.</p>\n<table>\n<thead><tr><th>cause</th><th class=\"n\">findings</th><th>what to look at</th></tr></thead>\n<tbody>\n");
+    for (cause, count) in present {
+        let _ = writeln!(
+            page,
+            "<tr data-cause=\"{name}\"><td><code>{name}</code></td><td class=\"n\">{count}</td><td>{}</td></tr>",
+            with_code(&escape(cause.look_at())),
+            name = cause.name(),
+        );
+    }
+    page.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// Escaped text with its `backquoted` parts as `<code>`.
+fn with_code(escaped: &str) -> String {
+    escaped
+        .split('`')
+        .enumerate()
+        .map(|(index, part)| {
+            if index % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
+}
+
 /// The scenario's thresholds, each with its limit and the measured value; absent when it set none.
 fn thresholds_section(page: &mut String, summary: &Summary) {
     if summary.thresholds.is_empty() {
@@ -654,7 +694,7 @@ fn finding_block(page: &mut String, index: usize, finding: &Finding) {
     );
     let _ = writeln!(
         page,
-        "<div class=\"body\">\n<p class=\"detail\">{}</p>\n<table class=\"kv\">\n<tr><th>request</th><td><code>{} {}</code></td></tr>\n<tr><th>response</th><td>{} from <code>{}</code></td></tr>\n<tr><th>when</th><td>{} · phase {} · goose user {} · +{} ms</td></tr>\n<tr><th>viewer</th><td>{}</td></tr>",
+        "<div class=\"body\">\n<p class=\"detail\">{}</p>\n<table class=\"kv\">\n<tr><th>request</th><td><code>{} {}</code></td></tr>\n<tr><th>response</th><td>{} from <code>{}</code></td></tr>\n<tr><th>when</th><td>{} · phase {} · goose user {} · +{} ms</td></tr>\n<tr><th>viewer</th><td>{}</td></tr>\n<tr><th>probable cause</th><td><code>{}</code> — {}</td></tr>",
         escape(&finding.detail),
         escape(&finding.request.method),
         escape(&finding.request.url),
@@ -665,6 +705,12 @@ fn finding_block(page: &mut String, index: usize, finding: &Finding) {
         finding.user,
         finding.elapsed_ms,
         escape(&viewer_label(finding)),
+        finding.probable_cause.cause.name(),
+        escape(if finding.probable_cause.evidence.is_empty() {
+            "no evidence points anywhere"
+        } else {
+            &finding.probable_cause.evidence
+        }),
     );
     if !finding.missing.is_empty() {
         let _ = writeln!(
@@ -849,6 +895,14 @@ mod tests {
             "a<mark>bcd</mark><mark>e</mark>f"
         );
         assert_eq!(highlight("a<b", &[""]), "a&lt;b");
+    }
+
+    #[test]
+    fn backquoted_parts_become_code() {
+        assert_eq!(
+            with_code("add `Vary` and `private` &amp; more"),
+            "add <code>Vary</code> and <code>private</code> &amp; more"
+        );
     }
 
     #[test]

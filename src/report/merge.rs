@@ -71,6 +71,8 @@ pub struct ShardSummary {
     #[serde(default)]
     pub findings_by_kind: BTreeMap<String, u64>,
     #[serde(default)]
+    pub findings_by_cause: BTreeMap<String, u64>,
+    #[serde(default)]
     pub errors_by_cause: BTreeMap<String, u64>,
     #[serde(default)]
     pub logins: BTreeMap<String, u64>,
@@ -107,6 +109,8 @@ pub struct ShardAccount {
     pub last_seen: String,
     #[serde(default)]
     pub findings: u64,
+    #[serde(default)]
+    pub probable_causes: BTreeSet<String>,
     #[serde(flatten)]
     pub rest: Map<String, Value>,
 }
@@ -195,6 +199,7 @@ fn combine(summaries: &[ShardSummary]) -> Option<ShardSummary> {
     merged.warnings = sum(|s| s.warnings);
     merged.distinct_findings = sum(|s| s.distinct_findings);
     merged.findings_by_kind = sum_maps(summaries, |s| &s.findings_by_kind);
+    merged.findings_by_cause = sum_maps(summaries, |s| &s.findings_by_cause);
     merged.errors_by_cause = sum_maps(summaries, |s| &s.errors_by_cause);
     merged.logins = sum_maps(summaries, |s| &s.logins);
     merged.replays = sum_maps(summaries, |s| &s.replays);
@@ -256,6 +261,9 @@ fn affected(summaries: &[ShardSummary]) -> Vec<ShardAccount> {
         merged.pages.extend(account.pages.iter().cloned());
         merged.fields.extend(account.fields.iter().cloned());
         merged.phases.extend(account.phases.iter().cloned());
+        merged
+            .probable_causes
+            .extend(account.probable_causes.iter().cloned());
         if account.first_seen < merged.first_seen {
             merged.first_seen = account.first_seen.clone();
         }

@@ -293,59 +293,35 @@ pub(crate) fn header<'a>(finding: &'a Finding, name: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use crate::findings::{
-        AccountRef, Finding, FindingKind, ForeignValue, RequestEvidence, ResponseEvidence,
-    };
-    use std::collections::BTreeMap;
+    use crate::findings::{Cause, Finding, FindingKind, ProbableCause};
 
     /// A violation: user `viewer` served owner `foreign`'s NIR by a shared cache.
     pub fn finding(kind: FindingKind, viewer: u32, foreign: u32) -> Finding {
-        let headers = BTreeMap::from([
-            ("x-cache".to_owned(), "HIT".to_owned()),
-            ("age".to_owned(), "3".to_owned()),
-            (
-                "content-type".to_owned(),
-                "text/html; charset=utf-8".to_owned(),
-            ),
-            (
-                "set-cookie".to_owned(),
-                "crossleak_session=ab****yz; Path=/; HttpOnly".to_owned(),
-            ),
-        ]);
-        Finding {
-            kind,
-            at: "2026-11-23T10:00:01.250Z".into(),
-            elapsed_ms: 1250,
-            phase: "load".into(),
-            user: viewer as usize,
-            viewer: Some(AccountRef {
-                owner: viewer,
-                numero_allocataire: "00*****01".into(),
-            }),
-            foreign: vec![ForeignValue {
-                account: AccountRef {
-                    owner: foreign,
-                    numero_allocataire: "00*****02".into(),
-                },
-                field: "nir".into(),
-                location: "body".into(),
-                value: "1 8* ** ** *** *** 54".into(),
-            }],
-            missing: vec![],
-            detail: "another beneficiary's data was served <instead> of the viewer's own".into(),
-            request: RequestEvidence {
-                method: "GET".into(),
-                name: "GET /mon-compte".into(),
-                url: "http://127.0.0.1:8080/mon-compte?onglet=rib&x=1".into(),
-            },
-            response: ResponseEvidence {
-                status: 200,
-                final_url: "http://127.0.0.1:8080/mon-compte".into(),
-                headers,
-                excerpt: "<td>NIR</td><td>1 8* ** ** *** *** 54</td><script>alert(1)</script>\u{1}"
-                    .into(),
-            },
-        }
+        let mut finding = crate::findings::fixtures::violation(viewer, foreign);
+        finding.kind = kind;
+        finding.at = "2026-11-23T10:00:01.250Z".into();
+        finding.elapsed_ms = 1250;
+        finding.detail =
+            "another beneficiary's data was served <instead> of the viewer's own".into();
+        finding.foreign[0].value = "1 8* ** ** *** *** 54".into();
+        finding.request.url = "http://127.0.0.1:8080/mon-compte?onglet=rib&x=1".into();
+        finding.response.final_url = "http://127.0.0.1:8080/mon-compte".into();
+        finding.response.headers = [
+            ("x-cache", "HIT"),
+            ("age", "3"),
+            ("content-type", "text/html; charset=utf-8"),
+            ("set-cookie", "crossleak_session=ab****yz; Path=/; HttpOnly"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+        finding.response.excerpt =
+            "<td>NIR</td><td>1 8* ** ** *** *** 54</td><script>alert(1)</script>\u{1}".into();
+        finding.probable_cause = ProbableCause {
+            cause: Cause::SharedCache,
+            evidence: "the response says a cache served it (x-cache: HIT)".into(),
+        };
+        finding
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// 2: `thresholds` and the `thresholds_failed` status (exit 5).
-pub const SUMMARY_SCHEMA_VERSION: u32 = 3;
+pub const SUMMARY_SCHEMA_VERSION: u32 = 4;
 
 /// A run identifier that sorts by time: `20261123T101500Z-3f9a`.
 pub fn run_id() -> String {
@@ -70,6 +70,8 @@ pub struct Summary {
     /// Distinct findings, each one line of `findings.jsonl`; `findings_by_kind` counts every occurrence.
     pub distinct_findings: u64,
     pub findings_by_kind: BTreeMap<String, u64>,
+    /// Every occurrence by probable cause (`findings.jsonl` has each finding's evidence for it).
+    pub findings_by_cause: BTreeMap<String, u64>,
     /// One entry per check (finding kind): its outcome, occurrences and distinct findings.
     pub per_check: Vec<CheckCount>,
     /// Every exposed account, with its exposure window (`first_seen` to `last_seen`).
@@ -331,6 +333,7 @@ impl Summary {
             warnings: facts.findings.by_kind.values().sum::<u64>() - violations,
             distinct_findings: facts.findings.distinct,
             findings_by_kind: facts.findings.by_kind.clone(),
+            findings_by_cause: facts.findings.by_cause.clone(),
             per_check,
             affected_accounts: facts.findings.affected,
             exposure,

@@ -4,7 +4,9 @@
 use super::attempt::{Broke, Fuzzer, Landing, Login};
 use super::plan::Attempt;
 use super::PHASE;
-use crate::findings::{AccountRef, Finding, FindingKind, RequestEvidence, ResponseEvidence};
+use crate::findings::{
+    AccountRef, Asked, Clues, Finding, FindingKind, RequestEvidence, ResponseEvidence, SeenBy,
+};
 use crate::load::{check, CheckContext, ErrorCause, Exchange};
 use crate::population::{Beneficiary, OwnerId};
 use std::collections::BTreeMap;
@@ -38,6 +40,10 @@ impl Fuzzer<'_> {
             &[]
         };
         let ctx = self.context();
+        let asked = Asked::Login {
+            via: name.to_owned(),
+            identifier: login.echoed().map(|(field, _)| field.to_owned()),
+        };
         let findings = check(
             &ctx,
             Some(owner.id),
@@ -52,6 +58,7 @@ impl Fuzzer<'_> {
                 body: &landing.body,
             },
             must_show,
+            &asked,
         );
         // A refused login that echoes the mistyped identifier ("dossier 1234568 inconnu") shows
         // whoever that typo happens to designate: no leak, unless other values come with it.
@@ -148,19 +155,23 @@ impl Fuzzer<'_> {
         detail: String,
         evidence: (RequestEvidence, ResponseEvidence),
     ) -> Finding {
-        Finding {
-            kind,
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            elapsed_ms: self.started.elapsed().as_millis() as u64,
-            phase: PHASE.to_owned(),
+        let (request, response) = evidence;
+        let asked = Asked::Login {
+            via: request.name.clone(),
+            identifier: None,
+        };
+        let seen = SeenBy {
+            phase: PHASE,
             user: 0,
-            viewer: Some(self.account(owner)),
-            foreign: Vec::new(),
-            missing: Vec::new(),
-            detail,
-            request: evidence.0,
-            response: evidence.1,
-        }
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        };
+        Finding::new(kind, seen, request, response)
+            .with_viewer(Some(self.account(owner)))
+            .with_detail(detail)
+            .with_clues(Clues {
+                asked,
+                ..Clues::default()
+            })
     }
 
     /// A login that met the flow's success conditions with a password that is not the owner's.

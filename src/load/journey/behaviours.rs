@@ -340,6 +340,9 @@ pub(super) async fn cancel_one(
             // Giving up mid-request leaves the connection in an unknown state: drop it.
             connection.close();
             ctx.counters.cancelled();
+            // What answers elsewhere soon after may be this request's reply.
+            ctx.sink
+                .abandoned(visitor.owner, ctx.started.elapsed().as_millis() as u64);
         }
     }
     put_connection(user, connection);

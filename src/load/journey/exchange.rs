@@ -3,6 +3,7 @@
 
 use super::login::bearer_header;
 use super::{check_context, session, Visitor};
+use crate::findings::Asked;
 use crate::load::cache_status;
 use crate::load::check::{check, Exchange};
 use crate::load::counters::ErrorCause;
@@ -26,6 +27,9 @@ pub(super) struct Outgoing<'a> {
     pub(super) token: Option<(String, String)>,
     /// A refusal (4xx) is a correct answer here (observer, probe, replayed token): not a failure.
     pub(super) refusal_expected: bool,
+    /// How the request was made (a login's last step, a replay, a probe…): what the probable
+    /// cause of its findings is inferred from.
+    pub(super) asked: Asked,
 }
 
 impl<'a> Outgoing<'a> {
@@ -39,7 +43,13 @@ impl<'a> Outgoing<'a> {
             must_show: &[],
             token: None,
             refusal_expected: false,
+            asked: Asked::Read,
         }
+    }
+
+    /// How the request is made, when it is not a plain read (a login's last step, a replay…).
+    pub(super) fn asked(self, asked: Asked) -> Self {
+        Outgoing { asked, ..self }
     }
 
     /// Where a correct answer lands (`None`: anywhere), and what it must show there.
@@ -281,6 +291,7 @@ fn check_landing(
         visitor.map(|v| v.owner),
         &exchange,
         must_show,
+        &request.asked,
     );
     landing.own_page = landing.expected_page
         && !must_show.is_empty()

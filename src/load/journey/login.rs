@@ -3,12 +3,12 @@
 
 use super::exchange::{exchange, Landing, Outgoing};
 use super::{check_context, render, save, visitor, Own, Visitor};
-use crate::findings::FindingKind;
+use crate::findings::{Asked, FindingKind};
 use crate::load::check::{session_finding, SessionEvent};
 use crate::load::keep_newest;
 use crate::load::tokens::cookie_value;
 use crate::load::LoadContext;
-use crate::scenario::{LoginFlow, SessionCarrier};
+use crate::scenario::{LoginFlow, Request, SessionCarrier};
 use crate::transport::{self as wire, Connection, Jar};
 use goose::prelude::*;
 use http::header::COOKIE;
@@ -111,12 +111,21 @@ pub(super) async fn run_login_steps(
         } else {
             Vec::new()
         };
+        let asked = if final_step {
+            Asked::Login {
+                via: name.clone(),
+                identifier: identifier(flow, &step.request),
+            }
+        } else {
+            Asked::Read
+        };
         let Some(landing) = exchange(
             user,
             ctx,
             Some(visitor),
             Outgoing::new(rendered, &name)
-                .landing(flow.success.landing_path.as_deref(), &must_show),
+                .landing(flow.success.landing_path.as_deref(), &must_show)
+                .asked(asked),
         )
         .await?
         else {
@@ -126,6 +135,22 @@ pub(super) async fn run_login_steps(
         last = Some(landing);
     }
     Ok(last)
+}
+
+/// The identifier a login step takes: its first variable that is neither the password nor a value
+/// an earlier step extracted (`nir13`, `numero_allocataire`, `email`…).
+fn identifier(flow: &LoginFlow, request: &Request) -> Option<String> {
+    let extracted = |name: &str| {
+        flow.steps
+            .iter()
+            .any(|step| step.extract.iter().any(|e| e.name == name))
+    };
+    request
+        .templates()
+        .into_iter()
+        .flat_map(|template| template.variables())
+        .find(|name| *name != "password" && !extracted(name))
+        .map(str::to_owned)
 }
 
 pub(super) async fn log_in_if_needed(
@@ -152,9 +177,6 @@ pub(super) async fn log_in_if_needed(
     let shows_own = flow.success.must_show.is_empty()
         || !ctx.checks
         || landing.as_ref().is_some_and(|l| l.own_page);
-    if met && !shows_own {
-        ctx.counters.login_landed_elsewhere();
-    }
     match landing {
         Some(landing) if met && shows_own => {
             ctx.counters
@@ -165,21 +187,42 @@ pub(super) async fn log_in_if_needed(
             visitor.logins += 1;
             visitor.bearer = flow.session.bearer_token(&landing.body);
             visitor.extracted = extracted;
-            if let Some(token) = session_token(&ctx, &visitor, user) {
-                register_token(&ctx, user, &visitor, &token, login_path(flow));
-            }
+            register_login_token(&ctx, user, &visitor, flow);
         }
-        _ => {
-            ctx.counters.login_failed();
-            visitor.failed_logins += 1;
-            let pause = login_backoff(visitor.failed_logins);
-            save(user, visitor);
-            // A login that fails is not retried at once: a struggling target is not hammered.
-            tokio::time::sleep(pause).await;
-            return Ok(());
+        Some(landing) if met => {
+            ctx.counters.login_landed_elsewhere();
+            // The token this login was given is a fact whatever page it opened: one given to
+            // another user too is a collision, and what explains the foreign landing page.
+            let mut given = visitor.clone();
+            given.bearer = flow.session.bearer_token(&landing.body);
+            register_login_token(&ctx, user, &given, flow);
+            return failed_login(&ctx, user, visitor).await;
         }
+        _ => return failed_login(&ctx, user, visitor).await,
     }
     save(user, visitor);
+    Ok(())
+}
+
+/// Registers the session token `visitor`'s login was given (its jar's cookie or its bearer).
+fn register_login_token(ctx: &LoadContext, user: &GooseUser, visitor: &Visitor, flow: &LoginFlow) {
+    if let Some(token) = session_token(ctx, visitor, user) {
+        register_token(ctx, user, visitor, &token, login_path(flow));
+    }
+}
+
+/// Counts a failed login and backs off: a login that fails is not retried at once, so a
+/// struggling target is not hammered.
+async fn failed_login(
+    ctx: &LoadContext,
+    user: &mut GooseUser,
+    mut visitor: Visitor,
+) -> TransactionResult {
+    ctx.counters.login_failed();
+    visitor.failed_logins += 1;
+    let pause = login_backoff(visitor.failed_logins);
+    save(user, visitor);
+    tokio::time::sleep(pause).await;
     Ok(())
 }
 

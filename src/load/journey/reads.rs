@@ -5,6 +5,7 @@ use super::behaviours::cancel_one;
 use super::exchange::{exchange, exchange_noting, get, Landing, Outgoing};
 use super::login::{expired, logged_in_visitor};
 use super::{check_context, render, save, Own, Visitor};
+use crate::findings::Asked;
 use crate::load::check::{json_mismatch, Exchange};
 use crate::load::LoadContext;
 use crate::scenario::{Page, ReplayIdentity, Request};
@@ -147,7 +148,7 @@ pub(super) async fn replay_read(
     identity: ReplayIdentity,
 ) -> TransactionResult {
     let page = &ctx.site.pages[index];
-    let (owner, asker, note) = match identity {
+    let (owner, asker, note, values_of) = match identity {
         ReplayIdentity::OtherUser => {
             let Some(other) = ctx.other_owner(visitor.owner, visitor.reads) else {
                 return Ok(());
@@ -160,7 +161,7 @@ pub(super) async fn replay_read(
                     |r| ctx.masking.apply(r)
                 ),
             );
-            (other, Some(visitor), note)
+            (other, Some(visitor), note, Some(other))
         }
         ReplayIdentity::Anonymous => (
             visitor.owner,
@@ -169,6 +170,7 @@ pub(super) async fn replay_read(
                 "replayed as anonymous: owner {}'s own request sent with no session",
                 visitor.owner
             ),
+            None,
         ),
     };
     let Some(own) = Own::of(ctx, owner) else {
@@ -178,6 +180,17 @@ pub(super) async fn replay_read(
         return Ok(());
     };
     let name = format!("{} (replayed as {})", page.name, identity.name());
+    // Only a request that carries a value can be answered on the strength of it.
+    let templated = page
+        .request
+        .templates()
+        .iter()
+        .any(|t| t.variables().next().is_some());
+    let how = if templated {
+        Asked::Replay { values_of }
+    } else {
+        Asked::Probe
+    };
     let asked = rendered
         .path
         .split('?')
@@ -188,7 +201,7 @@ pub(super) async fn replay_read(
         user,
         ctx,
         asker,
-        Outgoing::new(rendered, &name).refused(),
+        Outgoing::new(rendered, &name).refused().asked(how),
         Some(&note),
     )
     .await?;
@@ -212,7 +225,9 @@ pub(super) async fn probe_cache(user: &mut GooseUser, ctx: Arc<LoadContext>) -> 
         user,
         &ctx,
         Some(&visitor),
-        Outgoing::new(get(&path), &name).refused(),
+        Outgoing::new(get(&path), &name)
+            .refused()
+            .asked(Asked::Probe),
     )
     .await?;
     Ok(())
@@ -227,6 +242,14 @@ pub(super) async fn observe(
 ) -> TransactionResult {
     let path = ctx.observed_paths[index].clone();
     let name = format!("GET {path} (observer)");
-    exchange(user, &ctx, None, Outgoing::new(get(&path), &name).refused()).await?;
+    exchange(
+        user,
+        &ctx,
+        None,
+        Outgoing::new(get(&path), &name)
+            .refused()
+            .asked(Asked::Probe),
+    )
+    .await?;
     Ok(())
 }
