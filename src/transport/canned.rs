@@ -60,6 +60,7 @@ pub fn read_canned(data: &[u8], sizes: &[usize], head_only: bool, cap: usize) ->
             reusable: reply.reusable,
         },
         Err(Failure::Stale) => CannedRead::Stale,
+        Err(Failure::ClientCertRequired) => CannedRead::Error(ErrorCause::TlsClientCertRequired),
         Err(Failure::Error(error)) => CannedRead::Error(error.cause()),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::decode::{decode, ACCEPT_ENCODING};
 use super::proxy::Proxy;
+use super::tls::wants_client_cert;
 use super::{Body, WireError};
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING,
@@ -36,6 +37,8 @@ pub(super) enum Failure {
     /// Nothing of a response came back on a connection used before: the server had closed it
     /// while idle, so the request can be sent again on a new one.
     Stale,
+    /// The server asked for a client certificate and got none (a TLS alert at the first read).
+    ClientCertRequired,
     Error(WireError),
 }
 
@@ -308,6 +311,7 @@ impl<R: AsyncRead + Unpin> Incoming<'_, R> {
             }
             match self.more().await {
                 Ok(true) => {}
+                Err(e) if wants_client_cert(&e) => return Err(Failure::ClientCertRequired),
                 Ok(false) | Err(_) if !self.received => return Err(Failure::Stale),
                 Ok(false) => {
                     return Err(WireError::Transport(

@@ -11,6 +11,7 @@ mod tls;
 pub use canned::{read_canned, CannedRead};
 pub use jar::Jar;
 pub use proxy::ProxyError;
+use tls::wants_client_cert;
 pub use tls::{client_config, TlsError};
 
 use crate::load::ErrorCause;
@@ -23,12 +24,15 @@ use rustls::pki_types::ServerName;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
 /// Redirects followed within one exchange (reqwest's and browsers' count); one more is an error.
 const MAX_REDIRECTS: usize = 10;
+/// How long `reach` waits after a TLS handshake for a server's refusal of a client without a
+/// certificate (one round trip; a server that wants a request first says nothing).
+const CLIENT_CERT_REFUSAL: Duration = Duration::from_millis(300);
 
 /// Why an exchange gave no usable response.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,8 @@ pub enum WireError {
         target: String,
         source: std::io::Error,
     },
+    #[error("{target} asked for a client certificate (mutual TLS) and crossleak has none to give; set [target.tls] client_cert and client_key to the PEM files of one it trusts")]
+    ClientCertRequired { target: String },
     #[error("no complete answer within {0:?}; raise the request timeout or lower the load")]
     Timeout(Duration),
     #[error("{0}; ask the target for gzip, deflate, br or no encoding")]
@@ -61,6 +67,7 @@ impl WireError {
         match self {
             WireError::Connect { .. } => ErrorCause::Connect,
             WireError::Tls { .. } => ErrorCause::Tls,
+            WireError::ClientCertRequired { .. } => ErrorCause::TlsClientCertRequired,
             WireError::Timeout(_) => ErrorCause::Timeout,
             WireError::Encoding(_) => ErrorCause::Encoding,
             WireError::NotResent { .. } => ErrorCause::NotResent,
@@ -400,6 +407,9 @@ impl Transport {
                     connection.close();
                     return Err(match failure {
                         Failure::Error(error) => error,
+                        Failure::ClientCertRequired => WireError::ClientCertRequired {
+                            target: origin(url),
+                        },
                         Failure::Stale => WireError::Transport(format!(
                             "{url} closed the connection before answering"
                         )),
@@ -411,8 +421,22 @@ impl Transport {
 
     /// Opens a connection to `url`'s origin (TCP, then TLS for `https`) and closes it: whether a
     /// run can reach its target at all, and if not, why.
+    /// A mutual-TLS server that gets no client certificate says so just after a TLS 1.3
+    /// handshake: that refusal is waited for, so the run ends unreachable for its reason.
     pub async fn reach(&self, url: &Url) -> Result<(), WireError> {
-        self.connect(url, self.proxies.for_url(url)).await.map(drop)
+        let mut open = self.connect(url, self.proxies.for_url(url)).await?;
+        if open.https && !self.tls.config().client_auth_cert_resolver.has_certs() {
+            let mut byte = [0u8; 1];
+            let read = tokio::time::timeout(CLIENT_CERT_REFUSAL, open.io.read(&mut byte)).await;
+            if let Ok(Err(error)) = read {
+                if wants_client_cert(&error) {
+                    return Err(WireError::ClientCertRequired {
+                        target: origin(url),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A connection to `url`'s origin: straight, or through `proxy` (a tunnel for `https`).
@@ -429,7 +453,7 @@ impl Transport {
         let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
             return Err(WireError::Transport(format!("{url} names no host")));
         };
-        let target = format!("{}:{port}", url.host_str().unwrap_or_default());
+        let target = origin(url);
         let failed = |source| WireError::Connect {
             target: target.clone(),
             source,
@@ -466,10 +490,7 @@ impl Transport {
                     self.tls
                         .connect(name, tcp)
                         .await
-                        .map_err(|source| WireError::Tls {
-                            target: target.clone(),
-                            source,
-                        })?,
+                        .map_err(|source| tls_failure(&target, source))?,
                 )
             } else {
                 Box::new(tcp)
@@ -525,7 +546,9 @@ async fn tunnel(tcp: &mut TcpStream, authority: &str, proxy: &Proxy) -> Result<(
                 ""
             }
         ))),
-        Err(Failure::Stale) => Err(refused("the proxy closed the connection".to_owned())),
+        Err(Failure::Stale | Failure::ClientCertRequired) => {
+            Err(refused("the proxy closed the connection".to_owned()))
+        }
         Err(Failure::Error(error)) => Err(refused(error.to_string())),
     }
 }
@@ -554,6 +577,29 @@ fn still_open(open: &mut Open, url: &Url) -> Result<(), Option<WireError>> {
             "{url}'s server sent bytes on an idle connection, before any request"
         )))),
         Poll::Ready(Err(_)) => Err(None),
+    }
+}
+
+/// `host:port` of `url`, as errors name it.
+fn origin(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
+}
+
+/// A failed handshake: for want of a client certificate (a TLS 1.2 server says so here), or not.
+fn tls_failure(target: &str, source: std::io::Error) -> WireError {
+    if wants_client_cert(&source) {
+        WireError::ClientCertRequired {
+            target: target.to_owned(),
+        }
+    } else {
+        WireError::Tls {
+            target: target.to_owned(),
+            source,
+        }
     }
 }
 

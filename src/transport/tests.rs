@@ -36,6 +36,7 @@ fn error_cause(bytes: &[u8]) -> ErrorCause {
     match read(bytes, usize::MAX, false, CAP) {
         Err(Failure::Error(error)) => error.cause(),
         Err(Failure::Stale) => panic!("a stale connection, not an error"),
+        Err(Failure::ClientCertRequired) => panic!("a TLS alert from plain bytes"),
         Ok(_) => panic!("a reply"),
     }
 }

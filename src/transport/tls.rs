@@ -92,6 +92,20 @@ pub fn client_config(tls: &Tls, plain_http: bool) -> Result<ClientConfig, TlsErr
     Ok(config)
 }
 
+/// The server ended the handshake for want of a client certificate: the `certificate_required`
+/// alert (RFC 8446, 4.4.2.4). A TLS 1.3 server sends it after the client's side of the handshake
+/// is over, so it comes at the first read, not at connect.
+pub(super) fn wants_client_cert(error: &std::io::Error) -> bool {
+    matches!(
+        error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+        ))
+    )
+}
+
 /// Every certificate of a PEM file; none is an error.
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let chain = CertificateDer::pem_file_iter(path)
