@@ -933,6 +933,7 @@ async fn fuzz(
         timeline: timeline.as_ref(),
         recorded: &recorded,
         interrupted_by,
+        connections: transport.connections(),
     };
     let mut summary = Summary::from_facts(facts);
     // No goose load ran: there is no goose report to point to.

@@ -38,7 +38,13 @@ const SUMMED: [&str; 10] = [
     "users",
 ];
 /// Maps of counts that add up key by key.
-const SUMMED_MAPS: [&str; 4] = ["findings_by_kind", "errors_by_cause", "logins", "replays"];
+const SUMMED_MAPS: [&str; 5] = [
+    "findings_by_kind",
+    "errors_by_cause",
+    "connections",
+    "logins",
+    "replays",
+];
 /// From the least to the most serious: the merged status is the most serious of the shards'.
 const SEVERITY: [(&str, u64); 6] = [
     ("clean", 0),

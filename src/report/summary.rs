@@ -8,6 +8,7 @@ use crate::findings::{AffectedAccount, Finding, FindingKind, FindingsSummary};
 use crate::load::{CountersSnapshot, GooseFigures, Site};
 use crate::outcome::Status;
 use crate::scenario::Thresholds;
+use crate::transport::Connections;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,6 +59,8 @@ pub struct Summary {
     pub users_started_per_second: f64,
     pub errors: u64,
     pub errors_by_cause: BTreeMap<String, u64>,
+    /// The connections opened for requests, by the HTTP version they spoke.
+    pub connections: Connections,
     pub checked_responses: u64,
     pub truncated_bodies: u64,
     pub logins: Logins,
@@ -225,6 +228,8 @@ pub struct RunFacts<'a> {
     pub recorded: &'a [Finding],
     /// The signal that cut the load short, if one did.
     pub interrupted_by: Option<&'static str>,
+    /// The connections opened for requests, by HTTP version.
+    pub connections: Connections,
 }
 
 impl Summary {
@@ -319,6 +324,7 @@ impl Summary {
             users_started_per_second: counters.users_started_per_second(),
             errors: counters.errors,
             errors_by_cause: counters.errors_by_cause.clone(),
+            connections: facts.connections,
             checked_responses: counters.checked_responses,
             truncated_bodies: counters.truncated_bodies,
             logins: Logins {

@@ -215,6 +215,7 @@ pub async fn execute(spec: RunSpec) -> Result<RunResult, RunError> {
         timeline: timeline.as_ref(),
         recorded: &recorded,
         interrupted_by,
+        connections: ctx.transport().connections(),
     };
     let mut summary = Summary::from_facts(facts);
     if goose.is_some() {

@@ -21,10 +21,10 @@ mod validate;
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
     ramp_time, Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom,
-    Extraction, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page,
-    PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest, Replay,
-    ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls, Write,
-    WrittenValue,
+    Extraction, HttpVersion, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method,
+    OnExpired, Page, PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest,
+    Replay, ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Tls,
+    Write, WrittenValue,
 };
 pub use population::{
     beneficiary_value, ColumnKind, ColumnMap, FileFormat, LoadedPopulation, Owner, Owners,

@@ -595,6 +595,20 @@ impl<'t> Validator<'t> {
             Some(text) => self.proxy(text, allow_remote)?,
             None => ProxySetting::Environment,
         };
+        let http = match t.http.as_ref().map(|text| (text, text.get_ref().trim())) {
+            None | Some((_, "auto")) => HttpVersion::Auto,
+            Some((_, "1.1")) => HttpVersion::Http1,
+            Some((_, "2")) => HttpVersion::Http2,
+            Some((text, other)) => {
+                self.at(
+                    text.span(),
+                    ErrorKind::InvalidValue,
+                    format!("http {other:?} is not an HTTP version crossleak speaks"),
+                    "write http = \"auto\" (HTTP/2 when the TLS target offers it), \"1.1\" or \"2\"",
+                );
+                return None;
+            }
+        };
         Some(Target {
             endpoint: endpoint?,
             allowed_hosts,
@@ -603,6 +617,7 @@ impl<'t> Validator<'t> {
             connect_timeout: connect_timeout?,
             tls,
             proxy,
+            http,
         })
     }
 
@@ -1641,6 +1656,7 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "request_timeout" => "request_timeout = \"10s\"",
             "connect_timeout" => "connect_timeout = \"5s\"",
             "proxy" => "proxy = \"http://proxy.example.org:3128\"",
+            "http" => "http = \"auto\"",
             "tls" => "[target.tls] with accept_invalid_certs = true",
             "accept_invalid_certs" => "accept_invalid_certs = true",
             "ca_file" => "ca_file = \"staging-ca.pem\"",

@@ -4,7 +4,9 @@
 mod canned;
 mod decode;
 mod http1;
+mod http2;
 mod jar;
+mod message;
 mod proxy;
 mod tls;
 
@@ -15,13 +17,14 @@ use tls::wants_client_cert;
 pub use tls::{client_config, TlsError};
 
 use crate::load::ErrorCause;
-use crate::scenario::{self, ProxySetting, RenderedBody, RenderedRequest, Tls};
+use crate::scenario::{self, HttpVersion, ProxySetting, RenderedBody, RenderedRequest, Tls};
 use http::header::{HeaderMap, LOCATION, SET_COOKIE};
 use http::Method;
 use http1::{encode, read_response, Failure, Reply};
 use proxy::{Proxies, Proxy};
 use rustls::pki_types::ServerName;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -59,6 +62,8 @@ pub enum WireError {
     Body(String),
     #[error("{0}; the target does not speak HTTP/1.1 as crossleak expects")]
     Transport(String),
+    #[error("{0}; the target does not speak HTTP/2 as crossleak expects: [target] http = \"1.1\" speaks HTTP/1.1 to it")]
+    Http2(String),
 }
 
 impl WireError {
@@ -72,7 +77,7 @@ impl WireError {
             WireError::Encoding(_) => ErrorCause::Encoding,
             WireError::NotResent { .. } => ErrorCause::NotResent,
             WireError::Body(_) => ErrorCause::Body,
-            WireError::Transport(_) => ErrorCause::Transport,
+            WireError::Transport(_) | WireError::Http2(_) => ErrorCause::Transport,
         }
     }
 }
@@ -149,6 +154,7 @@ pub struct Settings {
     pub tls: Tls,
     pub proxy: ProxySetting,
     pub connect_timeout: Duration,
+    pub http: HttpVersion,
 }
 
 impl Settings {
@@ -157,6 +163,7 @@ impl Settings {
             tls: target.tls.clone(),
             proxy: target.proxy.clone(),
             connect_timeout: target.connect_timeout,
+            http: target.http,
         }
     }
 }
@@ -168,6 +175,7 @@ impl Default for Settings {
             tls: Tls::default(),
             proxy: ProxySetting::Environment,
             connect_timeout: Duration::from_secs(5),
+            http: HttpVersion::Auto,
         }
     }
 }
@@ -181,21 +189,39 @@ pub enum SetupError {
     Proxy(#[from] ProxyError),
 }
 
-/// What every user's connection shares in a run: TLS configuration, proxies, timeouts, the cap.
+/// What every user's connection shares in a run: TLS configuration, proxies, timeouts, the cap,
+/// the HTTP version, and how many connections each version carried.
 pub struct Transport {
     tls: tokio_rustls::TlsConnector,
     proxies: Proxies,
     connect_timeout: Duration,
     timeout: Duration,
     max_body_bytes: usize,
+    http: HttpVersion,
+    /// Connections opened for requests, HTTP/1.1 then HTTP/2.
+    opened: [AtomicU64; 2],
+}
+
+/// The connections a run opened for its requests, by the HTTP version they spoke (negotiated by
+/// ALPN on TLS). The reachability check's connection is not among them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Connections {
+    pub http1: u64,
+    pub http2: u64,
 }
 
 /// The socket a user keeps open between its requests, with the origin it speaks to.
 struct Open {
-    io: Box<dyn Io>,
+    wire: Wire,
     https: bool,
     host: Box<str>,
     port: u16,
+}
+
+/// The HTTP version spoken on an open connection.
+enum Wire {
+    Http1(Box<dyn Io>),
+    Http2(http2::Session),
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
@@ -241,6 +267,16 @@ impl Transport {
             connect_timeout,
             timeout,
             max_body_bytes,
+            http: HttpVersion::Auto,
+            opened: Default::default(),
+        }
+    }
+
+    /// The connections opened for requests so far, by HTTP version.
+    pub fn connections(&self) -> Connections {
+        Connections {
+            http1: self.opened[0].load(Ordering::Relaxed),
+            http2: self.opened[1].load(Ordering::Relaxed),
         }
     }
 
@@ -253,10 +289,15 @@ impl Transport {
         timeout: Duration,
         max_body_bytes: usize,
     ) -> Result<Self, SetupError> {
-        let config = client_config(&settings.tls, base_url.starts_with("http://"))?;
+        let config = client_config(
+            &settings.tls,
+            base_url.starts_with("http://"),
+            settings.http,
+        )?;
         let proxies = Proxies::resolve(&settings.proxy, |name| std::env::var(name).ok())?;
         Ok(Transport {
             proxies,
+            http: settings.http,
             ..Transport::new(
                 Arc::new(config),
                 settings.connect_timeout,
@@ -348,7 +389,8 @@ impl Transport {
     }
 
     /// One request and its response on `connection`, connecting first when it is not open to
-    /// `url`'s origin. A connection used before that turns out closed is replaced once.
+    /// `url`'s origin. A connection used before that turns out closed is replaced once (for an
+    /// idempotent request); a request the server says it did not process goes again once.
     async fn exchange(
         &self,
         connection: &mut Connection,
@@ -361,7 +403,6 @@ impl Transport {
         let cookie = jar.and_then(|jar| jar.header(url));
         let proxy = self.proxies.for_url(url);
         let forward = proxy.filter(|_| url.scheme() == "http");
-        let message = encode(method, url, headers, cookie.as_ref(), body, forward)?;
         let head_only = *method == Method::HEAD;
         let mut reused = connection.0.as_ref().is_some_and(|open| open.serves(url));
         if reused && !idempotent(method) {
@@ -377,13 +418,42 @@ impl Transport {
                 }
             }
         }
+        let mut message = None;
+        let mut resent = false;
         loop {
             let open = match connection.0.take() {
                 Some(open) if reused => open,
-                _ => self.connect(url, proxy).await?,
+                _ => {
+                    let open = self.connect(url, proxy).await?;
+                    let index = usize::from(matches!(open.wire, Wire::Http2(_)));
+                    self.opened[index].fetch_add(1, Ordering::Relaxed);
+                    open
+                }
             };
             let open = connection.0.insert(open);
-            match attempt(open, &message, head_only, self.max_body_bytes).await {
+            let cap = self.max_body_bytes;
+            let answer = match &mut open.wire {
+                Wire::Http1(io) => {
+                    if message.is_none() {
+                        message = Some(encode(
+                            method,
+                            url,
+                            headers,
+                            cookie.as_ref(),
+                            body,
+                            forward,
+                        )?);
+                    }
+                    let message = message.as_deref().unwrap_or_default();
+                    attempt(io, message, head_only, cap).await
+                }
+                Wire::Http2(session) => {
+                    let (request, payload) =
+                        http2::request(method, url, headers, cookie.as_ref(), body)?;
+                    http2::exchange(session, request, payload, cap).await
+                }
+            };
+            match answer {
                 Ok(reply) => {
                     if !reply.reusable {
                         connection.close();
@@ -403,6 +473,12 @@ impl Transport {
                         url: url.clone(),
                     });
                 }
+                Err(Failure::Unprocessed) if !resent => {
+                    // The server took none of it: any method may go again, once.
+                    connection.close();
+                    reused = false;
+                    resent = true;
+                }
                 Err(failure) => {
                     connection.close();
                     return Err(match failure {
@@ -410,6 +486,9 @@ impl Transport {
                         Failure::ClientCertRequired => WireError::ClientCertRequired {
                             target: origin(url),
                         },
+                        Failure::Unprocessed => WireError::Http2(format!(
+                            "{url} refused the request twice, on two connections"
+                        )),
                         Failure::Stale => WireError::Transport(format!(
                             "{url} closed the connection before answering"
                         )),
@@ -424,10 +503,10 @@ impl Transport {
     /// A mutual-TLS server that gets no client certificate says so just after a TLS 1.3
     /// handshake: that refusal is waited for, so the run ends unreachable for its reason.
     pub async fn reach(&self, url: &Url) -> Result<(), WireError> {
-        let mut open = self.connect(url, self.proxies.for_url(url)).await?;
-        if open.https && !self.tls.config().client_auth_cert_resolver.has_certs() {
+        let (mut io, https, _) = self.connect_io(url, self.proxies.for_url(url)).await?;
+        if https && !self.tls.config().client_auth_cert_resolver.has_certs() {
             let mut byte = [0u8; 1];
-            let read = tokio::time::timeout(CLIENT_CERT_REFUSAL, open.io.read(&mut byte)).await;
+            let read = tokio::time::timeout(CLIENT_CERT_REFUSAL, io.read(&mut byte)).await;
             if let Ok(Err(error)) = read {
                 if wants_client_cert(&error) {
                     return Err(WireError::ClientCertRequired {
@@ -439,8 +518,30 @@ impl Transport {
         Ok(())
     }
 
-    /// A connection to `url`'s origin: straight, or through `proxy` (a tunnel for `https`).
+    /// A connection to `url`'s origin speaking the HTTP version `[target] http` and, on TLS, the
+    /// server's ALPN choice agree on.
     async fn connect(&self, url: &Url, proxy: Option<&Proxy>) -> Result<Open, WireError> {
+        let (io, https, h2) = self.connect_io(url, proxy).await?;
+        let wire = if h2 {
+            Wire::Http2(http2::handshake(io).await?)
+        } else {
+            Wire::Http1(io)
+        };
+        Ok(Open {
+            wire,
+            https,
+            host: url.host_str().unwrap_or_default().into(),
+            port: url.port_or_known_default().unwrap_or_default(),
+        })
+    }
+
+    /// A socket to `url`'s origin, straight or through `proxy` (a tunnel for `https`), with
+    /// whether it is TLS and whether it is to speak HTTP/2.
+    async fn connect_io(
+        &self,
+        url: &Url,
+        proxy: Option<&Proxy>,
+    ) -> Result<(Box<dyn Io>, bool, bool), WireError> {
         let https = match url.scheme() {
             "http" => false,
             "https" => true,
@@ -454,6 +555,12 @@ impl Transport {
             return Err(WireError::Transport(format!("{url} names no host")));
         };
         let target = origin(url);
+        if let (false, HttpVersion::Http2, Some(proxy)) = (https, self.http, proxy) {
+            return Err(WireError::Http2(format!(
+                "HTTP/2 with prior knowledge (h2c) to {target} cannot go through the proxy {}:{}, which forwards HTTP/1.1; set proxy = \"none\" or",
+                proxy.host, proxy.port
+            )));
+        }
         let failed = |source| WireError::Connect {
             target: target.clone(),
             source,
@@ -478,29 +585,32 @@ impl Transport {
             if let (true, Some(proxy)) = (https, proxy) {
                 tunnel(&mut tcp, &target, proxy).await?;
             }
-            let io: Box<dyn Io> = if https {
-                let name = match host {
-                    Host::Domain(name) => ServerName::try_from(name.to_owned()).map_err(|e| {
-                        WireError::Transport(format!("{name} is not a valid TLS server name: {e}"))
-                    })?,
-                    Host::Ipv4(ip) => ServerName::from(IpAddr::V4(ip)),
-                    Host::Ipv6(ip) => ServerName::from(IpAddr::V6(ip)),
-                };
-                Box::new(
-                    self.tls
-                        .connect(name, tcp)
-                        .await
-                        .map_err(|source| tls_failure(&target, source))?,
-                )
-            } else {
-                Box::new(tcp)
+            if !https {
+                return Ok((
+                    Box::new(tcp) as Box<dyn Io>,
+                    false,
+                    self.http == HttpVersion::Http2,
+                ));
+            }
+            let name = match host {
+                Host::Domain(name) => ServerName::try_from(name.to_owned()).map_err(|e| {
+                    WireError::Transport(format!("{name} is not a valid TLS server name: {e}"))
+                })?,
+                Host::Ipv4(ip) => ServerName::from(IpAddr::V4(ip)),
+                Host::Ipv6(ip) => ServerName::from(IpAddr::V6(ip)),
             };
-            Ok(Open {
-                io,
-                https,
-                host: url.host_str().unwrap_or_default().into(),
-                port,
-            })
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(|source| tls_failure(&target, source))?;
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            if self.http == HttpVersion::Http2 && !h2 {
+                return Err(WireError::Http2(format!(
+                    "{target} did not agree to HTTP/2 in the TLS handshake (ALPN)"
+                )));
+            }
+            Ok((Box::new(tls) as Box<dyn Io>, true, h2))
         };
         tokio::time::timeout(self.connect_timeout, connecting)
             .await
@@ -546,7 +656,7 @@ async fn tunnel(tcp: &mut TcpStream, authority: &str, proxy: &Proxy) -> Result<(
                 ""
             }
         ))),
-        Err(Failure::Stale | Failure::ClientCertRequired) => {
+        Err(Failure::Stale | Failure::Unprocessed | Failure::ClientCertRequired) => {
             Err(refused("the proxy closed the connection".to_owned()))
         }
         Err(Failure::Error(error)) => Err(refused(error.to_string())),
@@ -567,10 +677,15 @@ fn idempotent(method: &Method) -> bool {
 /// from them).
 fn still_open(open: &mut Open, url: &Url) -> Result<(), Option<WireError>> {
     use std::task::{Context, Poll, Waker};
+    // An HTTP/2 connection's own task reads it: a close there fails the next stream before
+    // anything is sent, which any method may survive.
+    let Wire::Http1(io) = &mut open.wire else {
+        return Ok(());
+    };
     let mut byte = [0u8; 1];
     let mut buf = tokio::io::ReadBuf::new(&mut byte);
     let mut context = Context::from_waker(Waker::noop());
-    match std::pin::Pin::new(&mut open.io).poll_read(&mut context, &mut buf) {
+    match std::pin::Pin::new(io).poll_read(&mut context, &mut buf) {
         Poll::Pending => Ok(()),
         Poll::Ready(Ok(())) if buf.filled().is_empty() => Err(None),
         Poll::Ready(Ok(())) => Err(Some(WireError::Transport(format!(
@@ -612,15 +727,15 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 /// Writes the request and reads its response. A write that fails, or a close before the first
 /// byte of a response, is `Stale`: the caller decides whether that may be retried.
 async fn attempt(
-    open: &mut Open,
+    io: &mut Box<dyn Io>,
     message: &[u8],
     head_only: bool,
     cap: usize,
 ) -> Result<Reply, Failure> {
-    if open.io.write_all(message).await.is_err() || open.io.flush().await.is_err() {
+    if io.write_all(message).await.is_err() || io.flush().await.is_err() {
         return Err(Failure::Stale);
     }
-    read_response(&mut open.io, head_only, cap).await
+    read_response(io, head_only, cap).await
 }
 
 #[cfg(test)]
