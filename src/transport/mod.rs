@@ -52,6 +52,8 @@ pub enum WireError {
     },
     #[error("{target} asked for a client certificate (mutual TLS) and crossleak has none to give; set [target.tls] client_cert and client_key to the PEM files of one it trusts")]
     ClientCertRequired { target: String },
+    #[error("{target} accepts none of the HTTP versions offered in the TLS handshake (ALPN {offered}); set [target] http = \"auto\" to offer both h2 and http/1.1")]
+    NoCommonProtocol { target: String, offered: String },
     #[error("no complete answer within {0:?}; raise the request timeout or lower the load")]
     Timeout(Duration),
     #[error("{0}; ask the target for gzip, deflate, br or no encoding")]
@@ -77,7 +79,9 @@ impl WireError {
             WireError::Encoding(_) => ErrorCause::Encoding,
             WireError::NotResent { .. } => ErrorCause::NotResent,
             WireError::Body(_) => ErrorCause::Body,
-            WireError::Transport(_) | WireError::Http2(_) => ErrorCause::Transport,
+            WireError::Transport(_) | WireError::Http2(_) | WireError::NoCommonProtocol { .. } => {
+                ErrorCause::Transport
+            }
         }
     }
 }
@@ -518,6 +522,39 @@ impl Transport {
         Ok(())
     }
 
+    /// A failed handshake: for want of a client certificate (a TLS 1.2 server says so here), for
+    /// want of an HTTP version both sides speak, or for any other reason.
+    fn tls_failure(&self, target: &str, source: std::io::Error) -> WireError {
+        let alert = source
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        if wants_client_cert(&source) {
+            WireError::ClientCertRequired {
+                target: target.to_owned(),
+            }
+        } else if let Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::NoApplicationProtocol,
+        )) = alert
+        {
+            let offered: Vec<String> = self
+                .tls
+                .config()
+                .alpn_protocols
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            WireError::NoCommonProtocol {
+                target: target.to_owned(),
+                offered: offered.join(", "),
+            }
+        } else {
+            WireError::Tls {
+                target: target.to_owned(),
+                source,
+            }
+        }
+    }
+
     /// A connection to `url`'s origin speaking the HTTP version `[target] http` and, on TLS, the
     /// server's ALPN choice agree on.
     async fn connect(&self, url: &Url, proxy: Option<&Proxy>) -> Result<Open, WireError> {
@@ -603,7 +640,7 @@ impl Transport {
                 .tls
                 .connect(name, tcp)
                 .await
-                .map_err(|source| tls_failure(&target, source))?;
+                .map_err(|source| self.tls_failure(&target, source))?;
             let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
             if self.http == HttpVersion::Http2 && !h2 {
                 return Err(WireError::Http2(format!(
@@ -702,20 +739,6 @@ fn origin(url: &Url) -> String {
         url.host_str().unwrap_or_default(),
         url.port_or_known_default().unwrap_or_default()
     )
-}
-
-/// A failed handshake: for want of a client certificate (a TLS 1.2 server says so here), or not.
-fn tls_failure(target: &str, source: std::io::Error) -> WireError {
-    if wants_client_cert(&source) {
-        WireError::ClientCertRequired {
-            target: target.to_owned(),
-        }
-    } else {
-        WireError::Tls {
-            target: target.to_owned(),
-            source,
-        }
-    }
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
