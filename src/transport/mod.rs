@@ -1,5 +1,5 @@
-//! How crossleak speaks to the target: one transport per run (TLS, proxies, timeouts, the cap),
-//! one connection per simulated user, driven inline in its task. A connection is never shared.
+//! How crossleak speaks to the target: one transport per run (TLS, proxies, timeouts, the cap, the
+//! HTTP version), one connection per simulated user, HTTP/1.1 or HTTP/2. It is never shared.
 
 mod canned;
 mod decode;
