@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -442,4 +442,65 @@ async fn a_gzip_body_over_http2_is_decoded_before_it_is_scanned() {
     let response = send(&h2c(), request).await.unwrap();
     assert_eq!(response.body, b"<p>FR76 3000 6000</p>");
     assert!(response.headers.get(CONTENT_ENCODING).is_none());
+}
+
+/// Reads HTTP/2 frames from `socket` (after the client's preface) until a HEADERS frame: the
+/// client has opened its stream.
+async fn until_headers(socket: &mut tokio::net::TcpStream) {
+    let mut preface = [0u8; 24];
+    socket.read_exact(&mut preface).await.unwrap();
+    loop {
+        let mut head = [0u8; 9];
+        socket.read_exact(&mut head).await.unwrap();
+        let length = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let mut payload = vec![0u8; length];
+        socket.read_exact(&mut payload).await.unwrap();
+        if head[3] == 0x1 {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_post_beyond_a_goaways_last_stream_goes_again_on_a_new_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let answered = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&answered);
+    tokio::spawn(async move {
+        // The first connection: once the POST's stream is open, an empty SETTINGS and a GOAWAY
+        // whose last stream is 0 with ENHANCE_YOUR_CALM, as a server shedding load says it.
+        let (mut first, _) = listener.accept().await.unwrap();
+        until_headers(&mut first).await;
+        let settings = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
+        let go_away = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xb];
+        first.write_all(&settings).await.unwrap();
+        first.write_all(&go_away).await.unwrap();
+        let (second, _) = listener.accept().await.unwrap();
+        let mut connection = h2::server::handshake(second).await.unwrap();
+        while let Some(Ok((request, mut respond))) = connection.accept().await {
+            counted.fetch_add(1, Ordering::Relaxed);
+            let mut body = request.into_body();
+            let mut form = Vec::new();
+            while let Some(Ok(chunk)) = body.data().await {
+                let _ = body.flow_control().release_capacity(chunk.len());
+                form.extend_from_slice(&chunk);
+            }
+            if let Ok(mut stream) = respond.send_response(http::Response::new(()), false) {
+                let _ = stream.send_data(Bytes::from(form), true);
+            }
+        }
+        drop(first);
+    });
+    let transport = h2c();
+    let form = [("iban".to_owned(), "FR76".to_owned())];
+    let response = send(&transport, post(&base_url, &form))
+        .await
+        .expect("answered on the second connection");
+    assert_eq!(
+        (response.status, &response.body[..]),
+        (200, &b"iban=FR76"[..])
+    );
+    assert_eq!(answered.load(Ordering::Relaxed), 1);
+    assert_eq!(transport.connections().http2, 2);
 }

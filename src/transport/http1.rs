@@ -37,8 +37,9 @@ pub(super) enum Failure {
     /// Nothing of a response came back on a connection used before: the server had closed it
     /// while idle, so the request can be sent again on a new one.
     Stale,
-    /// The server says it did not process the request (HTTP/2's `REFUSED_STREAM`, a graceful
-    /// `GOAWAY`), or the connection was gone before it was sent: any method may go again.
+    /// The server says it did not process the request (HTTP/2's `REFUSED_STREAM`, a `GOAWAY` that
+    /// leaves its stream out), or the connection was gone before it was sent: any method may go
+    /// again.
     Unprocessed,
     /// The server asked for a client certificate and got none (a TLS alert at the first read).
     ClientCertRequired,

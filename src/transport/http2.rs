@@ -163,15 +163,16 @@ enum Stage {
 }
 
 /// What a failed stream means for sending the request again. The server says it did not process
-/// it with `REFUSED_STREAM`, or with a graceful `GOAWAY` before any answer (RFC 9113, 8.7 and 6.8):
-/// any method may then go again on a new connection. A connection that broke before any answer is
-/// stale, as on HTTP/1.1: only idempotent methods go again.
+/// it with `REFUSED_STREAM`, or with a `GOAWAY` whose last stream id is below the stream's (h2
+/// fails only those streams with the GOAWAY; RFC 9113, 8.7 and 6.8): any method may then go again
+/// on a new connection. A connection that broke before any answer is stale, as on HTTP/1.1: only
+/// idempotent methods go again.
 fn failure(error: h2::Error, stage: Stage) -> Failure {
     if error.get_io().is_some_and(wants_client_cert) {
         return Failure::ClientCertRequired;
     }
     let refused = error.reason() == Some(h2::Reason::REFUSED_STREAM)
-        || (error.is_go_away() && error.reason() == Some(h2::Reason::NO_ERROR));
+        || (error.is_go_away() && error.is_remote());
     match stage {
         Stage::NotSent => Failure::Unprocessed,
         Stage::Sent if refused => Failure::Unprocessed,
