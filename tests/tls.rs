@@ -6,11 +6,13 @@
 mod common;
 
 use common::ONE_ATTACK_AT_A_TIME;
+use crossleak::load::ErrorCause;
 use crossleak::load::DEMO_SCENARIO;
 use crossleak::outcome::Status;
 use crossleak::portal::{router, PortalConfig};
 use crossleak::run::{self, RunOptions, RunResult};
-use crossleak::scenario::Scenario;
+use crossleak::scenario::{Scenario, Tls};
+use crossleak::transport::{Connection, Request, Settings, Transport};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
@@ -195,12 +197,55 @@ async fn a_portal_that_requires_a_client_certificate_is_checked_with_client_cert
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_client_cert_a_mutual_tls_portal_is_never_reported_clean() {
+async fn without_client_cert_a_mutual_tls_portal_is_unreachable_and_says_to_set_client_cert() {
     let base_url = serve_https(true).await;
     let result = run(scenario(&base_url, &pem_keys(&[("ca_file", "ca.crt")]))).await;
     let summary = &result.summary;
-    assert_ne!(summary.status, Status::Clean, "{}", summary.reason);
+    assert_eq!(
+        (summary.status, summary.status.exit_code()),
+        (Status::Unreachable, 3),
+        "{}",
+        summary.reason
+    );
     assert_eq!(summary.checked_responses, 0);
+    for named in [
+        "asked for a client certificate",
+        "client_cert",
+        "client_key",
+    ] {
+        assert!(
+            summary.reason.contains(named),
+            "{named}: {}",
+            summary.reason
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_without_client_cert_to_a_mutual_tls_portal_counts_as_tls_client_cert_required() {
+    let base_url = serve_https(true).await;
+    let settings = Settings {
+        tls: Tls {
+            ca_file: Some(fixture("ca.crt")),
+            ..Tls::default()
+        },
+        ..Settings::default()
+    };
+    let transport =
+        Transport::for_run(&settings, &base_url, Duration::from_secs(5), 1 << 20).unwrap();
+    let request = Request {
+        method: http::Method::GET,
+        url: url::Url::parse(&format!("{base_url}/login")).unwrap(),
+        headers: vec![],
+        body: None,
+    };
+    let error = transport
+        .send(&mut Connection::default(), None, request)
+        .await
+        .err()
+        .expect("refused for want of a client certificate");
+    assert_eq!(error.cause(), ErrorCause::TlsClientCertRequired, "{error}");
+    assert_eq!(error.cause().name(), "tls_client_cert_required");
 }
 
 /// A loopback proxy that only tunnels: it reads `CONNECT host:port`, answers 200, relays the

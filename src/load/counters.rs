@@ -14,6 +14,8 @@ pub enum ErrorCause {
     Connect,
     /// The TLS handshake failed: most often a certificate crossleak was not told to trust.
     Tls,
+    /// The server asked for a client certificate (mutual TLS) and the scenario gives none.
+    TlsClientCertRequired,
     /// No response within the request timeout.
     Timeout,
     /// The response body could not be read whole.
@@ -34,9 +36,10 @@ pub enum ErrorCause {
 }
 
 impl ErrorCause {
-    const ALL: [ErrorCause; 9] = [
+    const ALL: [ErrorCause; 10] = [
         Self::Connect,
         Self::Tls,
+        Self::TlsClientCertRequired,
         Self::Timeout,
         Self::Body,
         Self::Encoding,
@@ -50,6 +53,7 @@ impl ErrorCause {
         match self {
             Self::Connect => "connect",
             Self::Tls => "tls",
+            Self::TlsClientCertRequired => "tls_client_cert_required",
             Self::Timeout => "timeout",
             Self::Body => "body",
             Self::Encoding => "encoding",

@@ -36,6 +36,13 @@ pub fn print_summary(summary: &Summary, dir: &Path) {
     row("checked responses", summary.checked_responses.to_string());
     row("errors", errors_line(summary));
     row(
+        "connections",
+        format!(
+            "{} HTTP/1.1, {} HTTP/2",
+            summary.connections.http1, summary.connections.http2
+        ),
+    );
+    row(
         "logins",
         format!(
             "{} ok, {} failed ({} landed on a page without the user's must_show values), {} again after a lost session",

@@ -75,6 +75,8 @@ pub struct ShardSummary {
     #[serde(default)]
     pub errors_by_cause: BTreeMap<String, u64>,
     #[serde(default)]
+    pub connections: BTreeMap<String, u64>,
+    #[serde(default)]
     pub logins: BTreeMap<String, u64>,
     #[serde(default)]
     pub replays: BTreeMap<String, u64>,
@@ -201,6 +203,7 @@ fn combine(summaries: &[ShardSummary]) -> Option<ShardSummary> {
     merged.findings_by_kind = sum_maps(summaries, |s| &s.findings_by_kind);
     merged.findings_by_cause = sum_maps(summaries, |s| &s.findings_by_cause);
     merged.errors_by_cause = sum_maps(summaries, |s| &s.errors_by_cause);
+    merged.connections = sum_maps(summaries, |s| &s.connections);
     merged.logins = sum_maps(summaries, |s| &s.logins);
     merged.replays = sum_maps(summaries, |s| &s.replays);
     merged.status = summaries.iter().map(|s| s.status).max()?;

@@ -8,6 +8,7 @@ use crate::findings::{AffectedAccount, Finding, FindingKind, FindingsSummary};
 use crate::load::{CountersSnapshot, GooseFigures, Site};
 use crate::outcome::{judge, serialize_with_exit_code, Interruption, Outcome, Status, Tally};
 use crate::scenario::Thresholds;
+use crate::transport::Connections;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,6 +60,8 @@ pub struct Summary {
     pub users_started_per_second: f64,
     pub errors: u64,
     pub errors_by_cause: BTreeMap<String, u64>,
+    /// The connections opened for requests, by the HTTP version they spoke.
+    pub connections: Connections,
     pub checked_responses: u64,
     pub truncated_bodies: u64,
     pub logins: Logins,
@@ -260,6 +263,8 @@ pub struct Observed {
     pub stopped: Option<String>,
     /// What a clean run proved, in the driver's words; `None`: the load's sentence.
     pub proved: Option<String>,
+    /// The connections opened for requests, by HTTP version.
+    pub connections: Connections,
 }
 
 /// Everything known at the end of a run, before it becomes a `Summary`.
@@ -325,6 +330,7 @@ impl Summary {
             users_started_per_second: counters.users_started_per_second(),
             errors: counters.errors,
             errors_by_cause: counters.errors_by_cause.clone(),
+            connections: facts.observed.connections,
             checked_responses: counters.checked_responses,
             truncated_bodies: counters.truncated_bodies,
             logins: Logins::of(counters),

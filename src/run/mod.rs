@@ -218,6 +218,7 @@ async fn load(spec: &RunSpec, session: &Session, ctx: Arc<LoadContext>) -> Obser
         timeline: Some(timeline),
         interrupted_by,
         stopped,
+        connections: ctx.transport().connections(),
         ..Observed::default()
     }
 }

@@ -24,10 +24,10 @@ pub use crate::population::PopulationSource;
 pub use error::{ErrorKind, ScenarioError, ScenarioErrors};
 pub use model::{
     ramp_time, Action, ClientAuth, Crowd, CrowdStep, CssPattern, Endpoint, Expiry, ExtractFrom,
-    Extraction, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method, OnExpired, Page,
-    PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest, Replay,
-    ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds, Timeouts, Tls,
-    Write, WrittenValue,
+    Extraction, HttpVersion, JsonEquals, LoadShape, LoginFlow, LoginStep, Logout, Method,
+    OnExpired, Page, PasswordChanges, Pattern, Phase, ProxySetting, RampTooLong, RenderedRequest,
+    Replay, ReplayIdentity, Request, Scenario, SessionCarrier, Success, Target, Thresholds,
+    Timeouts, Tls, Write, WrittenValue,
 };
 pub use population::Variable;
 pub use scope::{is_loopback, Refusal, Scope};

@@ -61,6 +61,19 @@ pub struct Target {
     pub timeouts: Timeouts,
     pub tls: Tls,
     pub proxy: ProxySetting,
+    pub http: HttpVersion,
+}
+
+/// `[target] http`: the HTTP version the users speak to the target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// `"auto"` (no key): HTTP/2 when a TLS target offers it by ALPN, HTTP/1.1 otherwise.
+    #[default]
+    Auto,
+    /// `"1.1"`: HTTP/1.1 only.
+    Http1,
+    /// `"2"`: HTTP/2 only; on an `http://` target, with prior knowledge (h2c).
+    Http2,
 }
 
 /// `[target] request_timeout` and `connect_timeout`.

@@ -24,6 +24,7 @@ pub(crate) struct RawTarget {
     pub request_timeout: Option<Text>,
     pub connect_timeout: Option<Text>,
     pub proxy: Option<Text>,
+    pub http: Option<Text>,
     pub tls: Option<Spanned<RawTls>>,
 }
 

@@ -59,7 +59,8 @@ pub fn read_canned(data: &[u8], sizes: &[usize], head_only: bool, cap: usize) ->
             truncated: reply.truncated,
             reusable: reply.reusable,
         },
-        Err(Failure::Stale) => CannedRead::Stale,
+        Err(Failure::Stale | Failure::Unprocessed) => CannedRead::Stale,
+        Err(Failure::ClientCertRequired) => CannedRead::Error(ErrorCause::TlsClientCertRequired),
         Err(Failure::Error(error)) => CannedRead::Error(error.cause()),
     }
 }

@@ -1,8 +1,10 @@
 //! HTTP/1.1 on the wire for one exchange: the request written in one buffer, the response head
 //! parsed and its body framed (RFC 9112), decoded, cut at the cap. No sockets here.
 
-use super::decode::{decode, ACCEPT_ENCODING};
+use super::decode::decode;
+use super::message::{field, given, payload, DEFAULT_FIELDS};
 use super::proxy::Proxy;
+use super::tls::wants_client_cert;
 use super::{Body, WireError};
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING,
@@ -11,7 +13,6 @@ use http::Method;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use url::Url;
 
-const USER_AGENT: &str = concat!("crossleak/", env!("CARGO_PKG_VERSION"));
 /// A response head, a chunk-size line or a trailer longer than this is refused, not buffered.
 const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Header fields a response head may carry (hyper's default too).
@@ -36,6 +37,12 @@ pub(super) enum Failure {
     /// Nothing of a response came back on a connection used before: the server had closed it
     /// while idle, so the request can be sent again on a new one.
     Stale,
+    /// The server says it did not process the request (HTTP/2's `REFUSED_STREAM`, a `GOAWAY` that
+    /// leaves its stream out), or the connection was gone before it was sent: any method may go
+    /// again.
+    Unprocessed,
+    /// The server asked for a client certificate and got none (a TLS alert at the first read).
+    ClientCertRequired,
     Error(WireError),
 }
 
@@ -55,21 +62,8 @@ pub(super) fn encode(
     body: Option<Body<'_>>,
     proxy: Option<&Proxy>,
 ) -> Result<Vec<u8>, WireError> {
-    let (content_type, payload) = match body {
-        Some(Body::Form(pairs)) => (
-            "application/x-www-form-urlencoded",
-            serde_urlencoded::to_string(pairs)
-                .map_err(|e| WireError::Transport(format!("cannot encode the form: {e}")))?
-                .into_bytes(),
-        ),
-        Some(Body::Json(value)) => (
-            "application/json",
-            serde_json::to_vec(value)
-                .map_err(|e| WireError::Transport(format!("cannot encode the JSON body: {e}")))?,
-        ),
-        None => ("", Vec::new()),
-    };
-    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let (content_type, payload) = payload(body)?;
+    let given = |name: &str| given(headers, name);
     let mut out = Vec::with_capacity(256 + payload.len());
     let mut line = |name: &[u8], value: &[u8]| {
         out.extend_from_slice(name);
@@ -94,15 +88,10 @@ pub(super) fn encode(
     if !given("host") {
         line(b"Host", host.as_bytes());
     }
-    if !given("user-agent") {
-        line(b"User-Agent", USER_AGENT.as_bytes());
-    }
-    if !given("accept") {
-        line(b"Accept", b"*/*");
-    }
-    // Portals compress: ask for every encoding crossleak decodes, so none is scanned encoded.
-    if !given("accept-encoding") {
-        line(b"Accept-Encoding", ACCEPT_ENCODING.as_bytes());
+    for (name, value) in DEFAULT_FIELDS {
+        if !given(name) {
+            line(name.as_bytes(), value.as_bytes());
+        }
     }
     if let Some(authorization) = proxy.and_then(|p| p.authorization.as_deref()) {
         line(b"Proxy-Authorization", authorization.as_bytes());
@@ -111,13 +100,7 @@ pub(super) fn encode(
         line(b"Cookie", cookie.as_bytes());
     }
     for (name, value) in headers {
-        // What reqwest's builder refuses: a name that is no token, a value that breaks the line.
-        if HeaderName::from_bytes(name.as_bytes()).is_err() || HeaderValue::from_str(value).is_err()
-        {
-            return Err(WireError::Transport(format!(
-                "the header {name:?} cannot be sent as it is"
-            )));
-        }
+        field(name, value)?;
         line(name.as_bytes(), value.as_bytes());
     }
     if body.is_some() && !given("content-type") {
@@ -308,6 +291,7 @@ impl<R: AsyncRead + Unpin> Incoming<'_, R> {
             }
             match self.more().await {
                 Ok(true) => {}
+                Err(e) if wants_client_cert(&e) => return Err(Failure::ClientCertRequired),
                 Ok(false) | Err(_) if !self.received => return Err(Failure::Stale),
                 Ok(false) => {
                     return Err(WireError::Transport(

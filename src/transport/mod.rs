@@ -1,34 +1,41 @@
-//! How crossleak speaks to the target: one transport per run (TLS, proxies, timeouts, the cap),
-//! one connection per simulated user, driven inline in its task. A connection is never shared.
+//! How crossleak speaks to the target: one transport per run (TLS, proxies, timeouts, the cap, the
+//! HTTP version), one connection per simulated user, HTTP/1.1 or HTTP/2. It is never shared.
 
 mod canned;
 mod decode;
 mod http1;
+mod http2;
 mod jar;
+mod message;
 mod proxy;
 mod tls;
 
 pub use canned::{read_canned, CannedRead};
 pub use jar::Jar;
 pub use proxy::ProxyError;
+use tls::wants_client_cert;
 pub use tls::{client_config, TlsError};
 
 use crate::load::ErrorCause;
-use crate::scenario::{self, ProxySetting, RenderedBody, RenderedRequest, Tls};
+use crate::scenario::{self, HttpVersion, ProxySetting, RenderedBody, RenderedRequest, Tls};
 use http::header::{HeaderMap, LOCATION, SET_COOKIE};
 use http::Method;
 use http1::{encode, read_response, Failure, Reply};
 use proxy::{Proxies, Proxy};
 use rustls::pki_types::ServerName;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
 /// Redirects followed within one exchange (reqwest's and browsers' count); one more is an error.
 const MAX_REDIRECTS: usize = 10;
+/// How long `reach` waits after a TLS handshake for a server's refusal of a client without a
+/// certificate (one round trip; a server that wants a request first says nothing).
+const CLIENT_CERT_REFUSAL: Duration = Duration::from_millis(300);
 
 /// Why an exchange gave no usable response.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +50,10 @@ pub enum WireError {
         target: String,
         source: std::io::Error,
     },
+    #[error("{target} asked for a client certificate (mutual TLS) and crossleak has none to give; set [target.tls] client_cert and client_key to the PEM files of one it trusts")]
+    ClientCertRequired { target: String },
+    #[error("{target} accepts none of the HTTP versions offered in the TLS handshake (ALPN {offered}); set [target] http = \"auto\" to offer both h2 and http/1.1")]
+    NoCommonProtocol { target: String, offered: String },
     #[error("no complete answer within {0:?}; raise the request timeout or lower the load")]
     Timeout(Duration),
     #[error("{0}; ask the target for gzip, deflate, br or no encoding")]
@@ -53,6 +64,8 @@ pub enum WireError {
     Body(String),
     #[error("{0}; the target does not speak HTTP/1.1 as crossleak expects")]
     Transport(String),
+    #[error("{0}; the target does not speak HTTP/2 as crossleak expects: [target] http = \"1.1\" speaks HTTP/1.1 to it")]
+    Http2(String),
 }
 
 impl WireError {
@@ -61,11 +74,14 @@ impl WireError {
         match self {
             WireError::Connect { .. } => ErrorCause::Connect,
             WireError::Tls { .. } => ErrorCause::Tls,
+            WireError::ClientCertRequired { .. } => ErrorCause::TlsClientCertRequired,
             WireError::Timeout(_) => ErrorCause::Timeout,
             WireError::Encoding(_) => ErrorCause::Encoding,
             WireError::NotResent { .. } => ErrorCause::NotResent,
             WireError::Body(_) => ErrorCause::Body,
-            WireError::Transport(_) => ErrorCause::Transport,
+            WireError::Transport(_) | WireError::Http2(_) | WireError::NoCommonProtocol { .. } => {
+                ErrorCause::Transport
+            }
         }
     }
 }
@@ -142,6 +158,7 @@ pub struct Settings {
     pub tls: Tls,
     pub proxy: ProxySetting,
     pub connect_timeout: Duration,
+    pub http: HttpVersion,
 }
 
 impl Settings {
@@ -150,6 +167,7 @@ impl Settings {
             tls: target.tls.clone(),
             proxy: target.proxy.clone(),
             connect_timeout: target.timeouts.connect,
+            http: target.http,
         }
     }
 }
@@ -161,6 +179,7 @@ impl Default for Settings {
             tls: Tls::default(),
             proxy: ProxySetting::Environment,
             connect_timeout: Duration::from_secs(5),
+            http: HttpVersion::Auto,
         }
     }
 }
@@ -174,21 +193,39 @@ pub enum SetupError {
     Proxy(#[from] ProxyError),
 }
 
-/// What every user's connection shares in a run: TLS configuration, proxies, timeouts, the cap.
+/// What every user's connection shares in a run: TLS configuration, proxies, timeouts, the cap,
+/// the HTTP version, and how many connections each version carried.
 pub struct Transport {
     tls: tokio_rustls::TlsConnector,
     proxies: Proxies,
     connect_timeout: Duration,
     timeout: Duration,
     max_body_bytes: usize,
+    http: HttpVersion,
+    /// Connections opened for requests, HTTP/1.1 then HTTP/2.
+    opened: [AtomicU64; 2],
+}
+
+/// The connections a run opened for its requests, by the HTTP version they spoke (negotiated by
+/// ALPN on TLS). The reachability check's connection is not among them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Connections {
+    pub http1: u64,
+    pub http2: u64,
 }
 
 /// The socket a user keeps open between its requests, with the origin it speaks to.
 struct Open {
-    io: Box<dyn Io>,
+    wire: Wire,
     https: bool,
     host: Box<str>,
     port: u16,
+}
+
+/// The HTTP version spoken on an open connection.
+enum Wire {
+    Http1(Box<dyn Io>),
+    Http2(http2::Session),
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
@@ -234,6 +271,16 @@ impl Transport {
             connect_timeout,
             timeout,
             max_body_bytes,
+            http: HttpVersion::Auto,
+            opened: Default::default(),
+        }
+    }
+
+    /// The connections opened for requests so far, by HTTP version.
+    pub fn connections(&self) -> Connections {
+        Connections {
+            http1: self.opened[0].load(Ordering::Relaxed),
+            http2: self.opened[1].load(Ordering::Relaxed),
         }
     }
 
@@ -246,10 +293,15 @@ impl Transport {
         timeout: Duration,
         max_body_bytes: usize,
     ) -> Result<Self, SetupError> {
-        let config = client_config(&settings.tls, base_url.starts_with("http://"))?;
+        let config = client_config(
+            &settings.tls,
+            base_url.starts_with("http://"),
+            settings.http,
+        )?;
         let proxies = Proxies::resolve(&settings.proxy, |name| std::env::var(name).ok())?;
         Ok(Transport {
             proxies,
+            http: settings.http,
             ..Transport::new(
                 Arc::new(config),
                 settings.connect_timeout,
@@ -341,7 +393,8 @@ impl Transport {
     }
 
     /// One request and its response on `connection`, connecting first when it is not open to
-    /// `url`'s origin. A connection used before that turns out closed is replaced once.
+    /// `url`'s origin. A connection used before that turns out closed is replaced once (for an
+    /// idempotent request); a request the server says it did not process goes again once.
     async fn exchange(
         &self,
         connection: &mut Connection,
@@ -354,7 +407,6 @@ impl Transport {
         let cookie = jar.and_then(|jar| jar.header(url));
         let proxy = self.proxies.for_url(url);
         let forward = proxy.filter(|_| url.scheme() == "http");
-        let message = encode(method, url, headers, cookie.as_ref(), body, forward)?;
         let head_only = *method == Method::HEAD;
         let mut reused = connection.0.as_ref().is_some_and(|open| open.serves(url));
         if reused && !idempotent(method) {
@@ -370,13 +422,42 @@ impl Transport {
                 }
             }
         }
+        let mut message = None;
+        let mut resent = false;
         loop {
             let open = match connection.0.take() {
                 Some(open) if reused => open,
-                _ => self.connect(url, proxy).await?,
+                _ => {
+                    let open = self.connect(url, proxy).await?;
+                    let index = usize::from(matches!(open.wire, Wire::Http2(_)));
+                    self.opened[index].fetch_add(1, Ordering::Relaxed);
+                    open
+                }
             };
             let open = connection.0.insert(open);
-            match attempt(open, &message, head_only, self.max_body_bytes).await {
+            let cap = self.max_body_bytes;
+            let answer = match &mut open.wire {
+                Wire::Http1(io) => {
+                    if message.is_none() {
+                        message = Some(encode(
+                            method,
+                            url,
+                            headers,
+                            cookie.as_ref(),
+                            body,
+                            forward,
+                        )?);
+                    }
+                    let message = message.as_deref().unwrap_or_default();
+                    attempt(io, message, head_only, cap).await
+                }
+                Wire::Http2(session) => {
+                    let (request, payload) =
+                        http2::request(method, url, headers, cookie.as_ref(), body)?;
+                    http2::exchange(session, request, payload, cap).await
+                }
+            };
+            match answer {
                 Ok(reply) => {
                     if !reply.reusable {
                         connection.close();
@@ -396,10 +477,22 @@ impl Transport {
                         url: url.clone(),
                     });
                 }
+                Err(Failure::Unprocessed) if !resent => {
+                    // The server took none of it: any method may go again, once.
+                    connection.close();
+                    reused = false;
+                    resent = true;
+                }
                 Err(failure) => {
                     connection.close();
                     return Err(match failure {
                         Failure::Error(error) => error,
+                        Failure::ClientCertRequired => WireError::ClientCertRequired {
+                            target: origin(url),
+                        },
+                        Failure::Unprocessed => WireError::Http2(format!(
+                            "{url} refused the request twice, on two connections"
+                        )),
                         Failure::Stale => WireError::Transport(format!(
                             "{url} closed the connection before answering"
                         )),
@@ -411,12 +504,81 @@ impl Transport {
 
     /// Opens a connection to `url`'s origin (TCP, then TLS for `https`) and closes it: whether a
     /// run can reach its target at all, and if not, why.
+    /// A mutual-TLS server that gets no client certificate says so just after a TLS 1.3
+    /// handshake: that refusal is waited for, so the run ends unreachable for its reason.
     pub async fn reach(&self, url: &Url) -> Result<(), WireError> {
-        self.connect(url, self.proxies.for_url(url)).await.map(drop)
+        let (mut io, https, _) = self.connect_io(url, self.proxies.for_url(url)).await?;
+        if https && !self.tls.config().client_auth_cert_resolver.has_certs() {
+            let mut byte = [0u8; 1];
+            let read = tokio::time::timeout(CLIENT_CERT_REFUSAL, io.read(&mut byte)).await;
+            if let Ok(Err(error)) = read {
+                if wants_client_cert(&error) {
+                    return Err(WireError::ClientCertRequired {
+                        target: origin(url),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// A connection to `url`'s origin: straight, or through `proxy` (a tunnel for `https`).
+    /// A failed handshake: for want of a client certificate (a TLS 1.2 server says so here), for
+    /// want of an HTTP version both sides speak, or for any other reason.
+    fn tls_failure(&self, target: &str, source: std::io::Error) -> WireError {
+        let alert = source
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        if wants_client_cert(&source) {
+            WireError::ClientCertRequired {
+                target: target.to_owned(),
+            }
+        } else if let Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::NoApplicationProtocol,
+        )) = alert
+        {
+            let offered: Vec<String> = self
+                .tls
+                .config()
+                .alpn_protocols
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            WireError::NoCommonProtocol {
+                target: target.to_owned(),
+                offered: offered.join(", "),
+            }
+        } else {
+            WireError::Tls {
+                target: target.to_owned(),
+                source,
+            }
+        }
+    }
+
+    /// A connection to `url`'s origin speaking the HTTP version `[target] http` and, on TLS, the
+    /// server's ALPN choice agree on.
     async fn connect(&self, url: &Url, proxy: Option<&Proxy>) -> Result<Open, WireError> {
+        let (io, https, h2) = self.connect_io(url, proxy).await?;
+        let wire = if h2 {
+            Wire::Http2(http2::handshake(io).await?)
+        } else {
+            Wire::Http1(io)
+        };
+        Ok(Open {
+            wire,
+            https,
+            host: url.host_str().unwrap_or_default().into(),
+            port: url.port_or_known_default().unwrap_or_default(),
+        })
+    }
+
+    /// A socket to `url`'s origin, straight or through `proxy` (a tunnel for `https`), with
+    /// whether it is TLS and whether it is to speak HTTP/2.
+    async fn connect_io(
+        &self,
+        url: &Url,
+        proxy: Option<&Proxy>,
+    ) -> Result<(Box<dyn Io>, bool, bool), WireError> {
         let https = match url.scheme() {
             "http" => false,
             "https" => true,
@@ -429,7 +591,13 @@ impl Transport {
         let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
             return Err(WireError::Transport(format!("{url} names no host")));
         };
-        let target = format!("{}:{port}", url.host_str().unwrap_or_default());
+        let target = origin(url);
+        if let (false, HttpVersion::Http2, Some(proxy)) = (https, self.http, proxy) {
+            return Err(WireError::Http2(format!(
+                "HTTP/2 with prior knowledge (h2c) to {target} cannot go through the proxy {}:{}, which forwards HTTP/1.1; set proxy = \"none\" or",
+                proxy.host, proxy.port
+            )));
+        }
         let failed = |source| WireError::Connect {
             target: target.clone(),
             source,
@@ -454,32 +622,32 @@ impl Transport {
             if let (true, Some(proxy)) = (https, proxy) {
                 tunnel(&mut tcp, &target, proxy).await?;
             }
-            let io: Box<dyn Io> = if https {
-                let name = match host {
-                    Host::Domain(name) => ServerName::try_from(name.to_owned()).map_err(|e| {
-                        WireError::Transport(format!("{name} is not a valid TLS server name: {e}"))
-                    })?,
-                    Host::Ipv4(ip) => ServerName::from(IpAddr::V4(ip)),
-                    Host::Ipv6(ip) => ServerName::from(IpAddr::V6(ip)),
-                };
-                Box::new(
-                    self.tls
-                        .connect(name, tcp)
-                        .await
-                        .map_err(|source| WireError::Tls {
-                            target: target.clone(),
-                            source,
-                        })?,
-                )
-            } else {
-                Box::new(tcp)
+            if !https {
+                return Ok((
+                    Box::new(tcp) as Box<dyn Io>,
+                    false,
+                    self.http == HttpVersion::Http2,
+                ));
+            }
+            let name = match host {
+                Host::Domain(name) => ServerName::try_from(name.to_owned()).map_err(|e| {
+                    WireError::Transport(format!("{name} is not a valid TLS server name: {e}"))
+                })?,
+                Host::Ipv4(ip) => ServerName::from(IpAddr::V4(ip)),
+                Host::Ipv6(ip) => ServerName::from(IpAddr::V6(ip)),
             };
-            Ok(Open {
-                io,
-                https,
-                host: url.host_str().unwrap_or_default().into(),
-                port,
-            })
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(|source| self.tls_failure(&target, source))?;
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            if self.http == HttpVersion::Http2 && !h2 {
+                return Err(WireError::Http2(format!(
+                    "{target} did not agree to HTTP/2 in the TLS handshake (ALPN)"
+                )));
+            }
+            Ok((Box::new(tls) as Box<dyn Io>, true, h2))
         };
         tokio::time::timeout(self.connect_timeout, connecting)
             .await
@@ -525,7 +693,9 @@ async fn tunnel(tcp: &mut TcpStream, authority: &str, proxy: &Proxy) -> Result<(
                 ""
             }
         ))),
-        Err(Failure::Stale) => Err(refused("the proxy closed the connection".to_owned())),
+        Err(Failure::Stale | Failure::Unprocessed | Failure::ClientCertRequired) => {
+            Err(refused("the proxy closed the connection".to_owned()))
+        }
         Err(Failure::Error(error)) => Err(refused(error.to_string())),
     }
 }
@@ -544,10 +714,15 @@ fn idempotent(method: &Method) -> bool {
 /// from them).
 fn still_open(open: &mut Open, url: &Url) -> Result<(), Option<WireError>> {
     use std::task::{Context, Poll, Waker};
+    // An HTTP/2 connection's own task reads it: a close there fails the next stream before
+    // anything is sent, which any method may survive.
+    let Wire::Http1(io) = &mut open.wire else {
+        return Ok(());
+    };
     let mut byte = [0u8; 1];
     let mut buf = tokio::io::ReadBuf::new(&mut byte);
     let mut context = Context::from_waker(Waker::noop());
-    match std::pin::Pin::new(&mut open.io).poll_read(&mut context, &mut buf) {
+    match std::pin::Pin::new(io).poll_read(&mut context, &mut buf) {
         Poll::Pending => Ok(()),
         Poll::Ready(Ok(())) if buf.filled().is_empty() => Err(None),
         Poll::Ready(Ok(())) => Err(Some(WireError::Transport(format!(
@@ -555,6 +730,15 @@ fn still_open(open: &mut Open, url: &Url) -> Result<(), Option<WireError>> {
         )))),
         Poll::Ready(Err(_)) => Err(None),
     }
+}
+
+/// `host:port` of `url`, as errors name it.
+fn origin(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -566,15 +750,15 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 /// Writes the request and reads its response. A write that fails, or a close before the first
 /// byte of a response, is `Stale`: the caller decides whether that may be retried.
 async fn attempt(
-    open: &mut Open,
+    io: &mut Box<dyn Io>,
     message: &[u8],
     head_only: bool,
     cap: usize,
 ) -> Result<Reply, Failure> {
-    if open.io.write_all(message).await.is_err() || open.io.flush().await.is_err() {
+    if io.write_all(message).await.is_err() || io.flush().await.is_err() {
         return Err(Failure::Stale);
     }
-    read_response(&mut open.io, head_only, cap).await
+    read_response(io, head_only, cap).await
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ fn reply(bytes: &[u8], head_only: bool, cap: usize) -> Reply {
 fn error_cause(bytes: &[u8]) -> ErrorCause {
     match read(bytes, usize::MAX, false, CAP) {
         Err(Failure::Error(error)) => error.cause(),
-        Err(Failure::Stale) => panic!("a stale connection, not an error"),
+        Err(Failure::Stale | Failure::Unprocessed) => panic!("a stale connection, not an error"),
+        Err(Failure::ClientCertRequired) => panic!("a TLS alert from plain bytes"),
         Ok(_) => panic!("a reply"),
     }
 }
@@ -333,7 +334,9 @@ fn ok(body: &str) -> String {
 }
 
 fn transport(timeout: Duration) -> Transport {
-    let tls = Arc::new(client_config(&crate::scenario::Tls::default(), true).unwrap());
+    let tls = Arc::new(
+        client_config(&crate::scenario::Tls::default(), true, HttpVersion::Http1).unwrap(),
+    );
     Transport::new(tls, timeout, timeout, CAP)
 }
 
@@ -766,6 +769,7 @@ fn through(proxy: &Url, tls: crate::scenario::Tls) -> Transport {
         tls,
         proxy: ProxySetting::Through(proxy.clone()),
         connect_timeout: Duration::from_secs(5),
+        http: HttpVersion::Auto,
     };
     Transport::for_run(&settings, "https://localhost", Duration::from_secs(5), CAP).unwrap()
 }

@@ -1,7 +1,7 @@
 //! The run's one TLS client configuration, built from the scenario's `[target.tls]`: the platform's
 //! roots plus `ca_file` (or no verification at all), the client certificate. Built once, shared.
 
-use crate::scenario::Tls;
+use crate::scenario::{HttpVersion, Tls};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -42,7 +42,13 @@ pub enum TlsError {
 /// resumption is off, so no user's TLS session is ever offered by another and a user's
 /// connections stay its own. A user keeps its connection alive, so it pays one full handshake
 /// per connection, as a new browser would.
-pub fn client_config(tls: &Tls, plain_http: bool) -> Result<ClientConfig, TlsError> {
+///
+/// ALPN offers what `[target] http` allows: `h2` and `http/1.1` for `auto`, one of them otherwise.
+pub fn client_config(
+    tls: &Tls,
+    plain_http: bool,
+    http: HttpVersion,
+) -> Result<ClientConfig, TlsError> {
     let provider = CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
@@ -87,9 +93,27 @@ pub fn client_config(tls: &Tls, plain_http: bool) -> Result<ClientConfig, TlsErr
         }
         None => verifying.with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = match http {
+        HttpVersion::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        HttpVersion::Http1 => vec![b"http/1.1".to_vec()],
+        HttpVersion::Http2 => vec![b"h2".to_vec()],
+    };
     config.resumption = rustls::client::Resumption::disabled();
     Ok(config)
+}
+
+/// The server ended the handshake for want of a client certificate: the `certificate_required`
+/// alert (RFC 8446, 4.4.2.4). A TLS 1.3 server sends it after the client's side of the handshake
+/// is over, so it comes at the first read, not at connect.
+pub(super) fn wants_client_cert(error: &std::io::Error) -> bool {
+    matches!(
+        error
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+        ))
+    )
 }
 
 /// Every certificate of a PEM file; none is an error.
@@ -183,7 +207,7 @@ mod tests {
     }
 
     fn refused(tls: Tls) -> String {
-        client_config(&tls, false)
+        client_config(&tls, false, HttpVersion::Auto)
             .map(drop)
             .expect_err("a configuration that cannot be built")
             .to_string()
@@ -199,9 +223,15 @@ mod tests {
             }),
             ..Tls::default()
         };
-        let config = client_config(&tls, false).unwrap();
+        let config = client_config(&tls, false, HttpVersion::Auto).unwrap();
         assert!(config.client_auth_cert_resolver.has_certs());
-        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+        assert_eq!(
+            config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        let only = |http| client_config(&tls, false, http).unwrap().alpn_protocols;
+        assert_eq!(only(HttpVersion::Http1), [b"http/1.1".to_vec()]);
+        assert_eq!(only(HttpVersion::Http2), [b"h2".to_vec()]);
     }
 
     #[test]

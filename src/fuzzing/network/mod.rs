@@ -288,6 +288,7 @@ async fn attack(
         timeline: Some(timeline(session, counters)),
         counters: snapshot,
         interrupted_by,
+        connections: prepared.transport.connections(),
         ..Observed::default()
     };
     (observed, baselines)

@@ -219,6 +219,7 @@ fn the_readme_documents_every_key() {
         "request_timeout",
         "connect_timeout",
         "proxy",
+        "http",
         "accept_invalid_certs",
         "ca_file",
         "client_cert",

@@ -28,6 +28,21 @@ fn client_cert_and_client_key_give_a_client_identity_and_one_alone_is_refused_at
 }
 
 #[test]
+fn http_is_auto_unless_set_to_1_1_or_2_and_anything_else_is_refused_at_its_line() {
+    let http = |value: &str| parse(&with_target(&format!("http = {value:?}")));
+    assert_eq!(parse(MINIMAL).unwrap().target.http, HttpVersion::Auto);
+    assert_eq!(http("auto").unwrap().target.http, HttpVersion::Auto);
+    assert_eq!(http("1.1").unwrap().target.http, HttpVersion::Http1);
+    assert_eq!(http("2").unwrap().target.http, HttpVersion::Http2);
+    let error = only_error(&with_target("http = \"h3\""));
+    assert_eq!(
+        (error.kind(), error.line()),
+        (ErrorKind::InvalidValue, Some(5))
+    );
+    assert!(error.to_string().contains("\"1.1\" or \"2\""), "{error}");
+}
+
+#[test]
 fn proxy_is_none_or_an_http_url_and_a_remote_one_needs_allow_remote() {
     let target = |proxy: &str| parse(&with_target(&format!("proxy = {proxy:?}")));
     assert_eq!(target("none").unwrap().target.proxy, ProxySetting::Off);

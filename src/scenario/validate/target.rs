@@ -47,6 +47,7 @@ impl Validator<'_> {
             "connect_timeout",
             Duration::from_secs(5),
         );
+        let http = self.http_version(&t)?;
         let tls = match t.tls {
             Some(raw_tls) => self.tls(raw_tls, embedded),
             None => Tls::default(),
@@ -64,7 +65,26 @@ impl Validator<'_> {
             },
             tls,
             proxy,
+            http,
         })
+    }
+
+    /// `http = "auto" | "1.1" | "2"`; `auto` when absent.
+    fn http_version(&mut self, t: &RawTarget) -> Option<HttpVersion> {
+        match t.http.as_ref().map(|text| (text, text.get_ref().trim())) {
+            None | Some((_, "auto")) => Some(HttpVersion::Auto),
+            Some((_, "1.1")) => Some(HttpVersion::Http1),
+            Some((_, "2")) => Some(HttpVersion::Http2),
+            Some((text, other)) => {
+                self.at(
+                    text.span(),
+                    ErrorKind::InvalidValue,
+                    format!("http {other:?} is not an HTTP version crossleak speaks"),
+                    "write http = \"auto\" (HTTP/2 when the TLS target offers it), \"1.1\" or \"2\"",
+                );
+                None
+            }
+        }
     }
 
     /// `allow_remote` and `allowed_hosts`; a listed host that is not a bare host name is refused.

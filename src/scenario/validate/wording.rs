@@ -249,6 +249,7 @@ pub(crate) fn example(section: &[&str], key: &str) -> Option<String> {
             "request_timeout" => "request_timeout = \"10s\"",
             "connect_timeout" => "connect_timeout = \"5s\"",
             "proxy" => "proxy = \"http://proxy.example.org:3128\"",
+            "http" => "http = \"auto\"",
             "tls" => "[target.tls] with accept_invalid_certs = true",
             "accept_invalid_certs" => "accept_invalid_certs = true",
             "ca_file" => "ca_file = \"staging-ca.pem\"",
