@@ -47,6 +47,31 @@ struct LiveCounts {
     by_kind: [AtomicU64; FindingKind::ALL.len()],
 }
 
+impl LiveCounts {
+    /// What is known when the writer thread died: every finding sent, by kind, none explained.
+    fn after_a_panic(&self) -> FindingsSummary {
+        let by_kind: BTreeMap<String, u64> = FindingKind::ALL
+            .iter()
+            .map(|kind| {
+                (
+                    kind.name().to_owned(),
+                    self.by_kind[*kind as usize].load(Ordering::Relaxed),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let sent = by_kind.values().sum();
+        FindingsSummary {
+            by_kind,
+            write_failures: sent,
+            first_write_error: Some(format!(
+                "the findings writer thread panicked (a crossleak bug: please report it); {sent} finding(s) were sent, findings.jsonl may lack some of them"
+            )),
+            ..FindingsSummary::default()
+        }
+    }
+}
+
 impl FindingSink {
     pub fn send(&self, finding: Finding) {
         self.counts.by_kind[finding.kind as usize].fetch_add(1, Ordering::Relaxed);
@@ -124,6 +149,8 @@ impl FindingsSummary {
 pub struct Collector {
     sender: mpsc::Sender<Message>,
     thread: JoinHandle<FindingsSummary>,
+    /// The sink's counts, kept apart from the thread: they survive it.
+    counts: Arc<LiveCounts>,
 }
 
 impl Collector {
@@ -141,20 +168,30 @@ impl Collector {
                 path: path.to_owned(),
                 source,
             })?;
+        let counts: Arc<LiveCounts> = Arc::default();
         let sink = FindingSink {
             sender: sender.clone(),
-            counts: Arc::default(),
+            counts: Arc::clone(&counts),
         };
-        Ok((Collector { sender, thread }, sink))
+        Ok((
+            Collector {
+                sender,
+                thread,
+                counts,
+            },
+            sink,
+        ))
     }
 
-    /// Writes what is queued, closes the file and returns the summary.
+    /// Writes what is queued, closes the file and returns the summary. Should the writer thread
+    /// have panicked, the counts of what was sent still judge the run: a leak seen is never lost
+    /// to a bug of ours (the findings it had not written are counted as write failures).
     pub fn finish(self) -> FindingsSummary {
         let _ = self.sender.send(Message::Stop);
-        self.thread.join().unwrap_or_else(|_| FindingsSummary {
-            first_write_error: Some("the findings writer thread panicked".into()),
-            ..FindingsSummary::default()
-        })
+        let counts = self.counts;
+        self.thread
+            .join()
+            .unwrap_or_else(|_| counts.after_a_panic())
     }
 }
 
@@ -345,6 +382,37 @@ mod tests {
         let mut finding = violation(viewer, foreign);
         finding.at = at.into();
         finding
+    }
+
+    /// A bug in the writer thread must not turn a run that saw leaks into a clean one.
+    #[test]
+    fn a_panicked_writer_thread_still_counts_every_violation_sent() {
+        let (sender, receiver) = mpsc::channel::<Message>();
+        let thread = std::thread::spawn(move || -> FindingsSummary {
+            let _ = receiver.recv();
+            panic!("a bug in the findings writer");
+        });
+        let counts: Arc<LiveCounts> = Arc::default();
+        let sink = FindingSink {
+            sender: sender.clone(),
+            counts: Arc::clone(&counts),
+        };
+        let collector = Collector {
+            sender,
+            thread,
+            counts,
+        };
+        sink.send(finding(1, 2, "2026-01-01T00:00:00Z"));
+        sink.send(finding(3, 2, "2026-01-01T00:00:01Z"));
+        let summary = collector.finish();
+        assert_eq!(summary.count(FindingKind::Violation), 2);
+        assert_eq!(summary.failing(), 2);
+        assert_eq!(summary.write_failures, 2);
+        let error = summary.first_write_error.expect("the panic is said");
+        assert!(
+            error.contains("panicked") && error.contains("2 finding(s)"),
+            "{error}"
+        );
     }
 
     #[test]
