@@ -267,4 +267,17 @@ mod tests {
             "{no_password}"
         );
     }
+
+    /// The old har comparison decoded only the `@` of an e-mail address, so a page escaping its
+    /// dots left the two owners tied.
+    #[test]
+    fn a_page_showing_an_escaped_e_mail_address_tells_the_recorded_owner() {
+        let (_file, export) = export(EXPORT);
+        let exchanges = login(
+            &[("a", "C-2000001"), ("b", "C-2000002"), ("pass", "same-pw")],
+            "<p>b&#46;durand&#64;x&#46;test</p>",
+        );
+        let user = find(&export, &exchanges, "r.har").unwrap();
+        assert_eq!((user.owner, user.line), (1, 3));
+    }
 }
