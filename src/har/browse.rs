@@ -1,8 +1,8 @@
 //! Infers what the user did after logging in: pages that show the user's own data, writes of a
 //! watched value (runnable when the export holds a spare value of its kind), and the logout.
 
+use super::compare;
 use super::draft::{PageDraft, RequestDraft, SessionDraft, WriteDraft};
-use super::presentation::reduce;
 use super::recording::{json_leaves, Exchange, RequestBody};
 use super::seen::Seer;
 use super::template::Templater;
@@ -142,7 +142,7 @@ fn is_logout(visit: &Visit, cx: &Context<'_>) -> bool {
 
 /// Letters as `a`, digits as `9`: an IBAN and a spare IBAN have the same shape, a phone another.
 fn shape(text: &str) -> String {
-    reduce(text)
+    compare::canonical(text)
         .chars()
         .map(|c| match c {
             c if c.is_ascii_digit() => '9',

@@ -1,8 +1,8 @@
 //! The population export a recording is matched against: crossleak's own file (its variables) or
 //! any CSV / JSON Lines export (its columns), with which values could be watched. Reads files only.
 
+use super::compare;
 use super::error::HarError;
-use super::presentation::{self, MIN_CHARS};
 use crate::population::{
     beneficiary_value, export_columns, read_records, FileFormat, Population, BENEFICIARY_VARIABLES,
 };
@@ -167,9 +167,7 @@ impl Export {
                 match &owner[index] {
                     Some(value) => {
                         let key = value.to_ascii_lowercase();
-                        if value.chars().count() < MIN_CHARS
-                            || presentation::forms(value).is_empty()
-                        {
+                        if !compare::attributable(value) {
                             unique = false;
                         }
                         *seen.entry(key).or_default() += 1;

@@ -4,16 +4,16 @@
 //! Data flows one way: the HAR is read (`recording`), its exchanges grouped into visits with the
 //! noise set aside (`visits`), the recorded user found in the export (`export`, `user`), the login
 //! (`flow`) and what followed it (`browse`) inferred into a [`draft::Draft`], which `writer` turns
-//! into TOML. Values are compared as portals present them (`presentation`); what the run's oracle
-//! will see is asked of the oracle itself (`seen`). Nothing is sent over the network, and nothing
+//! into TOML. Values are compared as the oracle reads their presentations (`compare`); what the
+//! run's oracle will see is asked of the oracle itself (`seen`). Nothing is sent over the network, and nothing
 //! secret of the recording (cookies, tokens, passwords) reaches the file.
 
 mod browse;
+pub mod compare;
 pub mod draft;
 mod error;
 mod export;
 mod flow;
-pub mod presentation;
 pub mod recording;
 mod seen;
 mod template;
@@ -290,7 +290,7 @@ fn mapping(
         .values
         .iter()
         .filter(|v| v.watchable && export.columns[v.column].complete)
-        .filter(|v| sent.iter().any(|(_, s)| presentation::same(s, &v.value)))
+        .filter(|v| sent.iter().any(|(_, s)| compare::same(s, &v.value)))
         .map(|v| (v.variable.clone(), export.columns[v.column].column.clone()))
         .collect();
     if identifiers.is_empty() {

@@ -1,8 +1,8 @@
 //! Turns a recorded request into a scenario request: the user's values become `{{variables}}`,
 //! extracted tokens their names, browser headers and secrets (cookies, tokens) are left out.
 
+use super::compare;
 use super::draft::{BodyDraft, RequestDraft};
-use super::presentation;
 use super::recording::{Exchange, RequestBody};
 use super::user::{User, UserValue};
 use serde_json::Value;
@@ -90,15 +90,12 @@ impl<'a> Templater<'a> {
         if let Some(v) = self.variables().find(|v| v.value == recorded) {
             return Some(self.named(v));
         }
-        if let Some(v) = self
-            .variables()
-            .find(|v| presentation::same(recorded, &v.value))
-        {
+        if let Some(v) = self.variables().find(|v| compare::same(recorded, &v.value)) {
             return Some(self.named(v));
         }
         let mut text = recorded.to_owned();
         for (name, value) in &self.extracted {
-            if value.len() >= presentation::MIN_CHARS {
+            if compare::attributable(value) {
                 text = text.replace(value.as_str(), &format!("{{{{{name}}}}}"));
             }
         }
@@ -143,7 +140,7 @@ impl<'a> Templater<'a> {
         recorded == self.user.password
             || self
                 .variables()
-                .any(|v| v.value == recorded || presentation::same(recorded, &v.value))
+                .any(|v| v.value == recorded || compare::same(recorded, &v.value))
     }
 
     /// The request, templated; `notes` gets a line for each value left out.

@@ -3,9 +3,8 @@
 
 use super::error::HarError;
 use super::export::Export;
-use super::presentation::{self, reduce};
 use super::recording::Exchange;
-use aho_corasick::AhoCorasick;
+use crate::oracle::{Oracle, OracleBuilder, OracleError, OwnerId, ValueKind};
 use std::collections::{BTreeSet, HashMap};
 
 /// One value of the recorded user the scenario can template or watch.
@@ -53,47 +52,28 @@ pub fn find(export: &Export, exchanges: &[Exchange], file: &str) -> Result<User,
         .enumerate()
         .flat_map(|(i, e)| e.sent_values().into_iter().map(move |(k, v)| (i, k, v)))
         .collect();
-    let sent_text: String = sent
-        .iter()
-        .map(|(_, _, v)| reduce(v))
-        .chain(exchanges.iter().map(|e| reduce(e.url.path())))
-        .collect::<Vec<_>>()
-        .join("|");
-    let shown_text: String = exchanges
-        .iter()
-        .map(|e| reduce(&e.response_body))
-        .collect::<Vec<_>>()
-        .join("|");
-    // Every form of every unique value, owner and column.
-    let mut patterns: Vec<String> = Vec::new();
-    let mut owners_of: Vec<(usize, usize)> = Vec::new();
-    for (c, column) in export.columns.iter().enumerate() {
-        if !column.unique {
-            continue;
-        }
-        for owner in 0..export.len() {
-            if let Some(value) = export.value(owner, c) {
-                for form in presentation::forms(value) {
-                    patterns.push(form);
-                    owners_of.push((owner, c));
-                }
-            }
-        }
-    }
-    let matcher = AhoCorasick::new(&patterns).map_err(|e| {
+    let (oracle, column_of) = unique_values(export).map_err(|e| {
         error(
             format!("cannot index the export's values ({e})"),
-            "give a smaller export",
+            "give an export with fewer columns",
         )
     })?;
     let mut found: HashMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = HashMap::new();
-    for m in matcher.find_overlapping_iter(&sent_text) {
-        let (owner, c) = owners_of[m.pattern().as_usize()];
-        found.entry(owner).or_default().0.insert(c);
+    let requests = sent
+        .iter()
+        .map(|(_, _, v)| v.as_bytes())
+        .chain(exchanges.iter().map(|e| e.url.path().as_bytes()));
+    for text in requests {
+        for s in oracle.scan(text) {
+            let (owner, c) = (s.owner as usize, column_of[s.field.index()]);
+            found.entry(owner).or_default().0.insert(c);
+        }
     }
-    for m in matcher.find_overlapping_iter(&shown_text) {
-        let (owner, c) = owners_of[m.pattern().as_usize()];
-        found.entry(owner).or_default().1.insert(c);
+    for e in exchanges {
+        for s in oracle.scan(e.response_body.as_bytes()) {
+            let (owner, c) = (s.owner as usize, column_of[s.field.index()]);
+            found.entry(owner).or_default().1.insert(c);
+        }
     }
     let mut ranked: Vec<(usize, usize)> = found
         .iter()
@@ -159,6 +139,29 @@ pub fn find(export: &Export, exchanges: &[Exchange], file: &str) -> Result<User,
         password_column,
         values,
     })
+}
+
+/// An oracle over every owner's values of the export's unique columns, each column of the kind
+/// its values share, and the column of each oracle field (by field index).
+fn unique_values(export: &Export) -> Result<(Oracle, Vec<usize>), OracleError> {
+    let mut builder = OracleBuilder::new();
+    let mut column_of = Vec::new();
+    for (c, column) in export.columns.iter().enumerate() {
+        if !column.unique {
+            continue;
+        }
+        let values = (0..export.len()).filter_map(|owner| export.value(owner, c));
+        let field = builder.field_of_kind(&c.to_string(), ValueKind::infer(values));
+        column_of.resize(field.index() + 1, c);
+        for owner in 0..export.len() {
+            if let Some(value) = export.value(owner, c) {
+                // A value another owner has too (in another column) tells neither apart: the
+                // oracle refuses it, and it counts for no one.
+                let _ = builder.add(owner as OwnerId, field, value);
+            }
+        }
+    }
+    Ok((builder.build()?, column_of))
 }
 
 /// crossleak's own files say which column is the password; any other export: the column whose
@@ -263,5 +266,18 @@ mod tests {
                 .contains("no request sends a password of line 2"),
             "{no_password}"
         );
+    }
+
+    /// The old har comparison decoded only the `@` of an e-mail address, so a page escaping its
+    /// dots left the two owners tied.
+    #[test]
+    fn a_page_showing_an_escaped_e_mail_address_tells_the_recorded_owner() {
+        let (_file, export) = export(EXPORT);
+        let exchanges = login(
+            &[("a", "C-2000001"), ("b", "C-2000002"), ("pass", "same-pw")],
+            "<p>b&#46;durand&#64;x&#46;test</p>",
+        );
+        let user = find(&export, &exchanges, "r.har").unwrap();
+        assert_eq!((user.owner, user.line), (1, 3));
     }
 }

@@ -23,7 +23,7 @@ pub enum ValueKind {
 }
 
 /// The separators the grouped kinds may carry between groups, as code points.
-pub(super) const SEPARATORS: [char; 6] = [' ', '\u{a0}', '\u{202f}', '\u{2009}', '.', '-'];
+pub const SEPARATORS: [char; 6] = [' ', '\u{a0}', '\u{202f}', '\u{2009}', '.', '-'];
 
 impl ValueKind {
     /// Every kind, in the order inference tries them (text last: it fits everything).

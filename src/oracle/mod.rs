@@ -112,6 +112,6 @@ mod proptests;
 pub use builder::OracleBuilder;
 pub use error::{mask, OracleError, MIN_VALUE_CHARS};
 pub use index::Oracle;
-pub use kind::ValueKind;
+pub use kind::{ValueKind, SEPARATORS};
 pub use sighting::{FieldId, Location, OwnerId, Sighting};
 pub use verdict::Verdict;
