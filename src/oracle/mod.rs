@@ -83,6 +83,15 @@
 //! | 100,000 | 0.26 s | 176 B each | 1.5 GiB/s | 1.2–1.6 GiB/s | 1.1–1.8 GiB/s | 1.4–1.9 GiB/s |
 //! | 1,000,000 | 3.6–4.7 s | 175 B each | 1.0–1.5 GiB/s | 1.1–1.6 GiB/s | 1.1–1.7 GiB/s | 1.3–1.9 GiB/s |
 //!
+//! That table predates presentations and scans each page again and again (the table stays in
+//! cache). With presentations on and the table cold (`measure_cold_scan_1m_owners` in
+//! `bench.rs`: 10^6 owners, 10 values each, 256 synthetic 2 KB pages in turn, per second on a
+//! core, load average 3–4):
+//!
+//! | 10^6 owners, presentations on | index | add + build | cold 2 KB pages | digits blanked (hot loop) |
+//! |---|---|---|---|---|
+//! | per 2 KB page: 363 word starts, 26 past the start filter, 66 spans tried, 11 looked up | 131 B each | 12.4 s + 4.1 s | 0.55–0.66 GiB/s | 1.02–1.13 GiB/s |
+//!
 //! A scan costs about the same whatever the number of owners: a page's words meet the start
 //! filter (in cache), and only the few spans that pass touch the table. The build (from a
 //! population, values rendered on a second thread while they are added) is bound by the

@@ -365,10 +365,17 @@ fn grouped_body(
 
 /// Reads an escaped presentation of an e-mail address from `start` (at most `max` decoded
 /// bytes), calling `found(decoded, end)` wherever it may end once an escape was decoded.
-pub(super) fn escaped(h: &[u8], start: usize, max: usize, mut found: impl FnMut(&[u8], usize)) {
+pub(super) fn escaped(h: &[u8], start: usize, max: usize, found: impl FnMut(&[u8], usize)) {
+    let max = max.min(ESCAPED_CAP);
+    if escape_ahead(h, start, max) {
+        decode_escaped(h, start, max, found);
+    }
+}
+
+/// [`escaped`]'s reading, byte by byte (`max` at most [`ESCAPED_CAP`]).
+fn decode_escaped(h: &[u8], start: usize, max: usize, mut found: impl FnMut(&[u8], usize)) {
     let n = h.len();
     let mut buf = [0u8; ESCAPED_CAP];
-    let max = max.min(ESCAPED_CAP);
     let mut len = 0;
     let mut at = start;
     let mut decoded = false;
@@ -398,6 +405,19 @@ pub(super) fn escaped(h: &[u8], start: usize, max: usize, mut found: impl FnMut(
     if decoded {
         found(&buf[..len], at);
     }
+}
+
+/// Whether [`escaped`] from `start` (at most `max` decoded bytes) may decode an escape: false
+/// when the bytes from `start` are plain ASCII (each its own literal, none `&`, `%` or `\`)
+/// up to whitespace, a control character, the end, or past `max` bytes, where it would stop
+/// having decoded none. A byte test, not a decode, per byte: most words tried are names.
+#[inline(always)]
+fn escape_ahead(h: &[u8], start: usize, max: usize) -> bool {
+    let end = h.len().min(start.saturating_add(max).saturating_add(1));
+    h[start..end]
+        .iter()
+        .find(|&&b| !(b'!'..=b'~').contains(&b) || matches!(b, b'&' | b'%' | b'\\'))
+        .is_some_and(|&b| b >= 0x80 || matches!(b, b'&' | b'%' | b'\\'))
 }
 
 #[cfg(test)]
@@ -531,6 +551,33 @@ mod tests {
             .map(|s| s.owner)
             .collect();
         assert_eq!(owners, [1, 2]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_is_read_wherever_an_escape_may_be_decoded(
+            page in proptest::collection::vec(proptest::sample::select(
+                b"aZ09.@-_ &%\\#;x4u0Bn\t\x7f\xc2\xa0".to_vec()), 0..40),
+            start in 0usize..40,
+            max in 1usize..30,
+        ) {
+            let start = start.min(page.len().saturating_sub(1));
+            let mut decoded = 0;
+            if !page.is_empty() {
+                decode_escaped(&page, start, max, |_, _| decoded += 1);
+            }
+            proptest::prop_assert!(decoded == 0 || escape_ahead(&page, start, max));
+        }
+    }
+
+    #[test]
+    fn escape_ahead_skips_plain_words_and_keeps_escapes() {
+        assert!(!escape_ahead(b"Jean Dupont", 0, 64));
+        assert!(!escape_ahead(b"jean.dupont", 0, 8));
+        assert!(escape_ahead(b"jean.d&#64;x.fr", 0, 64));
+        assert!(escape_ahead(b"jean.d%40x.fr", 0, 64));
+        assert!(escape_ahead(b"jean\\u0040x.fr", 0, 64));
+        assert!(escape_ahead(b"jean\xc2\xa0", 0, 64));
     }
 
     #[test]
