@@ -2,6 +2,7 @@
 //! The library holds every part; `main.rs` only parses arguments and maps the outcome to an exit code.
 
 pub mod cli;
+pub mod error_cause;
 pub mod faults;
 pub mod findings;
 pub mod fuzzing;

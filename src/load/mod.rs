@@ -13,8 +13,9 @@ mod site;
 mod tokens;
 mod watch;
 
+pub use crate::error_cause::ErrorCause;
 pub use check::{cache_audit, check, CheckContext, Exchange};
-pub use counters::{Counters, CountersSnapshot, ErrorCause};
+pub use counters::{Counters, CountersSnapshot};
 pub use crowd::{CrowdPlan, Gate};
 pub use extracted::keep_newest;
 pub use latency::ResponseTimes;

@@ -2,7 +2,7 @@
 //! them: how the fuzz target, its regressions and the codec tests drive the reader, no socket.
 
 use super::http1::{read_response, Failure, Reply};
-use crate::load::ErrorCause;
+use crate::error_cause::ErrorCause;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll, Waker};

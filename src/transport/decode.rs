@@ -86,7 +86,7 @@ fn deflate<'a>(reader: Box<dyn Read + 'a>) -> Box<dyn Read + 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::ErrorCause;
+    use crate::error_cause::ErrorCause;
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
     use flate2::Compression;
     use http::HeaderValue;

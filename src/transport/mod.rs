@@ -16,7 +16,7 @@ pub use proxy::ProxyError;
 use tls::wants_client_cert;
 pub use tls::{client_config, TlsError};
 
-use crate::load::ErrorCause;
+use crate::error_cause::ErrorCause;
 use crate::scenario::{self, HttpVersion, ProxySetting, RenderedBody, RenderedRequest, Tls};
 use http::header::{HeaderMap, LOCATION, SET_COOKIE};
 use http::Method;

@@ -8,9 +8,9 @@ use super::login::{
 };
 use super::reads::read_as;
 use super::{check_context, render, save, Own, Visitor};
+use crate::error_cause::ErrorCause;
 use crate::findings::FindingKind;
 use crate::load::check::{session_finding, SessionEvent};
-use crate::load::counters::ErrorCause;
 use crate::load::keep_newest;
 use crate::load::LoadContext;
 use crate::scenario::{Logout, Method, PasswordChanges, Request, Write};

@@ -3,10 +3,10 @@
 
 use super::login::bearer_header;
 use super::{check_context, session, Visitor};
+use crate::error_cause::ErrorCause;
 use crate::findings::Asked;
 use crate::load::cache_status;
 use crate::load::check::{check, Exchange};
-use crate::load::counters::ErrorCause;
 use crate::load::LoadContext;
 use crate::scenario::{Method, RenderedRequest, Request};
 use crate::transport::{self as wire, Connection};
