@@ -7,11 +7,10 @@ mod common;
 
 use axum::Router;
 use bytes::Bytes;
-use common::ONE_ATTACK_AT_A_TIME;
 use crossleak::load::{ErrorCause, DEMO_SCENARIO};
 use crossleak::outcome::Status;
 use crossleak::portal::{router, Fault, PortalConfig};
-use crossleak::run::{self, RunOptions, RunResult};
+use crossleak::run::RunResult;
 use crossleak::scenario::{HttpVersion, ProxySetting, Scenario};
 use crossleak::transport::{Body, Connection, Request, Response, Settings, Transport, WireError};
 use http::header::{CONTENT_ENCODING, COOKIE, SET_COOKIE};
@@ -214,30 +213,9 @@ fn scenario(base_url: &str, extra: &str) -> Scenario {
     Scenario::parse(&text, "tests/http2.rs").unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn run(scenario: Scenario) -> RunResult {
-    let _one = ONE_ATTACK_AT_A_TIME.lock().await;
-    let options = RunOptions {
-        duration: Some(Duration::from_secs(3)),
-        users: Some(6),
-        ..common::run_options(tempfile::tempdir().unwrap().keep())
-    };
-    run::run_scenario(scenario, options).await.unwrap()
-}
-
 fn assert_clean_over_http2(result: &RunResult) {
+    common::assert_checked_clean(result);
     let summary = &result.summary;
-    assert_eq!(
-        (summary.status, summary.status.exit_code()),
-        (Status::Clean, 0),
-        "{}: {:?}",
-        summary.reason,
-        summary.errors_by_cause
-    );
-    assert!(
-        summary.checked_responses > 20,
-        "{}",
-        summary.checked_responses
-    );
     assert_eq!(summary.connections.http1, 0);
     assert!(summary.connections.http2 >= 6, "{:?}", summary.connections);
 }
@@ -245,7 +223,7 @@ fn assert_clean_over_http2(result: &RunResult) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_portal_offering_h2_by_alpn_is_checked_clean_over_http2_and_says_so() {
     let (base_url, _) = serve_portal(vec![], true).await;
-    let result = run(scenario(&base_url, "")).await;
+    let result = common::short_run(scenario(&base_url, "")).await;
     assert_clean_over_http2(&result);
     let written = std::fs::read_to_string(result.dir.join("summary.json")).unwrap();
     let written: serde_json::Value = serde_json::from_str(&written).unwrap();
@@ -258,7 +236,7 @@ async fn a_portal_offering_h2_by_alpn_is_checked_clean_over_http2_and_says_so() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leak_served_over_http2_is_caught() {
     let (base_url, _) = serve_portal(vec![Fault::SharedCache], true).await;
-    let result = run(scenario(&base_url, "")).await;
+    let result = common::short_run(scenario(&base_url, "")).await;
     let summary = &result.summary;
     assert_eq!(
         (summary.status, summary.status.exit_code()),
@@ -273,7 +251,7 @@ async fn a_leak_served_over_http2_is_caught() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_http2_connection_carries_one_users_requests_only() {
     let (base_url, log) = serve_portal(vec![], true).await;
-    let result = run(scenario(&base_url, "")).await;
+    let result = common::short_run(scenario(&base_url, "")).await;
     assert_clean_over_http2(&result);
     let log = log.lock().unwrap().clone();
     // Whose each session is: the beneficiary whose login (or whose session's request) set it.
@@ -307,14 +285,14 @@ async fn each_http2_connection_carries_one_users_requests_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_2_on_an_http_target_speaks_prior_knowledge_h2c() {
     let (base_url, _) = serve_portal(vec![], false).await;
-    let result = run(scenario(&base_url, "http = \"2\"")).await;
+    let result = common::short_run(scenario(&base_url, "http = \"2\"")).await;
     assert_clean_over_http2(&result);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_1_1_against_a_server_that_speaks_only_h2_is_unreachable_naming_the_key() {
     let (base_url, _) = serve_portal(vec![], true).await;
-    let result = run(scenario(&base_url, "http = \"1.1\"")).await;
+    let result = common::short_run(scenario(&base_url, "http = \"1.1\"")).await;
     let summary = &result.summary;
     assert_eq!(
         (summary.status, summary.status.exit_code()),

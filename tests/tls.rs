@@ -5,12 +5,11 @@
 
 mod common;
 
-use common::ONE_ATTACK_AT_A_TIME;
 use crossleak::load::ErrorCause;
 use crossleak::load::DEMO_SCENARIO;
 use crossleak::outcome::Status;
 use crossleak::portal::{router, PortalConfig};
-use crossleak::run::{self, RunOptions, RunResult};
+use crossleak::run::RunResult;
 use crossleak::scenario::{Scenario, Tls};
 use crossleak::transport::{Connection, Request, Settings, Transport};
 use rustls::pki_types::pem::PemObject;
@@ -123,44 +122,23 @@ fn pem_keys(keys: &[(&str, &str)]) -> String {
         .collect()
 }
 
-async fn run(scenario: Scenario) -> RunResult {
-    let _one = ONE_ATTACK_AT_A_TIME.lock().await;
-    let options = RunOptions {
-        duration: Some(Duration::from_secs(3)),
-        users: Some(6),
-        ..common::run_options(tempfile::tempdir().unwrap().keep())
-    };
-    run::run_scenario(scenario, options).await.unwrap()
-}
-
 fn assert_clean(result: &RunResult) {
+    common::assert_checked_clean(result);
     let summary = &result.summary;
-    assert_eq!(
-        (summary.status, summary.status.exit_code()),
-        (Status::Clean, 0),
-        "{}: {:?}",
-        summary.reason,
-        summary.errors_by_cause
-    );
-    assert!(
-        summary.checked_responses > 20,
-        "{}",
-        summary.checked_responses
-    );
     assert_eq!(summary.errors_by_cause["tls"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_portal_with_a_private_ca_is_checked_and_clean_with_ca_file() {
     let base_url = serve_https(false).await;
-    let result = run(scenario(&base_url, &pem_keys(&[("ca_file", "ca.crt")]))).await;
+    let result = common::short_run(scenario(&base_url, &pem_keys(&[("ca_file", "ca.crt")]))).await;
     assert_clean(&result);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_ca_file_the_run_is_unreachable_and_names_the_certificate() {
     let base_url = serve_https(false).await;
-    let result = run(scenario(&base_url, "accept_invalid_certs = false")).await;
+    let result = common::short_run(scenario(&base_url, "accept_invalid_certs = false")).await;
     let summary = &result.summary;
     assert_eq!(
         (summary.status, summary.status.exit_code()),
@@ -180,7 +158,7 @@ async fn without_ca_file_the_run_is_unreachable_and_names_the_certificate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_invalid_certs_takes_a_certificate_nobody_trusts() {
     let base_url = serve_https(false).await;
-    let result = run(scenario(&base_url, "accept_invalid_certs = true")).await;
+    let result = common::short_run(scenario(&base_url, "accept_invalid_certs = true")).await;
     assert_clean(&result);
 }
 
@@ -192,14 +170,14 @@ async fn a_portal_that_requires_a_client_certificate_is_checked_with_client_cert
         ("client_cert", "client.crt"),
         ("client_key", "client.key"),
     ];
-    let result = run(scenario(&base_url, &pem_keys(&keys))).await;
+    let result = common::short_run(scenario(&base_url, &pem_keys(&keys))).await;
     assert_clean(&result);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_client_cert_a_mutual_tls_portal_is_unreachable_and_says_to_set_client_cert() {
     let base_url = serve_https(true).await;
-    let result = run(scenario(&base_url, &pem_keys(&[("ca_file", "ca.crt")]))).await;
+    let result = common::short_run(scenario(&base_url, &pem_keys(&[("ca_file", "ca.crt")]))).await;
     let summary = &result.summary;
     assert_eq!(
         (summary.status, summary.status.exit_code()),
@@ -296,7 +274,8 @@ async fn a_run_through_a_proxy_tunnels_every_connection_and_is_clean() {
     let base_url = serve_https(false).await;
     let (proxy, tunnels) = serve_connect_proxy().await;
     let target = format!("base_url = \"{base_url}\"\nproxy = \"{proxy}\"");
-    let result = run(scenario_with(&target, &pem_keys(&[("ca_file", "ca.crt")]))).await;
+    let result =
+        common::short_run(scenario_with(&target, &pem_keys(&[("ca_file", "ca.crt")]))).await;
     assert_clean(&result);
     // The reachability check, then at least one kept connection per user.
     assert!(tunnels.load(Ordering::Relaxed) > 6, "{tunnels:?}");

@@ -4,9 +4,11 @@
 
 use crossleak::findings::Masking;
 use crossleak::load::{demo_scenario, Behaviours, LoadPlan, Shard, Site};
+use crossleak::outcome::Status;
 use crossleak::population::{GenerateOptions, Population};
-use crossleak::run::{RunOptions, RunSpec};
+use crossleak::run::{self, RunOptions, RunResult, RunSpec};
 use crossleak::scenario::Phase;
+use crossleak::scenario::Scenario;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,4 +86,32 @@ pub fn run_options(report_root: PathBuf) -> RunOptions {
         quiet: true,
         behaviours: None,
     }
+}
+
+/// A short run of `scenario` (3 s, 6 users), one attack at a time, reports in a fresh folder.
+pub async fn short_run(scenario: Scenario) -> RunResult {
+    let _one = ONE_ATTACK_AT_A_TIME.lock().await;
+    let options = RunOptions {
+        duration: Some(Duration::from_secs(3)),
+        users: Some(6),
+        ..run_options(tempfile::tempdir().unwrap().keep())
+    };
+    run::run_scenario(scenario, options).await.unwrap()
+}
+
+/// The run ended clean, exit 0, having checked more than 20 responses.
+pub fn assert_checked_clean(result: &RunResult) {
+    let summary = &result.summary;
+    assert_eq!(
+        (summary.status, summary.status.exit_code()),
+        (Status::Clean, 0),
+        "{}: {:?}",
+        summary.reason,
+        summary.errors_by_cause
+    );
+    assert!(
+        summary.checked_responses > 20,
+        "{}",
+        summary.checked_responses
+    );
 }
