@@ -191,137 +191,219 @@ pub const SERVED_TWICE_MS: u64 = 200;
 
 /// The probable cause of a finding, from `facts`; `Unknown` unless some evidence points somewhere.
 pub fn infer(facts: &Facts<'_>) -> ProbableCause {
-    let found = |cause: Cause, evidence: String| ProbableCause { cause, evidence };
-    let kind = facts.kind;
-    match kind {
-        FindingKind::TokenCollision => {
-            return found(
-                Cause::SessionToken,
-                "the session token this login received had already been issued to another user"
-                    .to_owned(),
-            )
-        }
-        FindingKind::StaleSession => {
-            return found(
-                Cause::SessionToken,
-                format!(
-                    "an old session token was replayed and accepted: {}",
-                    facts.detail
-                ),
-            )
-        }
-        _ => {}
+    first_of(&RULES, facts).unwrap_or_default()
+}
+
+/// One rule: the cause its evidence points to, or `None` to let the next rule look.
+type Rule = fn(&Facts<'_>) -> Option<ProbableCause>;
+
+/// Every rule, in order of precedence: the first that points somewhere names the cause.
+const RULES: [Rule; 7] = [
+    session_token_finding,
+    cache_header,
+    replay,
+    cacheable_page,
+    shared_token,
+    login_landing,
+    foreign_data,
+];
+
+/// The rules for a response that carried another owner's data, in order of precedence.
+const FOREIGN_DATA_RULES: [Rule; 5] = [
+    served_twice,
+    abandoned_request,
+    shifting_replies,
+    same_body,
+    request_state,
+];
+
+fn first_of(rules: &[Rule], facts: &Facts<'_>) -> Option<ProbableCause> {
+    rules.iter().find_map(|rule| rule(facts))
+}
+
+fn found(cause: Cause, evidence: String) -> Option<ProbableCause> {
+    Some(ProbableCause { cause, evidence })
+}
+
+impl Facts<'_> {
+    /// The response did not show the viewer's own data: the whole page was somebody else's.
+    fn whole_page_elsewhere(&self) -> bool {
+        !self.clues.own_present
     }
-    if let Some(hit) = &facts.clues.cache_hit {
-        return found(
-            Cause::SharedCache,
-            format!("the response says a cache served it ({hit})"),
-        );
-    }
-    if let Asked::Replay { values_of } = &facts.clues.asked {
-        return found(
-            Cause::ObjectReference,
-            match values_of {
-                Some(other) => format!(
-                    "the request carried owner {other}'s values under another user's session and was answered with data"
-                ),
-                None => "the request carried the owner's values with no session at all and was answered with data".to_owned(),
-            },
-        );
-    }
-    if kind == FindingKind::CacheablePage {
-        return found(
-            Cause::SharedCache,
+}
+
+/// A token collision or a stale session is a session token's finding by its very kind.
+fn session_token_finding(facts: &Facts<'_>) -> Option<ProbableCause> {
+    match facts.kind {
+        FindingKind::TokenCollision => found(
+            Cause::SessionToken,
+            "the session token this login received had already been issued to another user"
+                .to_owned(),
+        ),
+        FindingKind::StaleSession => found(
+            Cause::SessionToken,
             format!(
-                "the headers let a shared cache store a personal page: {}",
+                "an old session token was replayed and accepted: {}",
                 facts.detail
             ),
+        ),
+        _ => None,
+    }
+}
+
+/// A cache's own word in the response headers.
+fn cache_header(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let hit = facts.clues.cache_hit.as_ref()?;
+    found(
+        Cause::SharedCache,
+        format!("the response says a cache served it ({hit})"),
+    )
+}
+
+/// A request sent with another owner's values (or with none of the user's session) and answered.
+fn replay(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let Asked::Replay { values_of } = &facts.clues.asked else {
+        return None;
+    };
+    found(
+        Cause::ObjectReference,
+        match values_of {
+            Some(other) => format!(
+                "the request carried owner {other}'s values under another user's session and was answered with data"
+            ),
+            None => "the request carried the owner's values with no session at all and was answered with data".to_owned(),
+        },
+    )
+}
+
+/// Headers that let a shared cache store a personal page.
+fn cacheable_page(facts: &Facts<'_>) -> Option<ProbableCause> {
+    if facts.kind != FindingKind::CacheablePage {
+        return None;
+    }
+    found(
+        Cause::SharedCache,
+        format!(
+            "the headers let a shared cache store a personal page: {}",
+            facts.detail
+        ),
+    )
+}
+
+/// The viewer's token had also been issued to the owner whose data it showed.
+fn shared_token(facts: &Facts<'_>) -> Option<ProbableCause> {
+    if !facts.token_shared {
+        return None;
+    }
+    let (viewer, foreign) = (facts.viewer?, facts.foreign?);
+    found(
+        Cause::SessionToken,
+        format!("owner {viewer}'s session token had also been issued to owner {foreign}, whose data it showed"),
+    )
+}
+
+/// A login whose landing page broke the parser, or was wholly another account's (or not the
+/// user's own identity at all).
+fn login_landing(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let Asked::Login { via, identifier } = &facts.clues.asked else {
+        return None;
+    };
+    let kind = facts.kind;
+    let landed_elsewhere = facts.whole_page_elsewhere()
+        && (facts.foreign.is_some() || kind == FindingKind::WrongIdentity);
+    if kind != FindingKind::ParserFailure && !landed_elsewhere {
+        return None;
+    }
+    let by = identifier
+        .as_deref()
+        .map_or_else(String::new, |i| format!(" with the identifier {i}"));
+    let landed = match facts.foreign {
+        Some(foreign) => format!("opened owner {foreign}'s file instead of the user's own"),
+        None if kind == FindingKind::ParserFailure => "broke the login parser".to_owned(),
+        None => "did not open the user's own file".to_owned(),
+    };
+    found(
+        Cause::LoginResolution,
+        format!("a login ({via}){by} {landed}"),
+    )
+}
+
+/// Another owner's data with none of the earlier evidence: what the run saw around it decides.
+fn foreign_data(facts: &Facts<'_>) -> Option<ProbableCause> {
+    // A response that carried nobody else's data leaves the cause unknown.
+    facts.foreign?;
+    first_of(&FOREIGN_DATA_RULES, facts)
+}
+
+/// The identical body went to another user just before: one stored answer served again.
+fn served_twice(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let ms = facts
+        .same_body_last
+        .filter(|ms| facts.whole_page_elsewhere() && *ms <= SERVED_TWICE_MS)?;
+    found(
+        Cause::SharedCache,
+        format!("the identical body had been served to another user {ms} ms before: one stored answer served again (a reused connection hands a reply on once)"),
+    )
+}
+
+/// A request of the foreign owner, or the viewer's own, was abandoned shortly before the answer.
+fn abandoned_request(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let abandoned = facts.abandoned?;
+    let whose = if abandoned.by_viewer {
+        format!("the viewer's (owner {}) previous request", abandoned.owner)
+    } else {
+        format!(
+            "a request of owner {}, whose data this is,",
+            abandoned.owner
+        )
+    };
+    found(
+        Cause::ConnectionReuse,
+        format!(
+            "{whose} was abandoned {} ms before this answer",
+            abandoned.ms_before
+        ),
+    )
+}
+
+/// The foreign owner had itself just been handed a reused answer: replies shift down a chain.
+fn shifting_replies(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let (ms, foreign) = (facts.reuse_chain?, facts.foreign?);
+    found(
+        Cause::ConnectionReuse,
+        format!("owner {foreign}, whose data this is, had itself been handed a reused answer {ms} ms before: replies are shifting from one request to the next since an abandoned request"),
+    )
+}
+
+/// The identical body went to other users within the window: one stored answer.
+fn same_body(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let (viewers, ms) = facts.same_body.filter(|_| facts.whole_page_elsewhere())?;
+    found(
+        Cause::SharedCache,
+        format!("the identical body was served to {viewers} other user(s) within {ms} ms: one stored answer, not one rendered per request"),
+    )
+}
+
+/// A fresh read under the user's own session that was rendered for this request (it shows the
+/// user's own data, or other users got foreign data here in different bodies) and mixed users.
+fn request_state(facts: &Facts<'_>) -> Option<ProbableCause> {
+    let fresh_read = matches!(facts.clues.asked, Asked::Read | Asked::Login { .. });
+    if !fresh_read || facts.viewer.is_none() {
+        return None;
+    }
+    if facts.clues.own_present {
+        return found(
+            Cause::RequestState,
+            "a page rendered for this request under the user's own session (it shows the user's data too) carried another user's, with no cache sign".to_owned(),
         );
     }
-    if facts.token_shared {
-        if let (Some(viewer), Some(foreign)) = (facts.viewer, facts.foreign) {
-            return found(
-                Cause::SessionToken,
-                format!("owner {viewer}'s session token had also been issued to owner {foreign}, whose data it showed"),
-            );
-        }
+    if facts.other_bodies > 0 && facts.same_body.is_none() {
+        return found(
+            Cause::RequestState,
+            format!("a fresh read under the user's own session, no cache sign, and {} other user(s) got foreign data on this page in different bodies: rendered per request", facts.other_bodies),
+        );
     }
-    let whole_page_elsewhere = !facts.clues.own_present;
-    if let Asked::Login { via, identifier } = &facts.clues.asked {
-        if kind == FindingKind::ParserFailure
-            || (whole_page_elsewhere
-                && (facts.foreign.is_some() || kind == FindingKind::WrongIdentity))
-        {
-            let by = identifier
-                .as_deref()
-                .map_or_else(String::new, |i| format!(" with the identifier {i}"));
-            let landed = match facts.foreign {
-                Some(foreign) => format!("opened owner {foreign}'s file instead of the user's own"),
-                None if kind == FindingKind::ParserFailure => "broke the login parser".to_owned(),
-                None => "did not open the user's own file".to_owned(),
-            };
-            return found(
-                Cause::LoginResolution,
-                format!("a login ({via}){by} {landed}"),
-            );
-        }
-    }
-    if facts.foreign.is_some() {
-        if let Some(ms) = facts
-            .same_body_last
-            .filter(|ms| whole_page_elsewhere && *ms <= SERVED_TWICE_MS)
-        {
-            return found(
-                Cause::SharedCache,
-                format!("the identical body had been served to another user {ms} ms before: one stored answer served again (a reused connection hands a reply on once)"),
-            );
-        }
-        if let Some(abandoned) = facts.abandoned {
-            let whose = if abandoned.by_viewer {
-                format!("the viewer's (owner {}) previous request", abandoned.owner)
-            } else {
-                format!(
-                    "a request of owner {}, whose data this is,",
-                    abandoned.owner
-                )
-            };
-            return found(
-                Cause::ConnectionReuse,
-                format!(
-                    "{whose} was abandoned {} ms before this answer",
-                    abandoned.ms_before
-                ),
-            );
-        }
-        if let (Some(ms), Some(foreign)) = (facts.reuse_chain, facts.foreign) {
-            return found(
-                Cause::ConnectionReuse,
-                format!("owner {foreign}, whose data this is, had itself been handed a reused answer {ms} ms before: replies are shifting from one request to the next since an abandoned request"),
-            );
-        }
-        if let Some((viewers, ms)) = facts.same_body.filter(|_| whole_page_elsewhere) {
-            return found(
-                Cause::SharedCache,
-                format!("the identical body was served to {viewers} other user(s) within {ms} ms: one stored answer, not one rendered per request"),
-            );
-        }
-        let fresh_read = matches!(facts.clues.asked, Asked::Read | Asked::Login { .. });
-        if fresh_read && facts.viewer.is_some() {
-            if facts.clues.own_present {
-                return found(
-                    Cause::RequestState,
-                    "a page rendered for this request under the user's own session (it shows the user's data too) carried another user's, with no cache sign".to_owned(),
-                );
-            }
-            if facts.other_bodies > 0 && facts.same_body.is_none() {
-                return found(
-                    Cause::RequestState,
-                    format!("a fresh read under the user's own session, no cache sign, and {} other user(s) got foreign data on this page in different bodies: rendered per request", facts.other_bodies),
-                );
-            }
-        }
-    }
-    ProbableCause::default()
+    None
 }
 
 #[cfg(test)]
