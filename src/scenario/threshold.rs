@@ -40,81 +40,38 @@ pub(crate) struct RuleProblem {
     pub help: String,
 }
 
-impl LatencyThreshold {
-    pub(crate) fn parse(text: &str) -> Result<LatencyThreshold, RuleProblem> {
-        let rule = text.trim();
-        let problem = |message: String, help: &str| RuleProblem {
+impl RuleProblem {
+    /// A rule refused for its shape, not for its metric's name.
+    fn new(message: String, help: &str) -> Self {
+        RuleProblem {
             unknown_metric: false,
             message,
             help: help.to_owned(),
-        };
+        }
+    }
+}
+
+impl LatencyThreshold {
+    /// `rule`, read left to right: the metric, the comparison, the limit, the request it is for.
+    pub(crate) fn parse(text: &str) -> Result<LatencyThreshold, RuleProblem> {
+        let rule = text.trim();
         let Some(at) = rule.find(['<', '>', '=']) else {
-            return Err(problem(
+            return Err(RuleProblem::new(
                 format!("latency rule {rule:?} has no comparison"),
                 "write it as \"p95 < 500ms\"",
             ));
         };
-        let name = rule[..at].trim();
-        let metric = match name {
-            "avg" => LatencyMetric::Average,
-            "max" => LatencyMetric::Maximum,
-            _ => match name.strip_prefix('p').and_then(plain_number) {
-                Some(p) if p > 0.0 && p < 100.0 => LatencyMetric::Percentile(p),
-                Some(_) => {
-                    return Err(problem(
-                        format!("percentile {name:?} in {rule:?} is out of range"),
-                        "a percentile is strictly between p0 and p100, such as p95 or p99.9",
-                    ))
-                }
-                None => {
-                    let help = match name {
-                        "mean" | "average" => "did you mean \"avg\"?".to_owned(),
-                        "median" => "did you mean \"p50\"?".to_owned(),
-                        "error-rate" | "error_rate" | "errors" => {
-                            "the error rate has its own key: max_error_rate = 0.01".to_owned()
-                        }
-                        _ => format!("use {METRICS}, as in \"p95 < 500ms\""),
-                    };
-                    return Err(RuleProblem {
-                        unknown_metric: true,
-                        message: format!("unknown latency metric {name:?} in {rule:?}"),
-                        help,
-                    });
-                }
-            },
-        };
-        let rest = &rule[at..];
-        let (comparison, rest) = if let Some(rest) = rest.strip_prefix("<=") {
-            (Comparison::LessOrEqual, rest)
-        } else if let Some(rest) = rest.strip_prefix('<') {
-            (Comparison::Less, rest)
-        } else {
-            return Err(problem(
-                format!("latency rule {rule:?} must bound the time from above"),
-                "use < or <=, as in \"p95 < 500ms\"",
-            ));
-        };
-        let (value, request) = match rest.find(" for ") {
-            Some(at) => (rest[..at].trim(), Some(rest[at + 5..].trim())),
-            None => match rest.strip_suffix(" for") {
-                Some(value) => (value.trim(), Some("")),
-                None => (rest.trim(), None),
-            },
-        };
-        if request == Some("") {
-            return Err(problem(
-                format!("latency rule {rule:?} ends with \"for\" but names no request"),
-                "name the request as the report does, as in \"p99 < 2s for GET /api/dossier\"",
-            ));
-        }
+        let metric = metric(rule[..at].trim(), rule)?;
+        let (comparison, rest) = comparison(&rule[at..], rule)?;
+        let (value, request) = value_and_request(rest, rule)?;
         let limit = humantime::parse_duration(value).map_err(|_| {
-            problem(
+            RuleProblem::new(
                 format!("{value:?} in latency rule {rule:?} is not a duration"),
                 "write a number with a unit, as in 500ms or 2s",
             )
         })?;
         if limit.is_zero() && comparison == Comparison::Less {
-            return Err(problem(
+            return Err(RuleProblem::new(
                 format!("latency rule {rule:?} can never pass"),
                 "give a limit above 0, as in \"p95 < 500ms\"",
             ));
@@ -156,6 +113,74 @@ impl fmt::Display for LatencyMetric {
             LatencyMetric::Maximum => f.write_str("max"),
         }
     }
+}
+
+/// The metric `name` (the words of `rule` before its comparison) measures.
+fn metric(name: &str, rule: &str) -> Result<LatencyMetric, RuleProblem> {
+    match name {
+        "avg" => Ok(LatencyMetric::Average),
+        "max" => Ok(LatencyMetric::Maximum),
+        _ => match name.strip_prefix('p').and_then(plain_number) {
+            Some(p) if p > 0.0 && p < 100.0 => Ok(LatencyMetric::Percentile(p)),
+            Some(_) => Err(RuleProblem::new(
+                format!("percentile {name:?} in {rule:?} is out of range"),
+                "a percentile is strictly between p0 and p100, such as p95 or p99.9",
+            )),
+            None => Err(unknown_metric(name, rule)),
+        },
+    }
+}
+
+/// A metric crossleak does not know, with the one the user most likely meant.
+fn unknown_metric(name: &str, rule: &str) -> RuleProblem {
+    let help = match name {
+        "mean" | "average" => "did you mean \"avg\"?".to_owned(),
+        "median" => "did you mean \"p50\"?".to_owned(),
+        "error-rate" | "error_rate" | "errors" => {
+            "the error rate has its own key: max_error_rate = 0.01".to_owned()
+        }
+        _ => format!("use {METRICS}, as in \"p95 < 500ms\""),
+    };
+    RuleProblem {
+        unknown_metric: true,
+        message: format!("unknown latency metric {name:?} in {rule:?}"),
+        help,
+    }
+}
+
+/// The comparison `rest` (the rule from its first `<`, `>` or `=`) starts with, and what follows.
+fn comparison<'r>(rest: &'r str, rule: &str) -> Result<(Comparison, &'r str), RuleProblem> {
+    if let Some(rest) = rest.strip_prefix("<=") {
+        Ok((Comparison::LessOrEqual, rest))
+    } else if let Some(rest) = rest.strip_prefix('<') {
+        Ok((Comparison::Less, rest))
+    } else {
+        Err(RuleProblem::new(
+            format!("latency rule {rule:?} must bound the time from above"),
+            "use < or <=, as in \"p95 < 500ms\"",
+        ))
+    }
+}
+
+/// The limit's text and the request after ` for `, if any: `500ms for GET /` → (`500ms`, `GET /`).
+fn value_and_request<'r>(
+    rest: &'r str,
+    rule: &str,
+) -> Result<(&'r str, Option<&'r str>), RuleProblem> {
+    let (value, request) = match rest.find(" for ") {
+        Some(at) => (rest[..at].trim(), Some(rest[at + 5..].trim())),
+        None => match rest.strip_suffix(" for") {
+            Some(value) => (value.trim(), Some("")),
+            None => (rest.trim(), None),
+        },
+    };
+    if request == Some("") {
+        return Err(RuleProblem::new(
+            format!("latency rule {rule:?} ends with \"for\" but names no request"),
+            "name the request as the report does, as in \"p99 < 2s for GET /api/dossier\"",
+        ));
+    }
+    Ok((value, request))
 }
 
 /// Digits with at most one dot: no sign, exponent or `inf`.
