@@ -21,17 +21,34 @@ impl Validator<'_> {
         };
         let span = raw.span();
         let l = raw.into_inner();
-        let mut ok = true;
         let users = l.users.as_ref().map(|u| (*u.get_ref() as usize, u.span()));
-        if let Some((0, at)) = &users {
-            self.at(
-                at.clone(),
-                ErrorKind::InvalidValue,
-                "[load] users is 0",
-                "give at least 1 user, as in users = 50",
-            );
-            ok = false;
-        }
+        let mut shape = default_shape();
+        // Every part is checked, so that each of its mistakes is reported.
+        let users_ok = self.some_users(users.as_ref());
+        let pace_ok = self.pace(&l, &mut shape);
+        let behaviours_ok = self.behaviours(l, span, pages, has_logout, &mut shape);
+        let ok = users_ok && pace_ok && behaviours_ok;
+        (ok.then_some(shape), users.filter(|(n, _)| *n > 0))
+    }
+
+    /// `users`, when given, is at least 1.
+    fn some_users(&mut self, users: Option<&(usize, Range<usize>)>) -> bool {
+        let Some((0, at)) = users else {
+            return true;
+        };
+        self.at(
+            at.clone(),
+            ErrorKind::InvalidValue,
+            "[load] users is 0",
+            "give at least 1 user, as in users = 50",
+        );
+        false
+    }
+
+    /// How fast the load comes (`increase_rate`, `think_time`, `max_requests_per_second`), into
+    /// `shape`; false when a key is refused.
+    fn pace(&mut self, l: &RawLoad, shape: &mut LoadShape) -> bool {
+        let mut ok = true;
         let increase_rate = match &l.increase_rate {
             Some(rate) => self.positive(
                 rate,
@@ -44,12 +61,13 @@ impl Validator<'_> {
             None => Some(DEFAULT_INCREASE_RATE),
         };
         ok &= increase_rate.is_some();
-        let think_time = l.think_time.as_ref().and_then(|t| {
+        shape.increase_rate = increase_rate.unwrap_or(DEFAULT_INCREASE_RATE);
+        shape.think_time = l.think_time.as_ref().and_then(|t| {
             let parsed = self.think_time(t);
             ok &= parsed.is_some();
             parsed
         });
-        let max_requests_per_second = l.max_requests_per_second.as_ref().and_then(|cap| {
+        shape.max_requests_per_second = l.max_requests_per_second.as_ref().and_then(|cap| {
             let checked = self.positive(
                 cap,
                 format!(
@@ -61,7 +79,21 @@ impl Validator<'_> {
             ok &= checked.is_some();
             checked
         });
-        let crowd = l.crowd.and_then(|c| {
+        ok
+    }
+
+    /// The behaviours that make leaks show (crowd, cancellation, observers, cache probes, session
+    /// and cross-identity replay), into `shape`; false when a key is refused.
+    fn behaviours(
+        &mut self,
+        l: RawLoad,
+        span: Range<usize>,
+        pages: &[Page],
+        has_logout: bool,
+        shape: &mut LoadShape,
+    ) -> bool {
+        let mut ok = true;
+        shape.crowd = l.crowd.and_then(|c| {
             let parsed = self.crowd(c, pages);
             ok &= parsed.is_some();
             parsed
@@ -72,30 +104,21 @@ impl Validator<'_> {
             "cancel_after",
             DEFAULT_CANCEL_AFTER,
         );
-        let session_replay = l.session_replay.unwrap_or(false);
-        if session_replay && !has_logout {
+        shape.session_replay = l.session_replay.unwrap_or(false);
+        if shape.session_replay && !has_logout {
             self.at(span, ErrorKind::MissingKey, "session_replay = true needs a [logout] request to end the session before replaying it", "add [logout] with method = \"POST\" and path = \"/logout\", or remove session_replay");
             ok = false;
         }
-        let replay = l.replay.and_then(|r| {
+        shape.replay = l.replay.and_then(|r| {
             let parsed = self.replay(r);
             ok &= parsed.is_some();
             parsed
         });
-        let shape = LoadShape {
-            increase_rate: increase_rate.unwrap_or(DEFAULT_INCREASE_RATE),
-            think_time,
-            max_requests_per_second,
-            crowd,
-            cancel_share: cancel_share.unwrap_or(0.0),
-            cancel_after: cancel_after.unwrap_or(DEFAULT_CANCEL_AFTER),
-            observers: l.observers.unwrap_or(0) as usize,
-            cache_probes: l.cache_probes.unwrap_or(false),
-            session_replay,
-            replay,
-        };
-        let ok = ok && cancel_share.is_some() && cancel_after.is_some();
-        (ok.then_some(shape), users.filter(|(n, _)| *n > 0))
+        shape.cancel_share = cancel_share.unwrap_or(0.0);
+        shape.cancel_after = cancel_after.unwrap_or(DEFAULT_CANCEL_AFTER);
+        shape.observers = l.observers.unwrap_or(0) as usize;
+        shape.cache_probes = l.cache_probes.unwrap_or(false);
+        ok && cancel_share.is_some() && cancel_after.is_some()
     }
 
     /// A finite number above zero, or `message` at its line.
