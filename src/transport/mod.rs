@@ -2,6 +2,7 @@
 //! HTTP version), one connection per simulated user, HTTP/1.1 or HTTP/2. It is never shared.
 
 mod canned;
+mod connect;
 mod decode;
 mod http1;
 mod http2;
@@ -13,7 +14,6 @@ mod tls;
 pub use canned::{read_canned, CannedRead};
 pub use jar::Jar;
 pub use proxy::ProxyError;
-use tls::wants_client_cert;
 pub use tls::{client_config, TlsError};
 
 use crate::error_cause::ErrorCause;
@@ -22,20 +22,14 @@ use http::header::{HeaderMap, LOCATION, SET_COOKIE};
 use http::Method;
 use http1::{encode, read_response, Failure, Reply};
 use proxy::{Proxies, Proxy};
-use rustls::pki_types::ServerName;
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
-use url::{Host, Url};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use url::Url;
 
 /// Redirects followed within one exchange (reqwest's and browsers' count); one more is an error.
 const MAX_REDIRECTS: usize = 10;
-/// How long `reach` waits after a TLS handshake for a server's refusal of a client without a
-/// certificate (one round trip; a server that wants a request first says nothing).
-const CLIENT_CERT_REFUSAL: Duration = Duration::from_millis(300);
 
 /// Why an exchange gave no usable response.
 #[derive(Debug, thiserror::Error)]
@@ -256,6 +250,25 @@ impl Connection {
     pub fn close(&mut self) {
         self.0 = None;
     }
+
+    /// Whether the open socket serves `url`'s origin and may carry `method`: a request that must
+    /// not go twice goes on a connection known to be open, so one the server closed while it was
+    /// idle is seen now, before the request is written (and dropped).
+    fn reusable_for(&mut self, method: &Method, url: &Url) -> Result<bool, WireError> {
+        let Some(open) = self.0.as_mut().filter(|open| open.serves(url)) else {
+            return Ok(false);
+        };
+        if idempotent(method) {
+            return Ok(true);
+        }
+        match still_open(open, url) {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                self.close();
+                error.map_or(Ok(false), Err)
+            }
+        }
+    }
 }
 
 impl Transport {
@@ -408,33 +421,11 @@ impl Transport {
         let proxy = self.proxies.for_url(url);
         let forward = proxy.filter(|_| url.scheme() == "http");
         let head_only = *method == Method::HEAD;
-        let mut reused = connection.0.as_ref().is_some_and(|open| open.serves(url));
-        if reused && !idempotent(method) {
-            // A request that must not go twice goes on a connection known to be open: one the
-            // server closed while it was idle is seen now, before the request is written.
-            if let Some(open) = connection.0.as_mut() {
-                if let Err(error) = still_open(open, url) {
-                    connection.close();
-                    reused = false;
-                    if let Some(error) = error {
-                        return Err(error);
-                    }
-                }
-            }
-        }
+        let mut reused = connection.reusable_for(method, url)?;
         let mut message = None;
         let mut resent = false;
         loop {
-            let open = match connection.0.take() {
-                Some(open) if reused => open,
-                _ => {
-                    let open = self.connect(url, proxy).await?;
-                    let index = usize::from(matches!(open.wire, Wire::Http2(_)));
-                    self.opened[index].fetch_add(1, Ordering::Relaxed);
-                    open
-                }
-            };
-            let open = connection.0.insert(open);
+            let open = self.open_for(connection, reused, url, proxy).await?;
             let cap = self.max_body_bytes;
             let answer = match &mut open.wire {
                 Wire::Http1(io) => {
@@ -464,239 +455,38 @@ impl Transport {
                     }
                     return Ok(reply);
                 }
-                Err(Failure::Stale) if reused && idempotent(method) => {
-                    // Nothing of the response was read, and sending it twice does what sending
-                    // it once does (RFC 9110, 9.2.2): send it again on a new connection.
-                    connection.close();
-                    reused = false;
-                }
-                Err(Failure::Stale) if reused => {
-                    connection.close();
-                    return Err(WireError::NotResent {
-                        method: method.clone(),
-                        url: url.clone(),
-                    });
-                }
-                Err(Failure::Unprocessed) if !resent => {
-                    // The server took none of it: any method may go again, once.
-                    connection.close();
-                    reused = false;
-                    resent = true;
-                }
                 Err(failure) => {
+                    // A failed attempt leaves the connection in no known state.
                     connection.close();
-                    return Err(match failure {
-                        Failure::Error(error) => error,
-                        Failure::ClientCertRequired => WireError::ClientCertRequired {
-                            target: origin(url),
-                        },
-                        Failure::Unprocessed => WireError::Http2(format!(
-                            "{url} refused the request twice, on two connections"
-                        )),
-                        Failure::Stale => WireError::Transport(format!(
-                            "{url} closed the connection before answering"
-                        )),
-                    });
+                    if !may_send_again(&failure, reused, resent, method) {
+                        return Err(given_up(failure, reused, method, url));
+                    }
+                    resent |= matches!(failure, Failure::Unprocessed);
+                    reused = false;
                 }
             }
         }
     }
 
-    /// Opens a connection to `url`'s origin (TCP, then TLS for `https`) and closes it: whether a
-    /// run can reach its target at all, and if not, why.
-    /// A mutual-TLS server that gets no client certificate says so just after a TLS 1.3
-    /// handshake: that refusal is waited for, so the run ends unreachable for its reason.
-    pub async fn reach(&self, url: &Url) -> Result<(), WireError> {
-        let (mut io, https, _) = self.connect_io(url, self.proxies.for_url(url)).await?;
-        if https && !self.tls.config().client_auth_cert_resolver.has_certs() {
-            let mut byte = [0u8; 1];
-            let read = tokio::time::timeout(CLIENT_CERT_REFUSAL, io.read(&mut byte)).await;
-            if let Ok(Err(error)) = read {
-                if wants_client_cert(&error) {
-                    return Err(WireError::ClientCertRequired {
-                        target: origin(url),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// A failed handshake: for want of a client certificate (a TLS 1.2 server says so here), for
-    /// want of an HTTP version both sides speak, or for any other reason.
-    fn tls_failure(&self, target: &str, source: std::io::Error) -> WireError {
-        let alert = source
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-        if wants_client_cert(&source) {
-            WireError::ClientCertRequired {
-                target: target.to_owned(),
-            }
-        } else if let Some(rustls::Error::AlertReceived(
-            rustls::AlertDescription::NoApplicationProtocol,
-        )) = alert
-        {
-            let offered: Vec<String> = self
-                .tls
-                .config()
-                .alpn_protocols
-                .iter()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .collect();
-            WireError::NoCommonProtocol {
-                target: target.to_owned(),
-                offered: offered.join(", "),
-            }
-        } else {
-            WireError::Tls {
-                target: target.to_owned(),
-                source,
-            }
-        }
-    }
-
-    /// A connection to `url`'s origin speaking the HTTP version `[target] http` and, on TLS, the
-    /// server's ALPN choice agree on.
-    async fn connect(&self, url: &Url, proxy: Option<&Proxy>) -> Result<Open, WireError> {
-        let (io, https, h2) = self.connect_io(url, proxy).await?;
-        let wire = if h2 {
-            Wire::Http2(http2::handshake(io).await?)
-        } else {
-            Wire::Http1(io)
-        };
-        Ok(Open {
-            wire,
-            https,
-            host: url.host_str().unwrap_or_default().into(),
-            port: url.port_or_known_default().unwrap_or_default(),
-        })
-    }
-
-    /// A socket to `url`'s origin, straight or through `proxy` (a tunnel for `https`), with
-    /// whether it is TLS and whether it is to speak HTTP/2.
-    async fn connect_io(
+    /// The user's open connection when `reused` (it serves the request's origin), else a new one
+    /// to `url`'s origin, counted by the HTTP version it speaks.
+    async fn open_for<'c>(
         &self,
+        connection: &'c mut Connection,
+        reused: bool,
         url: &Url,
         proxy: Option<&Proxy>,
-    ) -> Result<(Box<dyn Io>, bool, bool), WireError> {
-        let https = match url.scheme() {
-            "http" => false,
-            "https" => true,
-            other => {
-                return Err(WireError::Transport(format!(
-                    "{url} is a {other}: URL, not HTTP"
-                )))
+    ) -> Result<&'c mut Open, WireError> {
+        let open = match connection.0.take() {
+            Some(open) if reused => open,
+            _ => {
+                let open = self.connect(url, proxy).await?;
+                let index = usize::from(matches!(open.wire, Wire::Http2(_)));
+                self.opened[index].fetch_add(1, Ordering::Relaxed);
+                open
             }
         };
-        let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
-            return Err(WireError::Transport(format!("{url} names no host")));
-        };
-        let target = origin(url);
-        if let (false, HttpVersion::Http2, Some(proxy)) = (https, self.http, proxy) {
-            return Err(WireError::Http2(format!(
-                "HTTP/2 with prior knowledge (h2c) to {target} cannot go through the proxy {}:{}, which forwards HTTP/1.1; set proxy = \"none\" or",
-                proxy.host, proxy.port
-            )));
-        }
-        let failed = |source| WireError::Connect {
-            target: target.clone(),
-            source,
-        };
-        let connecting = async {
-            let mut tcp = match proxy {
-                Some(proxy) => TcpStream::connect((&*proxy.host, proxy.port))
-                    .await
-                    .map_err(|source| WireError::Connect {
-                        target: format!("the proxy {}:{} (for {target})", proxy.host, proxy.port),
-                        source,
-                    })?,
-                None => match host {
-                    Host::Domain(name) => TcpStream::connect((name, port)).await,
-                    Host::Ipv4(ip) => TcpStream::connect((ip, port)).await,
-                    Host::Ipv6(ip) => TcpStream::connect((ip, port)).await,
-                }
-                .map_err(failed)?,
-            };
-            // Requests go out in one write and wait for their answer: Nagle only adds delay.
-            tcp.set_nodelay(true).map_err(failed)?;
-            if let (true, Some(proxy)) = (https, proxy) {
-                tunnel(&mut tcp, &target, proxy).await?;
-            }
-            if !https {
-                return Ok((
-                    Box::new(tcp) as Box<dyn Io>,
-                    false,
-                    self.http == HttpVersion::Http2,
-                ));
-            }
-            let name = match host {
-                Host::Domain(name) => ServerName::try_from(name.to_owned()).map_err(|e| {
-                    WireError::Transport(format!("{name} is not a valid TLS server name: {e}"))
-                })?,
-                Host::Ipv4(ip) => ServerName::from(IpAddr::V4(ip)),
-                Host::Ipv6(ip) => ServerName::from(IpAddr::V6(ip)),
-            };
-            let tls = self
-                .tls
-                .connect(name, tcp)
-                .await
-                .map_err(|source| self.tls_failure(&target, source))?;
-            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-            if self.http == HttpVersion::Http2 && !h2 {
-                return Err(WireError::Http2(format!(
-                    "{target} did not agree to HTTP/2 in the TLS handshake (ALPN)"
-                )));
-            }
-            Ok((Box::new(tls) as Box<dyn Io>, true, h2))
-        };
-        tokio::time::timeout(self.connect_timeout, connecting)
-            .await
-            .map_err(|_| WireError::Connect {
-                target: target.clone(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!(
-                        "no connection within {:?} (connect_timeout)",
-                        self.connect_timeout
-                    ),
-                ),
-            })?
-    }
-}
-
-/// Asks `proxy` for a tunnel to `authority` (`host:port`) and reads its answer: a 2xx opens it.
-async fn tunnel(tcp: &mut TcpStream, authority: &str, proxy: &Proxy) -> Result<(), WireError> {
-    let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-    if let Some(authorization) = &proxy.authorization {
-        request.push_str(&format!("Proxy-Authorization: {authorization}\r\n"));
-    }
-    request.push_str("\r\n");
-    let refused = |reason: String| WireError::Connect {
-        target: format!(
-            "{authority} through the proxy {}:{}",
-            proxy.host, proxy.port
-        ),
-        source: std::io::Error::other(reason),
-    };
-    tcp.write_all(request.as_bytes())
-        .await
-        .map_err(|e| refused(format!("the CONNECT request could not be written: {e}")))?;
-    // A proxy sends nothing after its answer until the client speaks: the head is all there is.
-    match read_response(tcp, true, 0).await {
-        Ok(reply) if (200..300).contains(&reply.status) => Ok(()),
-        Ok(reply) => Err(refused(format!(
-            "the proxy answered {} to CONNECT{}",
-            reply.status,
-            if reply.status == 407 {
-                ": it wants credentials, give them in the proxy URL (http://user:password@host:port)"
-            } else {
-                ""
-            }
-        ))),
-        Err(Failure::Stale | Failure::Unprocessed | Failure::ClientCertRequired) => {
-            Err(refused("the proxy closed the connection".to_owned()))
-        }
-        Err(Failure::Error(error)) => Err(refused(error.to_string())),
+        Ok(connection.0.insert(open))
     }
 }
 
@@ -729,6 +519,37 @@ fn still_open(open: &mut Open, url: &Url) -> Result<(), Option<WireError>> {
             "{url}'s server sent bytes on an idle connection, before any request"
         )))),
         Poll::Ready(Err(_)) => Err(None),
+    }
+}
+
+/// Whether a request whose attempt failed goes again on a new connection: a connection used
+/// before that closed unanswered, for an idempotent request (sending it twice does what sending
+/// it once does, RFC 9110, 9.2.2); a request the server took none of, for any method, once.
+fn may_send_again(failure: &Failure, reused: bool, resent: bool, method: &Method) -> bool {
+    match failure {
+        Failure::Stale => reused && idempotent(method),
+        Failure::Unprocessed => !resent,
+        Failure::ClientCertRequired | Failure::Error(_) => false,
+    }
+}
+
+/// The error of a request that is not sent again after `failure`.
+fn given_up(failure: Failure, reused: bool, method: &Method, url: &Url) -> WireError {
+    match failure {
+        Failure::Stale if reused => WireError::NotResent {
+            method: method.clone(),
+            url: url.clone(),
+        },
+        Failure::Error(error) => error,
+        Failure::ClientCertRequired => WireError::ClientCertRequired {
+            target: origin(url),
+        },
+        Failure::Unprocessed => WireError::Http2(format!(
+            "{url} refused the request twice, on two connections"
+        )),
+        Failure::Stale => {
+            WireError::Transport(format!("{url} closed the connection before answering"))
+        }
     }
 }
 
