@@ -2,7 +2,9 @@
 //! `[population] file` as the very population `generate` gives, and its SQL runs in SQLite (the
 //! `sqlite3` command) with every value, quotes included, as generated.
 
-use crossleak::population::{GenerateOptions, Population};
+mod common;
+
+use crossleak::population::Population;
 use crossleak::scenario::Scenario;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -11,13 +13,9 @@ use std::process::{Command, Output};
 const SIZE: &str = "1200";
 const SEED: &str = "3";
 
+/// The population `crossleak population --size SIZE --seed SEED` writes.
 fn generated() -> Population {
-    Population::generate(&GenerateOptions {
-        size: 1200,
-        seed: 3,
-        ..GenerateOptions::default()
-    })
-    .unwrap()
+    common::population(1200, 3)
 }
 
 fn population_command(format: &str, out: &Path) -> Output {
@@ -48,38 +46,9 @@ fn population_command(format: &str, out: &Path) -> Output {
 
 /// Reads `file` back as a scenario's `[population] file` in `format`.
 fn read_back(dir: &Path, file: &str, format: &str) -> Population {
-    let scenario = format!(
-        r#"version = 1
-
-[target]
-base_url = "http://127.0.0.1:8080"
-
-[population]
-file = "{file}"
-format = "{format}"
-
-[[login_flow]]
-name = "legacy"
-session = {{ cookie = "sid" }}
-
-[[login_flow.steps]]
-method = "POST"
-path = "/login"
-form = {{ user = "{{{{numero_allocataire}}}}", pass = "{{{{password}}}}" }}
-
-[login_flow.success]
-landing_path = "/home"
-
-[[page]]
-path = "/home"
-must_show = ["numero_allocataire"]
-
-[[phase]]
-name = "only"
-duration = "5s"
-users = 3
-login_flows = {{ legacy = 1 }}
-"#
+    let scenario = common::MINIMAL_SCENARIO.replace(
+        "generate = { size = 10 }",
+        &format!("file = \"{file}\"\nformat = \"{format}\""),
     );
     let path = dir.join("seeded.toml");
     std::fs::write(&path, scenario).unwrap();

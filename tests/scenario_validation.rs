@@ -160,40 +160,11 @@ async fn a_target_flag_needs_the_remote_host_listed_like_a_base_url() {
 fn check_warns_when_replay_as_another_owner_has_no_templated_page() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("replay.toml");
-    let scenario = r#"version = 1
-
-[target]
-base_url = "http://127.0.0.1:8080"
-
-[population]
-generate = { size = 10 }
-
-[[login_flow]]
-name = "legacy"
-session = { cookie = "sid" }
-
-[[login_flow.steps]]
-method = "POST"
-path = "/login"
-form = { user = "{{numero_allocataire}}", pass = "{{password}}" }
-
-[login_flow.success]
-landing_path = "/home"
-
-[[page]]
-name = "home"
-path = "/home"
-
-[[phase]]
-name = "only"
-duration = "5s"
-users = 3
-login_flows = { legacy = 1 }
-
-[load]
-replay = { as = ["other_user", "anonymous"] }
-"#;
-    std::fs::write(&path, scenario).unwrap();
+    let scenario = format!(
+        "{}\n[load]\nreplay = {{ as = [\"other_user\", \"anonymous\"] }}\n",
+        common::MINIMAL_SCENARIO
+    );
+    std::fs::write(&path, &scenario).unwrap();
     let check = |path: &Path| {
         std::process::Command::new(env!("CARGO_BIN_EXE_crossleak"))
             .arg("check")
@@ -206,7 +177,7 @@ replay = { as = ["other_user", "anonymous"] }
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "warning: {}: [load] replay as \"other_user\" will replay nothing: no page's request templates a watched variable (pages: \"home\"; watched: {{{{numero_allocataire}}}}",
+            "warning: {}: [load] replay as \"other_user\" will replay nothing: no page's request templates a watched variable (pages: \"GET /home\"; watched: {{{{numero_allocataire}}}}",
             path.display()
         )),
         "{stderr}"
@@ -214,8 +185,8 @@ replay = { as = ["other_user", "anonymous"] }
     std::fs::write(
         &path,
         scenario.replace(
-            "/home\"\n\n[[phase]]",
-            "/dossiers/{{numero_allocataire}}\"\n\n[[phase]]",
+            "path = \"/home\"\nmust_show",
+            "path = \"/dossiers/{{numero_allocataire}}\"\nmust_show",
         ),
     )
     .unwrap();

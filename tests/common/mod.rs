@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The smallest valid scenario: a generated population of 10, one cookie login flow (`legacy`)
+/// landing on `/home`, one page (`/home`) and one phase; a test changes or adds what it needs.
+pub const MINIMAL_SCENARIO: &str = include_str!("minimal.toml");
+
 /// Goose keeps process-wide state: one attack at a time per test binary.
 pub static ONE_ATTACK_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
