@@ -56,12 +56,6 @@ async fn the_same_cut_over_on_the_correct_portal_reports_nothing() {
     }
     let result = run(scenario).await;
     let summary = &result.summary;
-    assert_eq!(
-        summary.status,
-        Status::Clean,
-        "{}: {:?}",
-        summary.reason,
-        summary.evidence
-    );
+    common::assert_clean(summary);
     assert!(summary.checked_responses > 500);
 }

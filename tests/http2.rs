@@ -238,12 +238,7 @@ async fn a_leak_served_over_http2_is_caught() {
     let (base_url, _) = serve_portal(vec![Fault::SharedCache], true).await;
     let result = common::short_run(scenario(&base_url, "")).await;
     let summary = &result.summary;
-    assert_eq!(
-        (summary.status, summary.status.exit_code()),
-        (Status::Violations, 1),
-        "{}",
-        summary.reason
-    );
+    common::assert_status(summary, Status::Violations, 1);
     assert!(summary.violations > 0);
     assert!(summary.connections.http2 > 0, "{:?}", summary.connections);
 }
@@ -294,19 +289,7 @@ async fn http_1_1_against_a_server_that_speaks_only_h2_is_unreachable_naming_the
     let (base_url, _) = serve_portal(vec![], true).await;
     let result = common::short_run(scenario(&base_url, "http = \"1.1\"")).await;
     let summary = &result.summary;
-    assert_eq!(
-        (summary.status, summary.status.exit_code()),
-        (Status::Unreachable, 3),
-        "{}",
-        summary.reason
-    );
-    for named in ["ALPN http/1.1", "http = \"auto\""] {
-        assert!(
-            summary.reason.contains(named),
-            "{named}: {}",
-            summary.reason
-        );
-    }
+    common::assert_unreachable_naming(summary, &["ALPN http/1.1", "http = \"auto\""]);
 }
 
 /// A transport speaking HTTP/2 with prior knowledge to a plain-TCP loopback server.
@@ -334,6 +317,22 @@ fn post<'a>(base_url: &str, form: &'a [(String, String)]) -> Request<'a> {
     }
 }
 
+/// Answers a stream 200 with the body it was sent.
+async fn echo(
+    request: http::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+) {
+    let mut body = request.into_body();
+    let mut form = Vec::new();
+    while let Some(Ok(chunk)) = body.data().await {
+        let _ = body.flow_control().release_capacity(chunk.len());
+        form.extend_from_slice(&chunk);
+    }
+    if let Ok(mut stream) = respond.send_response(http::Response::new(()), false) {
+        let _ = stream.send_data(Bytes::from(form), true);
+    }
+}
+
 /// A server whose first stream is reset with `reason`; the others get 200 with the form they
 /// sent. Counts the streams it was sent.
 async fn serve_resetting_first(reason: h2::Reason) -> (String, Arc<AtomicUsize>) {
@@ -344,21 +343,22 @@ async fn serve_resetting_first(reason: h2::Reason) -> (String, Arc<AtomicUsize>)
             respond.send_reset(reason);
             return;
         }
-        tokio::spawn(async move {
-            let mut body = request.into_body();
-            let mut form = Vec::new();
-            while let Some(Ok(chunk)) = body.data().await {
-                let _ = body.flow_control().release_capacity(chunk.len());
-                form.extend_from_slice(&chunk);
-            }
-            let head = http::Response::new(());
-            if let Ok(mut stream) = respond.send_response(head, false) {
-                let _ = stream.send_data(Bytes::from(form), true);
-            }
-        });
+        tokio::spawn(echo(request, respond));
     })
     .await;
     (base_url, streams)
+}
+
+/// POSTs a form to `base_url` and checks it is answered, with the form it sent.
+async fn assert_post_answered(transport: &Transport, base_url: &str) {
+    let form = [("iban".to_owned(), "FR76".to_owned())];
+    let response = send(transport, post(base_url, &form))
+        .await
+        .expect("answered on the second connection");
+    assert_eq!(
+        (response.status, &response.body[..]),
+        (200, &b"iban=FR76"[..])
+    );
 }
 
 async fn send(transport: &Transport, request: Request<'_>) -> Result<Response, WireError> {
@@ -371,14 +371,7 @@ async fn send(transport: &Transport, request: Request<'_>) -> Result<Response, W
 async fn a_post_refused_with_refused_stream_goes_again_on_a_new_connection() {
     let (base_url, streams) = serve_resetting_first(h2::Reason::REFUSED_STREAM).await;
     let transport = h2c();
-    let form = [("iban".to_owned(), "FR76".to_owned())];
-    let response = send(&transport, post(&base_url, &form))
-        .await
-        .expect("answered on the second connection");
-    assert_eq!(
-        (response.status, &response.body[..]),
-        (200, &b"iban=FR76"[..])
-    );
+    assert_post_answered(&transport, &base_url).await;
     assert_eq!(streams.load(Ordering::Relaxed), 2);
     assert_eq!(transport.connections().http2, 2);
 }
@@ -456,29 +449,14 @@ async fn a_post_beyond_a_goaways_last_stream_goes_again_on_a_new_connection() {
         first.write_all(&go_away).await.unwrap();
         let (second, _) = listener.accept().await.unwrap();
         let mut connection = h2::server::handshake(second).await.unwrap();
-        while let Some(Ok((request, mut respond))) = connection.accept().await {
+        while let Some(Ok((request, respond))) = connection.accept().await {
             counted.fetch_add(1, Ordering::Relaxed);
-            let mut body = request.into_body();
-            let mut form = Vec::new();
-            while let Some(Ok(chunk)) = body.data().await {
-                let _ = body.flow_control().release_capacity(chunk.len());
-                form.extend_from_slice(&chunk);
-            }
-            if let Ok(mut stream) = respond.send_response(http::Response::new(()), false) {
-                let _ = stream.send_data(Bytes::from(form), true);
-            }
+            echo(request, respond).await;
         }
         drop(first);
     });
     let transport = h2c();
-    let form = [("iban".to_owned(), "FR76".to_owned())];
-    let response = send(&transport, post(&base_url, &form))
-        .await
-        .expect("answered on the second connection");
-    assert_eq!(
-        (response.status, &response.body[..]),
-        (200, &b"iban=FR76"[..])
-    );
+    assert_post_answered(&transport, &base_url).await;
     assert_eq!(answered.load(Ordering::Relaxed), 1);
     assert_eq!(transport.connections().http2, 2);
 }

@@ -445,13 +445,7 @@ async fn another_owners_values_are_caught_in_every_presentation() {
 async fn own_values_in_every_presentation_are_clean_and_satisfy_must_show() {
     let result = run_portal(false).await;
     let summary = &result.summary;
-    assert_eq!(
-        summary.status,
-        Status::Clean,
-        "{}: {:?}",
-        summary.reason,
-        summary.evidence
-    );
+    common::assert_clean(summary);
     assert_eq!(summary.violations, 0);
     assert_eq!(summary.logins.failed, 0);
     assert!(

@@ -7,7 +7,6 @@ mod common;
 
 use crossleak::load::ErrorCause;
 use crossleak::load::DEMO_SCENARIO;
-use crossleak::outcome::Status;
 use crossleak::portal::{router, PortalConfig};
 use crossleak::run::RunResult;
 use crossleak::scenario::{Scenario, Tls};
@@ -140,19 +139,7 @@ async fn without_ca_file_the_run_is_unreachable_and_names_the_certificate() {
     let base_url = serve_https(false).await;
     let result = common::short_run(scenario(&base_url, "accept_invalid_certs = false")).await;
     let summary = &result.summary;
-    assert_eq!(
-        (summary.status, summary.status.exit_code()),
-        (Status::Unreachable, 3),
-        "{}",
-        summary.reason
-    );
-    for named in ["TLS handshake", "certificate", "ca_file"] {
-        assert!(
-            summary.reason.contains(named),
-            "{named}: {}",
-            summary.reason
-        );
-    }
+    common::assert_unreachable_naming(summary, &["TLS handshake", "certificate", "ca_file"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,24 +166,15 @@ async fn without_client_cert_a_mutual_tls_portal_is_unreachable_and_says_to_set_
     let base_url = serve_https(true).await;
     let result = common::short_run(scenario(&base_url, &pem_keys(&[("ca_file", "ca.crt")]))).await;
     let summary = &result.summary;
-    assert_eq!(
-        (summary.status, summary.status.exit_code()),
-        (Status::Unreachable, 3),
-        "{}",
-        summary.reason
+    common::assert_unreachable_naming(
+        summary,
+        &[
+            "asked for a client certificate",
+            "client_cert",
+            "client_key",
+        ],
     );
     assert_eq!(summary.checked_responses, 0);
-    for named in [
-        "asked for a client certificate",
-        "client_cert",
-        "client_key",
-    ] {
-        assert!(
-            summary.reason.contains(named),
-            "{named}: {}",
-            summary.reason
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ use crossleak::findings::Masking;
 use crossleak::load::{demo_scenario, Behaviours, LoadPlan, Shard, Site};
 use crossleak::outcome::Status;
 use crossleak::population::{GenerateOptions, Population};
+use crossleak::report::Summary;
 use crossleak::run::{self, RunOptions, RunResult, RunSpec};
 use crossleak::scenario::Phase;
 use crossleak::scenario::Scenario;
@@ -106,16 +107,44 @@ pub async fn short_run(scenario: Scenario) -> RunResult {
 /// The run ended clean, exit 0, having checked more than 20 responses.
 pub fn assert_checked_clean(result: &RunResult) {
     let summary = &result.summary;
-    assert_eq!(
-        (summary.status, summary.status.exit_code()),
-        (Status::Clean, 0),
-        "{}: {:?}",
-        summary.reason,
-        summary.errors_by_cause
-    );
+    assert_clean(summary);
     assert!(
         summary.checked_responses > 20,
         "{}",
         summary.checked_responses
+    );
+}
+
+/// The run ended in `status` with the exit code `exit`.
+pub fn assert_status(summary: &Summary, status: Status, exit: u8) {
+    assert_eq!(
+        (summary.status, summary.status.exit_code()),
+        (status, exit),
+        "{}",
+        summary.reason
+    );
+}
+
+/// The run ended unreachable (exit 3), its reason naming each of `named`.
+pub fn assert_unreachable_naming(summary: &Summary, named: &[&str]) {
+    assert_status(summary, Status::Unreachable, 3);
+    for named in named {
+        assert!(
+            summary.reason.contains(named),
+            "{named}: {}",
+            summary.reason
+        );
+    }
+}
+
+/// The run ended clean, exit 0; if not, why, with the evidence and the errors by cause.
+pub fn assert_clean(summary: &Summary) {
+    assert_eq!(
+        (summary.status, summary.status.exit_code()),
+        (Status::Clean, 0),
+        "{}: {:?} {:?}",
+        summary.reason,
+        summary.evidence,
+        summary.errors_by_cause
     );
 }
