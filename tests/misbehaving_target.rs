@@ -180,83 +180,50 @@ async fn run_against(mode: Misbehaviour) -> RunResult {
     result
 }
 
-fn errors(result: &RunResult, cause: &str) -> u64 {
-    result
-        .summary
-        .errors_by_cause
-        .get(cause)
-        .copied()
-        .unwrap_or(0)
+/// Runs against `mode` (see `run_against`): some requests were counted as errors, under `cause`
+/// when one is named.
+async fn counted_as_errors(mode: Misbehaviour, cause: Option<&str>) {
+    let summary = run_against(mode).await.summary;
+    let counted = match cause {
+        Some(cause) => summary.errors_by_cause.get(cause).copied().unwrap_or(0),
+        None => summary.errors,
+    };
+    assert!(counted > 0, "{mode:?}: {:?}", summary.errors_by_cause);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_connection_is_a_transport_error() {
-    let result = run_against(Misbehaviour::Reset).await;
-    assert!(
-        result.summary.errors > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::Reset, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_hangs_is_a_timeout() {
-    let result = run_against(Misbehaviour::Hang).await;
-    assert!(
-        errors(&result, "timeout") > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::Hang, Some("timeout")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_headers_are_a_timeout() {
-    let result = run_against(Misbehaviour::SlowHeaders).await;
-    assert!(
-        errors(&result, "timeout") > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::SlowHeaders, Some("timeout")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_body_is_a_timeout() {
-    let result = run_against(Misbehaviour::SlowBody).await;
-    assert!(
-        errors(&result, "timeout") > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::SlowBody, Some("timeout")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_5xx_is_a_server_error() {
-    let result = run_against(Misbehaviour::ServerError).await;
-    assert!(
-        errors(&result, "server_error") > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::ServerError, Some("server_error")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_truncated_body_is_a_body_error() {
-    let result = run_against(Misbehaviour::TruncatedBody).await;
-    assert!(
-        errors(&result, "body") > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::TruncatedBody, Some("body")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_bytes_are_a_transport_error() {
-    let result = run_against(Misbehaviour::Garbage).await;
-    assert!(
-        result.summary.errors > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::Garbage, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,10 +241,5 @@ async fn a_100_mb_body_is_cut_at_the_scan_cap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_headers_and_cookies_are_a_transport_error() {
-    let result = run_against(Misbehaviour::InvalidHeaders).await;
-    assert!(
-        result.summary.errors > 0,
-        "{:?}",
-        result.summary.errors_by_cause
-    );
+    counted_as_errors(Misbehaviour::InvalidHeaders, None).await;
 }

@@ -73,6 +73,19 @@ fn assert_summary_matches_the_schema(dir: &std::path::Path) -> Value {
     summary
 }
 
+/// The run ended clean, every threshold measured and passed.
+fn assert_clean_with_every_threshold_measured(summary: &Summary) {
+    assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
+    assert!(
+        summary
+            .thresholds
+            .iter()
+            .all(|t| t.passed && t.measured.is_some()),
+        "{:?}",
+        summary.thresholds
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_impossible_latency_fails_the_run_and_every_report_names_the_rule() {
     let (summary, dir) = run(demo_with("", r#"latency = ["p95 < 1us", "max < 1h"]"#)).await;
@@ -134,16 +147,8 @@ latency = ["p95 < 10s", "avg < 10s", "max <= 30s for GET /api/dossier"]
 fail_on_cache_warnings = true"#,
     ))
     .await;
-    assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
+    assert_clean_with_every_threshold_measured(&summary);
     assert_eq!(summary.thresholds.len(), 5);
-    assert!(
-        summary
-            .thresholds
-            .iter()
-            .all(|t| t.passed && t.measured.is_some()),
-        "{:?}",
-        summary.thresholds
-    );
     let per_page = &summary.thresholds[3];
     assert_eq!(per_page.rule, "max <= 30s for GET /api/dossier");
     assert_eq!(
@@ -162,15 +167,7 @@ async fn a_latency_threshold_on_the_login_request_measures_every_login() {
         r#"latency = ["p95 < 5s for POST /connexion/allocataire (legacy)", "max < 10s for POST /connexion/nir (nir)"]"#,
     ))
     .await;
-    assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
-    assert!(
-        summary
-            .thresholds
-            .iter()
-            .all(|t| t.passed && t.measured.is_some()),
-        "{:?}",
-        summary.thresholds
-    );
+    assert_clean_with_every_threshold_measured(&summary);
     let logins: u64 = summary
         .goose
         .pages
