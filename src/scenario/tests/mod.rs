@@ -12,37 +12,9 @@ use crate::population::LoadedPopulation;
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// The smallest scenario that validates; tests append to it or replace parts of it.
-pub(super) const MINIMAL: &str = r#"version = 1
-
-[target]
-base_url = "http://127.0.0.1:8080"
-
-[population]
-generate = { size = 10 }
-
-[[login_flow]]
-name = "legacy"
-session = { cookie = "sid" }
-
-[[login_flow.steps]]
-method = "POST"
-path = "/login"
-form = { user = "{{numero_allocataire}}", pass = "{{password}}" }
-
-[login_flow.success]
-landing_path = "/home"
-
-[[page]]
-path = "/home"
-must_show = ["numero_allocataire"]
-
-[[phase]]
-name = "only"
-duration = "5s"
-users = 3
-login_flows = { legacy = 1 }
-"#;
+/// The smallest scenario that validates; tests append to it or replace parts of it (the
+/// integration tests share the same file).
+pub(super) const MINIMAL: &str = include_str!("../../../tests/common/minimal.toml");
 
 fn parse(text: &str) -> Result<Scenario, ScenarioErrors> {
     Scenario::parse(text, "scenarios/x.toml")
