@@ -229,14 +229,7 @@ async fn a_recorded_login_to_an_unknown_portal_catches_its_cache_leak_and_passes
         .await
         .unwrap();
     let summary = &clean.summary;
-    assert_eq!(
-        summary.status,
-        Status::Clean,
-        "{}: {:?}",
-        summary.reason,
-        summary.evidence
-    );
-    assert_eq!(summary.status.exit_code(), 0);
+    common::assert_clean(summary);
     assert_eq!(
         summary.logins.failed, 0,
         "the extracted token and the mapped columns log in"
@@ -440,13 +433,7 @@ async fn a_form_login_to_the_demo_portal_becomes_its_journey_and_runs_clean() {
         .await
         .unwrap();
     let summary = &result.summary;
-    assert_eq!(
-        summary.status,
-        Status::Clean,
-        "{}: {:?}",
-        summary.reason,
-        summary.evidence
-    );
+    common::assert_clean(summary);
     assert_eq!(summary.logins.failed, 0);
     running.shutdown().await;
 }
@@ -839,12 +826,6 @@ async fn a_partner_shown_on_the_page_names_the_household_column_and_the_run_stay
         .await
         .unwrap();
     let summary = &result.summary;
-    assert_eq!(
-        summary.status,
-        Status::Clean,
-        "{}: {:?}",
-        summary.reason,
-        summary.evidence
-    );
+    common::assert_clean(summary);
     running.shutdown().await;
 }
