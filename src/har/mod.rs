@@ -2,11 +2,12 @@
 //! recorded user is in, becomes a commented scenario file that `crossleak check` accepts as it is.
 //!
 //! Data flows one way: the HAR is read (`recording`), its exchanges grouped into visits with the
-//! noise set aside (`visits`), the recorded user found in the export (`export`, `user`), the login
-//! (`flow`) and what followed it (`browse`) inferred into a [`draft::Draft`], which `writer` turns
-//! into TOML. Values are compared as the oracle reads their presentations (`compare`); what the
-//! run's oracle will see is asked of the oracle itself (`seen`). Nothing is sent over the network, and nothing
-//! secret of the recording (cookies, tokens, passwords) reaches the file.
+//! noise set aside (`visits`), the recorded user found in the export (`export`, `user`), the
+//! export's columns mapped (`columns`), the login (`flow`, its requests templated by `template`)
+//! and what followed it (`browse`) inferred into a [`draft::Draft`], which `writer` turns into
+//! TOML. Values are compared as the oracle reads their presentations (`compare`); what the run's
+//! oracle will see is asked of the oracle itself (`seen`). Nothing is sent over the network, and
+//! nothing secret of the recording (cookies, tokens, passwords) reaches the file.
 
 mod browse;
 mod columns;
