@@ -162,23 +162,8 @@ fn write(
     notes: &mut Vec<String>,
 ) {
     let first = visit.first(cx.exchanges);
-    let fields: Vec<(String, String)> = match &first.body {
-        RequestBody::Form(fields) => fields.clone(),
-        RequestBody::Json(value) => {
-            let mut leaves = Vec::new();
-            json_leaves(value, "", &mut leaves);
-            leaves
-        }
-        _ => Vec::new(),
-    };
-    for (field, value) in &fields {
-        let kind = shape(value);
-        let group: Vec<&UserValue> = cx
-            .user
-            .values
-            .iter()
-            .filter(|v| v.watchable && shape(&v.value) == kind)
-            .collect();
+    for (field, value) in &body_fields(&first.body) {
+        let group = same_kind(cx.user, value);
         if group.is_empty() || value.chars().count() < 5 {
             continue;
         }
@@ -189,53 +174,102 @@ fn write(
         templater.extracted.push(("value".into(), value.clone()));
         let request = templater.request(first, notes);
         templater.extracted.pop();
-        let Some(spare) = spare else {
-            let changed = original.map_or(field.as_str(), |o| o.variable.as_str());
-            let mut text = format!(
-                "entry {}: {} {} changes {changed}, but the export holds no spare value of that kind for each owner.\nAdd a column of such values (one per owner, its own alone), map it in watch, and this becomes:\n[[write]]\n",
-                first.entry, first.method, request.path
-            );
-            text.push_str(&request_text(&request));
-            text.push_str(&format!(
-                "values = [\"<the spare column's variable>\"]\nthen_read = [{}]",
-                then_read_of(out, original)
-                    .iter()
-                    .map(|p| format!("{p:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            out.suggestions.push(text);
-            return;
-        };
-        let mut values = vec![spare.variable.clone()];
-        let mut written = vec![spare.shown_as.clone()];
-        if let Some(original) = original {
-            values.push(original.variable.clone());
-            written.push(original.shown_as.clone());
-        }
-        let then_read = then_read_of(out, original);
-        if then_read.is_empty() {
-            out.dropped.push(describe(
-                first,
-                "a write, but no page of the recording shows the value it changes",
-            ));
-            return;
-        }
-        for field in written {
-            if !out.written.contains(&field) {
-                out.written.push(field);
+        match spare {
+            Some(spare) => add_write(out, cx, visit, request, spare, original),
+            None => {
+                let changed = original.map_or(field.as_str(), |o| o.variable.as_str());
+                let suggestion = suggestion(out, first, &request, changed, original);
+                out.suggestions.push(suggestion);
             }
         }
-        out.writes.push(WriteDraft {
-            request,
-            values,
-            then_read,
-            entries: visit.entries(cx.exchanges),
-        });
         return;
     }
     out.dropped
         .push(describe(first, "changes none of the user's watched values"));
+}
+
+/// The fields a request body sends: form fields, or the strings and numbers of its JSON.
+fn body_fields(body: &RequestBody) -> Vec<(String, String)> {
+    match body {
+        RequestBody::Form(fields) => fields.clone(),
+        RequestBody::Json(value) => {
+            let mut leaves = Vec::new();
+            json_leaves(value, "", &mut leaves);
+            leaves
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The user's watched values of the same shape as `value`.
+fn same_kind<'a>(user: &'a User, value: &str) -> Vec<&'a UserValue> {
+    let kind = shape(value);
+    user.values
+        .iter()
+        .filter(|v| v.watchable && shape(&v.value) == kind)
+        .collect()
+}
+
+/// The write as a commented `[[write]]` to complete, for an export with no spare value of the
+/// kind it changes.
+fn suggestion(
+    out: &Browse,
+    first: &Exchange,
+    request: &RequestDraft,
+    changed: &str,
+    original: Option<&&UserValue>,
+) -> String {
+    let mut text = format!(
+        "entry {}: {} {} changes {changed}, but the export holds no spare value of that kind for each owner.\nAdd a column of such values (one per owner, its own alone), map it in watch, and this becomes:\n[[write]]\n",
+        first.entry, first.method, request.path
+    );
+    text.push_str(&request_text(request));
+    text.push_str(&format!(
+        "values = [\"<the spare column's variable>\"]\nthen_read = [{}]",
+        then_read_of(out, original)
+            .iter()
+            .map(|p| format!("{p:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    text
+}
+
+/// The `[[write]]` that sends the spare value (then the original back), read on the page that
+/// showed it; dropped when no page of the recording shows the value it changes.
+fn add_write(
+    out: &mut Browse,
+    cx: &Context<'_>,
+    visit: &Visit,
+    request: RequestDraft,
+    spare: &UserValue,
+    original: Option<&&UserValue>,
+) {
+    let mut values = vec![spare.variable.clone()];
+    let mut written = vec![spare.shown_as.clone()];
+    if let Some(original) = original {
+        values.push(original.variable.clone());
+        written.push(original.shown_as.clone());
+    }
+    let then_read = then_read_of(out, original);
+    if then_read.is_empty() {
+        out.dropped.push(describe(
+            visit.first(cx.exchanges),
+            "a write, but no page of the recording shows the value it changes",
+        ));
+        return;
+    }
+    for field in written {
+        if !out.written.contains(&field) {
+            out.written.push(field);
+        }
+    }
+    out.writes.push(WriteDraft {
+        request,
+        values,
+        then_read,
+        entries: visit.entries(cx.exchanges),
+    });
 }
 
 /// The pages that showed the value a write changes.

@@ -30,3 +30,14 @@ pub enum HarError {
     #[error("cannot write {path}: {message}")]
     Write { path: String, message: String },
 }
+
+impl HarError {
+    /// A recording whose login, user or session cannot be found: what is missing, what to do.
+    pub fn inference(file: &str, message: String, help: &str) -> HarError {
+        HarError::Inference {
+            file: file.to_owned(),
+            message,
+            help: help.to_owned(),
+        }
+    }
+}

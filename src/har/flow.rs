@@ -32,99 +32,28 @@ pub fn infer(
     notes: &mut Vec<String>,
     file: &str,
 ) -> Result<Login, HarError> {
-    let error = |message: String, help: &str| HarError::Inference {
-        file: file.to_owned(),
-        message,
-        help: help.to_owned(),
-    };
     let password = templater.password().to_owned();
     let credential_at = kept
         .iter()
-        .position(|v| {
-            visits[*v]
-                .first(exchanges)
-                .sent_values()
-                .iter()
-                .any(|(_, value)| *value == password)
-        })
+        .position(|v| visits[*v].sends(exchanges, &password))
         .ok_or_else(|| {
-            error(
+            HarError::inference(
+                file,
                 "no request of the recorded host sends the user's password".into(),
                 "record the login itself, from the login page on",
             )
         })?;
     let credential = kept[credential_at];
-    // Earlier visits, nearest first, and what each gives: tokens sent back, cookies the login needs.
-    let mut steps: Vec<(usize, Vec<ExtractDraft>)> = vec![(credential, Vec::new())];
-    let mut pending: Vec<usize> = vec![credential];
-    while let Some(v) = pending.pop() {
-        let request = visits[v].first(exchanges);
-        for (field, value) in request.sent_values() {
-            if value.len() < MIN_TOKEN
-                || is_browser_header(&field)
-                || templater.is_users(&value)
-                || templater.extracted.iter().any(|(_, t)| *t == value)
-            {
-                continue;
-            }
-            let earlier = kept[..kept.iter().position(|k| *k == v).unwrap_or(0)]
-                .iter()
-                .rev();
-            let mut found = false;
-            for source in earlier {
-                let response = visits[*source].last(exchanges);
-                let name = extract_name(&field, templater);
-                if let Some(extract) = locate(response, &value, &name) {
-                    templater.extracted.push((name, value.clone()));
-                    match steps.iter_mut().find(|(s, _)| s == source) {
-                        Some((_, extracts)) => extracts.push(extract),
-                        None => {
-                            steps.push((*source, vec![extract]));
-                            pending.push(*source);
-                        }
-                    }
-                    found = true;
-                    break;
-                }
-            }
-            if !found && looks_like_token(&value) {
-                notes.push(format!(
-                    "entry {}: {field:?} sends a token no earlier response of the recording holds; it is written as recorded: if the portal issues it per visit, record from the page that does",
-                    request.entry
-                ));
-            }
-        }
-        // A cookie the login sends that an earlier visit set (a pre-login session): keep that visit.
-        for (name, value) in &request.request_cookies {
-            let setter = kept[..kept.iter().position(|k| *k == v).unwrap_or(0)]
-                .iter()
-                .rev()
-                .find(|s| {
-                    visits[**s].hops.iter().any(|h| {
-                        exchanges[*h]
-                            .set_cookies
-                            .iter()
-                            .any(|c| c.name == *name && c.value == *value)
-                    })
-                });
-            if let Some(setter) = setter {
-                if !steps.iter().any(|(s, _)| s == setter) {
-                    steps.push((*setter, Vec::new()));
-                    pending.push(*setter);
-                }
-            }
-        }
-    }
+    let mut steps = trace_steps(exchanges, visits, kept, credential, templater, notes);
     steps.sort_by_key(|(v, _)| *v);
-    let first_step = steps[0].0;
-    let session = session(exchanges, visits, kept, first_step, credential)
+    let (session, token) = session(exchanges, visits, kept, steps[0].0, credential)
         .ok_or_else(|| {
-            error(
+            HarError::inference(
+                file,
                 "no session found: no cookie set during the login is sent afterwards, and no token of the login's JSON answer is sent in a header".into(),
                 "export the HAR with its sensitive data (Chrome: \"Export HAR (with sensitive data)\"), and record at least one page after the login",
             )
         })?;
-    let (session, token) = session;
     if let SessionDraft::Bearer { header, .. } = &session {
         templater.session_header = Some(header.clone());
     }
@@ -155,6 +84,108 @@ pub fn infer(
         },
         credential: credential_at,
         shown,
+    })
+}
+
+/// The login's steps found so far (a visit and the tokens extracted from its response), and the
+/// steps whose own requests are still to be traced back.
+struct Steps {
+    found: Vec<(usize, Vec<ExtractDraft>)>,
+    pending: Vec<usize>,
+}
+
+impl Steps {
+    /// The extracts of `visit`'s step; a visit not yet a step becomes one, to be traced.
+    fn of(&mut self, visit: usize) -> &mut Vec<ExtractDraft> {
+        let at = match self.found.iter().position(|(s, _)| *s == visit) {
+            Some(at) => at,
+            None => {
+                self.found.push((visit, Vec::new()));
+                self.pending.push(visit);
+                self.found.len() - 1
+            }
+        };
+        &mut self.found[at].1
+    }
+}
+
+/// The credential visit and every earlier visit it needs, traced back from it: one whose response
+/// holds a token a step sends back (with where it is), one that set a cookie a step sends.
+fn trace_steps(
+    exchanges: &[Exchange],
+    visits: &[Visit],
+    kept: &[usize],
+    credential: usize,
+    templater: &mut Templater<'_>,
+    notes: &mut Vec<String>,
+) -> Vec<(usize, Vec<ExtractDraft>)> {
+    let mut steps = Steps {
+        found: vec![(credential, Vec::new())],
+        pending: vec![credential],
+    };
+    while let Some(v) = steps.pending.pop() {
+        let request = visits[v].first(exchanges);
+        // The kept visits before this one, in order: each search goes nearest first.
+        let earlier = &kept[..kept.iter().position(|k| *k == v).unwrap_or(0)];
+        for (field, value) in request.sent_values() {
+            if value.len() < MIN_TOKEN
+                || is_browser_header(&field)
+                || templater.is_users(&value)
+                || templater.extracted.iter().any(|(_, t)| *t == value)
+            {
+                continue;
+            }
+            let name = extract_name(&field, templater);
+            match token_source(exchanges, visits, earlier, &value, &name) {
+                Some((source, extract)) => {
+                    templater.extracted.push((name, value));
+                    steps.of(source).push(extract);
+                }
+                None if looks_like_token(&value) => notes.push(format!(
+                    "entry {}: {field:?} sends a token no earlier response of the recording holds; it is written as recorded: if the portal issues it per visit, record from the page that does",
+                    request.entry
+                )),
+                None => {}
+            }
+        }
+        // A cookie the login sends that an earlier visit set (a pre-login session): keep that visit.
+        for (name, value) in &request.request_cookies {
+            if let Some(setter) = cookie_setter(exchanges, visits, earlier, name, value) {
+                steps.of(setter);
+            }
+        }
+    }
+    steps.found
+}
+
+/// The nearest of the `earlier` visits whose response holds the token `value`, with where.
+fn token_source(
+    exchanges: &[Exchange],
+    visits: &[Visit],
+    earlier: &[usize],
+    value: &str,
+    name: &str,
+) -> Option<(usize, ExtractDraft)> {
+    earlier.iter().rev().find_map(|source| {
+        locate(visits[*source].last(exchanges), value, name).map(|extract| (*source, extract))
+    })
+}
+
+/// The nearest of the `earlier` visits that set the cookie `name=value`.
+fn cookie_setter(
+    exchanges: &[Exchange],
+    visits: &[Visit],
+    earlier: &[usize],
+    name: &str,
+    value: &str,
+) -> Option<usize> {
+    earlier.iter().rev().copied().find(|s| {
+        visits[*s].hops.iter().any(|h| {
+            exchanges[*h]
+                .set_cookies
+                .iter()
+                .any(|c| c.name == name && c.value == value)
+        })
     })
 }
 

@@ -2,13 +2,15 @@
 //! recorded user is in, becomes a commented scenario file that `crossleak check` accepts as it is.
 //!
 //! Data flows one way: the HAR is read (`recording`), its exchanges grouped into visits with the
-//! noise set aside (`visits`), the recorded user found in the export (`export`, `user`), the login
-//! (`flow`) and what followed it (`browse`) inferred into a [`draft::Draft`], which `writer` turns
-//! into TOML. Values are compared as the oracle reads their presentations (`compare`); what the
-//! run's oracle will see is asked of the oracle itself (`seen`). Nothing is sent over the network, and nothing
-//! secret of the recording (cookies, tokens, passwords) reaches the file.
+//! noise set aside (`visits`), the recorded user found in the export (`export`, `user`), the
+//! export's columns mapped (`columns`), the login (`flow`, its requests templated by `template`)
+//! and what followed it (`browse`) inferred into a [`draft::Draft`], which `writer` turns into
+//! TOML. Values are compared as the oracle reads their presentations (`compare`); what the run's
+//! oracle will see is asked of the oracle itself (`seen`). Nothing is sent over the network, and
+//! nothing secret of the recording (cookies, tokens, passwords) reaches the file.
 
 mod browse;
+mod columns;
 pub mod compare;
 pub mod draft;
 mod error;
@@ -24,8 +26,8 @@ mod writer;
 pub use error::HarError;
 
 use crate::population::FileFormat;
-use crate::scenario::{is_loopback, PopulationSource, Scenario};
-use draft::{ColumnsDraft, Draft, PopulationDraft};
+use crate::scenario::{is_loopback, Scenario};
+use draft::{ColumnsDraft, Draft, LoginDraft, PopulationDraft};
 use export::Export;
 use std::path::{Path, PathBuf};
 use url::Url;
@@ -50,8 +52,6 @@ pub struct Generated {
     pub draft: Draft,
 }
 
-/// Columns whose name says they group owners into households.
-const HOUSEHOLD_NAMES: [&str; 5] = ["household", "foyer", "famille", "family", "menage"];
 /// Users of the generated phase at most.
 const DEFAULT_USERS: usize = 20;
 
@@ -59,50 +59,15 @@ const DEFAULT_USERS: usize = 20;
 /// checks it as `crossleak check` would.
 pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
     let file = options.recording.display().to_string();
-    let text = std::fs::read_to_string(&options.recording).map_err(|e| HarError::Unreadable {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    let exchanges = recording::read(&text, &file)?;
+    let exchanges = read_recording(&options.recording, &file)?;
     let export = Export::read(&options.population, options.format)?;
-    let inference = |message: String, help: &str| HarError::Inference {
-        file: file.clone(),
-        message,
-        help: help.to_owned(),
-    };
     let user = user::find(&export, &exchanges, &file)?;
     let visits = visits::visits(&exchanges);
-    let credential = visits
-        .iter()
-        .position(|v| {
-            v.first(&exchanges)
-                .sent_values()
-                .iter()
-                .any(|(_, value)| *value == user.password)
-        })
-        .ok_or_else(|| {
-            inference(
-                "no request sends the recorded user's password".into(),
-                "record the login itself, from the login page on",
-            )
-        })?;
+    let credential = credential_visit(&visits, &exchanges, &user, &file)?;
     let origin = visits[credential].first(&exchanges).url.clone();
-    let mut dropped: Vec<String> = Vec::new();
-    let mut kept = Vec::new();
-    for (index, visit) in visits.iter().enumerate() {
-        match visits::noise(visit, &exchanges, &origin) {
-            Some(why) => dropped.push(visits::describe(visit.first(&exchanges), why)),
-            None => kept.push(index),
-        }
-    }
-    let credential_request = visits[credential].first(&exchanges);
-    let columns = mapping(&export, &user, credential_request, &file)?;
-    let source = population_source(&export, columns.as_ref(), &file)?;
-    let seer = seen::Seer::new(&source, user.owner).map_err(|message| HarError::Population {
-        file: export.path.display().to_string(),
-        message,
-        help: "the export must be readable as the scenario will read it".into(),
-    })?;
+    let (kept, mut dropped) = set_noise_aside(&visits, &exchanges, &origin);
+    let columns = columns::mapping(&export, &user, visits[credential].first(&exchanges), &file)?;
+    let seer = columns::seer(&export, columns.as_ref(), user.owner, &file)?;
     let mut templater = template::Templater::new(&user, &exchanges);
     let mut review = Vec::new();
     let login = flow::infer(
@@ -114,95 +79,47 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
         &mut review,
         &file,
     )?;
-    let credential_at = login.credential;
-    let after: Vec<&visits::Visit> = kept[credential_at + 1..]
-        .iter()
-        .map(|v| &visits[*v])
-        .collect();
-    let login_visits: Vec<usize> = kept[..=credential_at].to_vec();
-    for v in &login_visits {
-        let used = login
-            .draft
-            .steps
-            .iter()
-            .any(|s| s.entries == visits[*v].entries(&exchanges));
-        if !used {
-            dropped.push(visits::describe(
-                visits[*v].first(&exchanges),
-                "before the login, and nothing the login sends comes from it",
-            ));
-        }
-    }
+    let from_login = &kept[login.credential..];
+    dropped.extend(unused_before_login(&exchanges, &visits, &kept, &login));
     let context = browse::Context {
         exchanges: &exchanges,
         user: &user,
         seer: &seer,
         session: &login.draft.session,
     };
-    let credential_visit = &visits[kept[credential_at]];
-    let landing = (credential_visit.hops.len() > 1).then_some(credential_visit);
-    let browsed = browse::infer(
+    let browsed = browse_after_login(
         &context,
-        landing,
-        &after,
+        &visits,
+        from_login,
         &mut templater,
         &login.shown,
         &mut review,
     );
     dropped.extend(browsed.dropped);
-    let mut login_draft = login.draft;
-    login_draft.must_show = login
-        .shown
-        .iter()
-        .filter(|f| !browsed.written.contains(f))
-        .cloned()
-        .collect();
-    if login_draft.landing_path.is_none() && login_draft.must_show.is_empty() {
-        login_draft.status.get_or_insert(200);
-    }
-    if let Some(first) = login_draft.steps.first() {
-        review.push(format!(
-            "expired sessions: a 401 means \"log in again\" (the default); if the portal redirects an expired session to its login page instead, add expired_when = {{ status = [401], landing_path = {:?} }} to the flow",
-            first.request.path
-        ));
-    }
+    let login_draft = success(login.draft, &login.shown, &browsed.written, &mut review);
     if browsed.pages.is_empty() {
         review.push("no page after the login showed the user's own data: add [[page]]s for the personal pages, or record browsing them".into());
     }
-    let scenario_dir = scenario_dir(options.out.as_deref());
-    // Other owners' values on the user's own pages: household partners, or a leak in the recording.
-    let mut others: Vec<usize> = kept[credential_at..]
-        .iter()
-        .flat_map(|v| seer.other_owners(visits[*v].last(&exchanges)))
-        .collect();
-    others.sort_unstable();
-    others.dedup();
+    let others = others_shown(&seer, &exchanges, &visits, from_login);
     let columns = columns.map(|mut c| {
-        finish_watch(
+        columns::finish_watch(
             &mut c,
             &templater,
             &browsed.seen,
             &browsed.written,
             &mut review,
         );
-        household(&mut c, &export, user.owner, &others, &mut review);
+        columns::household(&mut c, &export, user.owner, &others, &mut review);
         c
     });
     let dropped = left_out(dropped, &templater);
     let (base_url, remote_host) = target(options.base_url.as_deref(), &origin, &mut review);
     let draft = Draft {
-        recording: options
-            .recording
-            .file_name()
-            .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned()),
+        recording: recording_name(&options.recording, &file),
         entries: exchanges.len(),
         base_url,
         remote_host,
-        population: PopulationDraft {
-            file: export.path_from(&scenario_dir),
-            format: format_name(&export),
-            columns,
-        },
+        population: population(&export, columns, options.out.as_deref()),
         user_line: user.line,
         login: login_draft,
         pages: browsed.pages,
@@ -216,6 +133,155 @@ pub fn from_har(options: &FromHar) -> Result<Generated, HarError> {
     let text = writer::write(&draft);
     check(&text, options)?;
     Ok(Generated { text, draft })
+}
+
+/// The recording's exchanges; `file` names it in errors.
+fn read_recording(path: &Path, file: &str) -> Result<Vec<recording::Exchange>, HarError> {
+    let text = std::fs::read_to_string(path).map_err(|e| HarError::Unreadable {
+        file: file.to_owned(),
+        message: e.to_string(),
+    })?;
+    recording::read(&text, file)
+}
+
+/// The recording's file name, as the scenario's name and header give it.
+fn recording_name(path: &Path, file: &str) -> String {
+    path.file_name()
+        .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+/// The first visit whose request sends the user's password: the login.
+fn credential_visit(
+    visits: &[visits::Visit],
+    exchanges: &[recording::Exchange],
+    user: &user::User,
+    file: &str,
+) -> Result<usize, HarError> {
+    visits
+        .iter()
+        .position(|v| v.sends(exchanges, &user.password))
+        .ok_or_else(|| {
+            HarError::inference(
+                file,
+                "no request sends the recorded user's password".into(),
+                "record the login itself, from the login page on",
+            )
+        })
+}
+
+/// The visits that are not noise (indexes, in order), and a line for each one that is.
+fn set_noise_aside(
+    visits: &[visits::Visit],
+    exchanges: &[recording::Exchange],
+    origin: &Url,
+) -> (Vec<usize>, Vec<String>) {
+    let mut dropped: Vec<String> = Vec::new();
+    let mut kept = Vec::new();
+    for (index, visit) in visits.iter().enumerate() {
+        match visits::noise(visit, exchanges, origin) {
+            Some(why) => dropped.push(visits::describe(visit.first(exchanges), why)),
+            None => kept.push(index),
+        }
+    }
+    (kept, dropped)
+}
+
+/// A line for each kept visit up to the login's that no step of the login uses.
+fn unused_before_login(
+    exchanges: &[recording::Exchange],
+    visits: &[visits::Visit],
+    kept: &[usize],
+    login: &flow::Login,
+) -> Vec<String> {
+    kept[..=login.credential]
+        .iter()
+        .filter(|v| {
+            !login
+                .draft
+                .steps
+                .iter()
+                .any(|s| s.entries == visits[**v].entries(exchanges))
+        })
+        .map(|v| {
+            visits::describe(
+                visits[*v].first(exchanges),
+                "before the login, and nothing the login sends comes from it",
+            )
+        })
+        .collect()
+}
+
+/// What followed the login (`from_login`: the credential visit, then the kept visits after it),
+/// with the page the login's redirects landed on.
+fn browse_after_login(
+    cx: &browse::Context<'_>,
+    visits: &[visits::Visit],
+    from_login: &[usize],
+    templater: &mut template::Templater<'_>,
+    shown: &[String],
+    review: &mut Vec<String>,
+) -> browse::Browse {
+    let credential_visit = &visits[from_login[0]];
+    let landing = (credential_visit.hops.len() > 1).then_some(credential_visit);
+    let after: Vec<&visits::Visit> = from_login[1..].iter().map(|v| &visits[*v]).collect();
+    browse::infer(cx, landing, &after, templater, shown, review)
+}
+
+/// The login's success check: the landing page must show what it showed of the user, but no
+/// value a write changes; a login that lands nowhere and shows nothing must answer 200. Adds
+/// the note on expired sessions to review.
+fn success(
+    mut login: LoginDraft,
+    shown: &[String],
+    written: &[String],
+    review: &mut Vec<String>,
+) -> LoginDraft {
+    login.must_show = shown
+        .iter()
+        .filter(|f| !written.contains(f))
+        .cloned()
+        .collect();
+    if login.landing_path.is_none() && login.must_show.is_empty() {
+        login.status.get_or_insert(200);
+    }
+    if let Some(first) = login.steps.first() {
+        review.push(format!(
+            "expired sessions: a 401 means \"log in again\" (the default); if the portal redirects an expired session to its login page instead, add expired_when = {{ status = [401], landing_path = {:?} }} to the flow",
+            first.request.path
+        ));
+    }
+    login
+}
+
+/// Other owners whose values the user's own pages show (household partners, or a leak in the
+/// recording), in owner order.
+fn others_shown(
+    seer: &seen::Seer,
+    exchanges: &[recording::Exchange],
+    visits: &[visits::Visit],
+    from_login: &[usize],
+) -> Vec<usize> {
+    let mut others: Vec<usize> = from_login
+        .iter()
+        .flat_map(|v| seer.other_owners(visits[*v].last(exchanges)))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    others
+}
+
+/// The `[population]` section: the export's path from the scenario's folder, its format and
+/// columns.
+fn population(
+    export: &Export,
+    columns: Option<ColumnsDraft>,
+    out: Option<&Path>,
+) -> PopulationDraft {
+    PopulationDraft {
+        file: export.path_from(&scenario_dir(out)),
+        format: columns::format_name(export),
+        columns,
+    }
 }
 
 /// The folder the scenario goes to, which its relative paths start from.
@@ -263,174 +329,6 @@ fn check(text: &str, options: &FromHar) -> Result<(), HarError> {
         message: format!("the scenario written does not pass crossleak check:\n{errors}"),
         help: "this is a bug in from-har: please report it with the recording's shape".into(),
     })
-}
-
-fn format_name(export: &Export) -> &'static str {
-    match (export.own_format, export.format) {
-        (true, FileFormat::Csv) => "crossleak-csv",
-        (true, FileFormat::Jsonl) => "crossleak-jsonl",
-        (false, FileFormat::Csv) => "csv",
-        (false, FileFormat::Jsonl) => "jsonl",
-    }
-}
-
-/// A mapped export's columns: identifiers are the unique, complete columns the login sends;
-/// every other unique column is watched for now (narrowed by [`finish_watch`]).
-fn mapping(
-    export: &Export,
-    user: &user::User,
-    credential: &recording::Exchange,
-    file: &str,
-) -> Result<Option<ColumnsDraft>, HarError> {
-    if export.own_format {
-        return Ok(None);
-    }
-    let sent = credential.sent_values();
-    let identifiers: Vec<(String, String)> = user
-        .values
-        .iter()
-        .filter(|v| v.watchable && export.columns[v.column].complete)
-        .filter(|v| sent.iter().any(|(_, s)| compare::same(s, &v.value)))
-        .map(|v| (v.variable.clone(), export.columns[v.column].column.clone()))
-        .collect();
-    if identifiers.is_empty() {
-        return Err(HarError::Inference {
-            file: file.to_owned(),
-            message: format!(
-                "the login (entry {}) sends no value of a column that is unique and filled for every owner",
-                credential.entry
-            ),
-            help: "the export needs the login's identifier as a column (client number, login, e-mail)".into(),
-        });
-    }
-    let watch = user
-        .values
-        .iter()
-        .filter(|v| v.watchable && !identifiers.iter().any(|(i, _)| *i == v.variable))
-        .map(|v| (v.variable.clone(), export.columns[v.column].column.clone()))
-        .collect();
-    let household = export
-        .columns
-        .iter()
-        .find(|c| {
-            !c.unique
-                && HOUSEHOLD_NAMES
-                    .iter()
-                    .any(|w| c.column.to_ascii_lowercase().contains(w))
-        })
-        .map(|c| c.column.clone());
-    Ok(Some(ColumnsDraft {
-        identifiers,
-        password: export.columns[user.password_column].column.clone(),
-        watch,
-        household,
-    }))
-}
-
-/// Keeps the watched columns the scenario uses or the recording showed; names the others.
-fn finish_watch(
-    columns: &mut ColumnsDraft,
-    templater: &template::Templater<'_>,
-    seen: &[String],
-    written: &[String],
-    review: &mut Vec<String>,
-) {
-    let used = templater.used.borrow();
-    let (keep, left): (Vec<_>, Vec<_>) = columns.watch.drain(..).partition(|(variable, _)| {
-        used.contains(variable) || seen.contains(variable) || written.contains(variable)
-    });
-    columns.watch = keep;
-    if !left.is_empty() {
-        review.push(format!(
-            "also unique in the export but not seen in the recording, so not watched: {} (add them to watch to look for them too)",
-            left.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if let Some(household) = &columns.household {
-        review.push(format!(
-            "household: owners with the same {household} may see each other's data"
-        ));
-    }
-}
-
-/// The population as the written scenario will read it: its `[population]` section, validated by
-/// the scenario parser (so every key a run honours is honoured here too), the file absolute.
-/// Owners whose values the user's pages showed share the user's household if a column says so:
-/// the named household column, or else the one column whose value they all share with the user.
-fn household(
-    columns: &mut ColumnsDraft,
-    export: &Export,
-    owner: usize,
-    others: &[usize],
-    review: &mut Vec<String>,
-) {
-    if others.is_empty() {
-        return;
-    }
-    let lines: Vec<String> = others
-        .iter()
-        .map(|o| export.lines[*o].to_string())
-        .collect();
-    let shares = |c: usize| {
-        let mine = export.value(owner, c);
-        mine.is_some() && others.iter().all(|o| export.value(*o, c) == mine)
-    };
-    let named = columns
-        .household
-        .as_ref()
-        .and_then(|h| export.columns.iter().position(|c| c.column == *h));
-    if let Some(c) = named {
-        if !shares(c) {
-            review.push(format!(
-                "the user's pages show the data of line(s) {} of the export, which are not in the user's {} household: a leak in the recording itself, or a household column to fix",
-                lines.join(", "),
-                export.columns[c].column
-            ));
-        }
-        return;
-    }
-    let password = columns.password.as_str();
-    let shared = (0..export.columns.len()).find(|c| {
-        let column = &export.columns[*c];
-        !column.unique && column.column != password && shares(*c)
-    });
-    match shared {
-        Some(c) => {
-            let column = export.columns[c].column.clone();
-            review.push(format!(
-                "household = {column:?}: the user's pages show line(s) {} of the export, which share the user's {column}",
-                lines.join(", ")
-            ));
-            columns.household = Some(column);
-        }
-        None => review.push(format!(
-            "the user's pages show the data of line(s) {} of the export and no column groups them with the user: a leak in the recording itself, or a household the export does not hold",
-            lines.join(", ")
-        )),
-    }
-}
-
-fn population_source(
-    export: &Export,
-    columns: Option<&ColumnsDraft>,
-    file: &str,
-) -> Result<PopulationSource, HarError> {
-    let path = export
-        .path
-        .canonicalize()
-        .unwrap_or_else(|_| export.path.clone());
-    let probe = writer::population_probe(&PopulationDraft {
-        file: path.display().to_string(),
-        format: format_name(export),
-        columns: columns.cloned(),
-    });
-    Scenario::parse(&probe, &format!("{file} (its population)"))
-        .map(|scenario| scenario.population)
-        .map_err(|errors| HarError::Population {
-            file: export.path.display().to_string(),
-            message: format!("the columns found do not make a valid mapping: {errors}"),
-            help: "check that the export's identifying columns are unique across owners".into(),
-        })
 }
 
 /// The base URL to write: the one asked, else the recorded origin when it is loopback, else a

@@ -231,78 +231,22 @@ fn exchange(value: Value, entry: usize, file: &str) -> Result<Exchange, HarError
             "the recording must hold absolute URLs, as browsers write them",
         )
     })?;
-    let status = u16::try_from(raw.response.status)
-        .ok()
-        .filter(|s| *s < 1000)
-        .ok_or_else(|| {
-            error(
-                format!(
-                    "response.status {} is not an HTTP status",
-                    raw.response.status
-                ),
-                "write the status as a number such as 200",
-            )
-        })?;
+    let status = status(raw.response.status)
+        .map_err(|m| error(m, "write the status as a number such as 200"))?;
     let request_headers = pairs(raw.request.headers);
-    let mut request_cookies: Vec<(String, String)> = request_headers
-        .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
-        .flat_map(|(_, value)| cookie_header(value))
-        .collect();
-    for cookie in pairs(raw.request.cookies) {
-        if !request_cookies.iter().any(|(name, _)| *name == cookie.0) {
-            request_cookies.push(cookie);
-        }
-    }
+    let request_cookies = request_cookies(&request_headers, raw.request.cookies);
     let body = match raw.request.post_data {
         Some(post) => post_body(post)
             .map_err(|m| error(m, "re-export the recording; the request body must be text"))?,
         None => RequestBody::None,
     };
     let response_headers = pairs(raw.response.headers);
-    let mut set_cookies: Vec<SetCookie> = response_headers
-        .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
-        // Firefox writes several Set-Cookie headers as one value, a line each.
-        .flat_map(|(_, value)| value.lines().filter_map(set_cookie).collect::<Vec<_>>())
-        .collect();
-    for cookie in raw.response.cookies {
-        if !set_cookies.iter().any(|c| c.name == cookie.name) {
-            let deleted = cookie.value.is_empty() || cookie.expires.as_deref().is_some_and(expired);
-            set_cookies.push(SetCookie {
-                name: cookie.name,
-                value: cookie.value,
-                deleted,
-            });
-        }
-    }
+    let set_cookies = set_cookies(&response_headers, raw.response.cookies);
     let (mime, response_body) = match raw.response.content {
-        Some(content) => {
-            let mime = media_type(content.mime_type.as_deref().unwrap_or_default());
-            let text = content.text.unwrap_or_default();
-            let body = if content.encoding.as_deref() == Some("base64") {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|e| {
-                        error(
-                            format!("response.content.text is not base64 ({e})"),
-                            "re-export the recording",
-                        )
-                    })?;
-                String::from_utf8_lossy(&bytes).into_owned()
-            } else {
-                text
-            };
-            (mime, body)
-        }
+        Some(content) => content_body(content).map_err(|m| error(m, "re-export the recording"))?,
         None => (String::new(), String::new()),
     };
-    let location = raw
-        .response
-        .redirect_url
-        .filter(|u| !u.is_empty())
-        .or_else(|| find_header(&response_headers, "location").map(str::to_owned));
-    let redirect = location.and_then(|l| url.join(&l).ok());
+    let redirect = redirect(&url, raw.response.redirect_url, &response_headers);
     let mime = if mime.is_empty() {
         media_type(find_header(&response_headers, "content-type").unwrap_or_default())
     } else {
@@ -322,6 +266,74 @@ fn exchange(value: Value, entry: usize, file: &str) -> Result<Exchange, HarError
         response_body,
         redirect,
     })
+}
+
+/// The recorded status, if it is one HTTP can carry (below 1000).
+fn status(recorded: i64) -> Result<u16, String> {
+    u16::try_from(recorded)
+        .ok()
+        .filter(|s| *s < 1000)
+        .ok_or_else(|| format!("response.status {recorded} is not an HTTP status"))
+}
+
+/// The cookies the request sent: its `Cookie` headers, then those of the `cookies` array that
+/// the headers did not name.
+fn request_cookies(headers: &[(String, String)], array: Vec<RawPair>) -> Vec<(String, String)> {
+    let mut cookies: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+        .flat_map(|(_, value)| cookie_header(value))
+        .collect();
+    for cookie in pairs(array) {
+        if !cookies.iter().any(|(name, _)| *name == cookie.0) {
+            cookies.push(cookie);
+        }
+    }
+    cookies
+}
+
+/// The cookies the response set: its `Set-Cookie` headers, then those of the `cookies` array
+/// that the headers did not name.
+fn set_cookies(headers: &[(String, String)], array: Vec<RawCookie>) -> Vec<SetCookie> {
+    let mut cookies: Vec<SetCookie> = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        // Firefox writes several Set-Cookie headers as one value, a line each.
+        .flat_map(|(_, value)| value.lines().filter_map(set_cookie).collect::<Vec<_>>())
+        .collect();
+    for cookie in array {
+        if !cookies.iter().any(|c| c.name == cookie.name) {
+            let deleted = cookie.value.is_empty() || cookie.expires.as_deref().is_some_and(expired);
+            cookies.push(SetCookie {
+                name: cookie.name,
+                value: cookie.value,
+                deleted,
+            });
+        }
+    }
+    cookies
+}
+
+/// The response's media type (as the content names it) and its body as text, base64 decoded.
+fn content_body(content: RawContent) -> Result<(String, String), String> {
+    let mime = media_type(content.mime_type.as_deref().unwrap_or_default());
+    let text = content.text.unwrap_or_default();
+    if content.encoding.as_deref() != Some("base64") {
+        return Ok((mime, text));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("response.content.text is not base64 ({e})"))?;
+    Ok((mime, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Where the response redirects: its `redirectURL`, else its `Location` header, resolved
+/// against the request's URL.
+fn redirect(url: &Url, redirect_url: Option<String>, headers: &[(String, String)]) -> Option<Url> {
+    let location = redirect_url
+        .filter(|u| !u.is_empty())
+        .or_else(|| find_header(headers, "location").map(str::to_owned));
+    location.and_then(|l| url.join(&l).ok())
 }
 
 fn pairs(raw: Vec<RawPair>) -> Vec<(String, String)> {

@@ -145,6 +145,21 @@ impl<'a> Templater<'a> {
 
     /// The request, templated; `notes` gets a line for each value left out.
     pub fn request(&self, e: &Exchange, notes: &mut Vec<String>) -> RequestDraft {
+        let mut path = self.path(e);
+        let query = self.query(e, notes);
+        if !query.is_empty() {
+            path = format!("{path}?{}", query.join("&"));
+        }
+        RequestDraft {
+            method: e.method.clone(),
+            path,
+            headers: self.headers(e, notes),
+            body: self.body(e, notes),
+        }
+    }
+
+    /// The URL's path, each segment templated (one that holds a secret stays as recorded).
+    fn path(&self, e: &Exchange) -> String {
         let mut path: String = e
             .url
             .path_segments()
@@ -159,23 +174,26 @@ impl<'a> Templater<'a> {
             })
             .unwrap_or_default();
         path.insert(0, '/');
-        let query: Vec<String> = e
-            .url
+        path
+    }
+
+    /// The query's `name=value` pairs, templated; one that holds a secret is left out.
+    fn query(&self, e: &Exchange, notes: &mut Vec<String>) -> Vec<String> {
+        e.url
             .query_pairs()
             .filter_map(|(k, v)| match self.value(&v) {
                 Some(t) => Some(format!("{k}={t}")),
                 None => {
-                    notes.push(format!(
-                        "entry {}: query parameter {k:?} held a cookie or token and was left out",
-                        e.entry
-                    ));
+                    notes.push(left_out_note(e, "query parameter", &k));
                     None
                 }
             })
-            .collect();
-        if !query.is_empty() {
-            path = format!("{path}?{}", query.join("&"));
-        }
+            .collect()
+    }
+
+    /// The headers the browser did not add by itself, templated, without the session's; one
+    /// that holds a secret is left out.
+    fn headers(&self, e: &Exchange, notes: &mut Vec<String>) -> Vec<(String, String)> {
         let mut headers = Vec::new();
         for (name, value) in &e.request_headers {
             let session = self
@@ -187,13 +205,16 @@ impl<'a> Templater<'a> {
             }
             match self.value(value) {
                 Some(t) => headers.push((name.clone(), t)),
-                None => notes.push(format!(
-                    "entry {}: header {name:?} held a cookie or token and was left out",
-                    e.entry
-                )),
+                None => notes.push(left_out_note(e, "header", name)),
             }
         }
-        let body = match &e.body {
+        headers
+    }
+
+    /// The body as form fields or JSON, templated; a form field that holds a secret is left out,
+    /// and a body of another kind is not sent.
+    fn body(&self, e: &Exchange, notes: &mut Vec<String>) -> BodyDraft {
+        match &e.body {
             RequestBody::None => BodyDraft::None,
             RequestBody::Form(fields) => BodyDraft::Form(
                 fields
@@ -201,10 +222,7 @@ impl<'a> Templater<'a> {
                     .filter_map(|(k, v)| match self.value(v) {
                         Some(t) => Some((k.clone(), t)),
                         None => {
-                            notes.push(format!(
-                                "entry {}: form field {k:?} held a cookie or token and was left out",
-                                e.entry
-                            ));
+                            notes.push(left_out_note(e, "form field", k));
                             None
                         }
                     })
@@ -218,12 +236,6 @@ impl<'a> Templater<'a> {
                 ));
                 BodyDraft::None
             }
-        };
-        RequestDraft {
-            method: e.method.clone(),
-            path,
-            headers,
-            body,
         }
     }
 
@@ -237,6 +249,14 @@ impl<'a> Templater<'a> {
             other => other.clone(),
         }
     }
+}
+
+/// The note for a part of a request that held a secret: `entry 3: header "X-Token" held…`.
+fn left_out_note(e: &Exchange, part: &str, name: &str) -> String {
+    format!(
+        "entry {}: {part} {name:?} held a cookie or token and was left out",
+        e.entry
+    )
 }
 
 #[cfg(test)]

@@ -42,23 +42,55 @@ fn looks_like_password(name: &str) -> bool {
 /// The owner whose unique values the requests send most (and the responses show), with its
 /// password: the column whose value a request sends exactly.
 pub fn find(export: &Export, exchanges: &[Exchange], file: &str) -> Result<User, HarError> {
-    let error = |message: String, help: &str| HarError::Inference {
-        file: file.to_owned(),
-        message,
-        help: help.to_owned(),
-    };
     let sent: Vec<(usize, String, String)> = exchanges
         .iter()
         .enumerate()
         .flat_map(|(i, e)| e.sent_values().into_iter().map(move |(k, v)| (i, k, v)))
         .collect();
     let (oracle, column_of) = unique_values(export).map_err(|e| {
-        error(
+        HarError::inference(
+            file,
             format!("cannot index the export's values ({e})"),
             "give an export with fewer columns",
         )
     })?;
-    let mut found: HashMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = HashMap::new();
+    let found = columns_seen(&oracle, &column_of, &sent, exchanges);
+    let owner = recorded_owner(&found, export, file)?;
+    let password_column = password_column(export, owner, &sent).ok_or_else(|| {
+        HarError::inference(
+            file,
+            format!(
+                "no request sends a password of line {} of the export",
+                export.lines[owner]
+            ),
+            "record the login itself (the form or API call that sends the password), with the export's password column",
+        )
+    })?;
+    let password = export
+        .value(owner, password_column)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(User {
+        owner,
+        line: export.lines[owner],
+        password,
+        password_column,
+        values: values_of(export, owner, password_column),
+    })
+}
+
+/// For each owner: the columns whose values the requests send, and those the responses show.
+type Sightings = HashMap<usize, (BTreeSet<usize>, BTreeSet<usize>)>;
+
+/// Where the oracle finds each owner's values: in what the requests send (values and URL paths)
+/// and in the response bodies.
+fn columns_seen(
+    oracle: &Oracle,
+    column_of: &[usize],
+    sent: &[(usize, String, String)],
+    exchanges: &[Exchange],
+) -> Sightings {
+    let mut found = Sightings::new();
     let requests = sent
         .iter()
         .map(|(_, _, v)| v.as_bytes())
@@ -75,6 +107,12 @@ pub fn find(export: &Export, exchanges: &[Exchange], file: &str) -> Result<User,
             found.entry(owner).or_default().1.insert(c);
         }
     }
+    found
+}
+
+/// The owner the requests name by the most columns (a column a response shows counts a tenth),
+/// refused when no owner's value is sent or two owners tie.
+fn recorded_owner(found: &Sightings, export: &Export, file: &str) -> Result<usize, HarError> {
     let mut ranked: Vec<(usize, usize)> = found
         .iter()
         .filter(|(_, (in_requests, _))| !in_requests.is_empty())
@@ -82,14 +120,16 @@ pub fn find(export: &Export, exchanges: &[Exchange], file: &str) -> Result<User,
         .collect();
     ranked.sort_by(|a, b| b.cmp(a));
     let Some(&(score, owner)) = ranked.first() else {
-        return Err(error(
+        return Err(HarError::inference(
+            file,
             "no request of the recording sends a value of any owner of the export".into(),
             "record a login of an account that is in --population, and export the HAR with its content",
         ));
     };
     if let Some((second, other)) = ranked.get(1) {
         if *second == score {
-            return Err(error(
+            return Err(HarError::inference(
+                file,
                 format!(
                     "lines {} and {} of the export match the recording equally",
                     export.lines[owner.min(*other)],
@@ -99,19 +139,11 @@ pub fn find(export: &Export, exchanges: &[Exchange], file: &str) -> Result<User,
             ));
         }
     }
-    let password_column = password_column(export, owner, &sent).ok_or_else(|| {
-        error(
-            format!(
-                "no request sends a password of line {} of the export",
-                export.lines[owner]
-            ),
-            "record the login itself (the form or API call that sends the password), with the export's password column",
-        )
-    })?;
-    let password = export
-        .value(owner, password_column)
-        .unwrap_or_default()
-        .to_owned();
+    Ok(owner)
+}
+
+/// The owner's values other than the password, longest first.
+fn values_of(export: &Export, owner: usize, password_column: usize) -> Vec<UserValue> {
     let mut values: Vec<UserValue> = export
         .columns
         .iter()
@@ -132,13 +164,7 @@ pub fn find(export: &Export, exchanges: &[Exchange], file: &str) -> Result<User,
         })
         .collect();
     values.sort_by_key(|v| std::cmp::Reverse(v.value.len()));
-    Ok(User {
-        owner,
-        line: export.lines[owner],
-        password,
-        password_column,
-        values,
-    })
+    values
 }
 
 /// An oracle over every owner's values of the export's unique columns, each column of the kind

@@ -20,6 +20,14 @@ impl Visit {
         &exchanges[*self.hops.last().unwrap_or(&self.hops[0])]
     }
 
+    /// Whether the visit's request sends `value` (in its query, body or headers).
+    pub fn sends(&self, exchanges: &[Exchange], value: &str) -> bool {
+        self.first(exchanges)
+            .sent_values()
+            .iter()
+            .any(|(_, sent)| sent == value)
+    }
+
     /// The entry numbers, for comments.
     pub fn entries(&self, exchanges: &[Exchange]) -> Vec<usize> {
         self.hops.iter().map(|i| exchanges[*i].entry).collect()
