@@ -26,125 +26,174 @@ struct Case {
 
 pub fn junit(summary: &Summary, recorded: &[Finding]) -> String {
     let placeholder;
-    let phases: Vec<&PhaseSummary> = if summary.phases.is_empty() {
-        placeholder = PhaseSummary {
-            name: "run".into(),
-            started_at: summary.started_at.clone(),
-            finished_at: summary.finished_at.clone(),
-            start_secs: 0.0,
-            end_secs: 0.0,
-            requests: 0,
-            requests_per_second: 0.0,
-            errors: summary.errors,
-            checked_responses: 0,
-            violations: 0,
-            findings_by_kind: Default::default(),
-        };
-        vec![&placeholder]
+    let phases: &[PhaseSummary] = if summary.phases.is_empty() {
+        placeholder = [whole_run(summary)];
+        &placeholder
     } else {
-        summary.phases.iter().collect()
+        &summary.phases
     };
     let last = phases.len() - 1;
     let suites: Vec<(&PhaseSummary, Vec<Case>)> = phases
         .iter()
         .enumerate()
-        .map(|(i, phase)| (*phase, cases(summary, phase, recorded, i == last)))
+        .map(|(i, phase)| (phase, cases(summary, phase, recorded, i == last)))
         .collect();
-    let count = |pick: fn(&Verdict) -> bool| -> usize {
-        suites
-            .iter()
-            .flat_map(|(_, cases)| cases)
-            .filter(|c| pick(&c.verdict))
-            .count()
-    };
-    let (failures, errors, skipped) = (
-        count(|v| matches!(v, Verdict::Failed { .. })),
-        count(|v| matches!(v, Verdict::Error { .. })),
-        count(|v| matches!(v, Verdict::Skipped(_))),
-    );
-    let tests: usize = suites.iter().map(|(_, cases)| cases.len()).sum();
+    let all = Tally::of(suites.iter().flat_map(|(_, cases)| cases));
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         xml,
-        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{:.3}\" timestamp=\"{}\">",
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\" timestamp=\"{}\">",
         attribute(&format!("crossleak {} {}", summary.command, summary.run_id)),
+        all.tests,
+        all.failures,
+        all.errors,
+        all.skipped,
         summary.duration_secs,
         timestamp(&summary.started_at),
     );
     let hostname = hostname();
     for (id, (phase, cases)) in suites.iter().enumerate() {
-        let time = (phase.end_secs - phase.start_secs).max(0.0);
-        let suite = format!("crossleak.{}", phase.name);
-        let _ = writeln!(
-            xml,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\" timestamp=\"{}\" hostname=\"{}\" id=\"{id}\" package=\"crossleak\">",
-            attribute(&suite),
-            cases.len(),
-            cases.iter().filter(|c| matches!(c.verdict, Verdict::Failed { .. })).count(),
-            cases.iter().filter(|c| matches!(c.verdict, Verdict::Error { .. })).count(),
-            cases.iter().filter(|c| matches!(c.verdict, Verdict::Skipped(_))).count(),
-            timestamp(&phase.started_at),
-            attribute(&hostname),
-        );
-        xml.push_str("    <properties>\n");
-        for (name, value) in [
-            ("run_id", summary.run_id.as_str()),
-            ("status", summary.status.label()),
-            ("reason", summary.reason.as_str()),
-            ("target", summary.target.as_str()),
-            ("scenario", summary.scenario.name.as_str()),
-            ("masking", summary.masking),
-        ] {
-            let _ = writeln!(
-                xml,
-                "      <property name=\"{name}\" value=\"{}\"/>",
-                attribute(value)
-            );
-        }
-        xml.push_str("    </properties>\n");
-        for case in cases {
-            let _ = write!(
-                xml,
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"{time:.3}\"",
-                attribute(&case.name),
-                attribute(&suite)
-            );
-            match &case.verdict {
-                Verdict::Passed if case.text.is_empty() => xml.push_str("/>\n"),
-                Verdict::Passed => {
-                    let _ = writeln!(
-                        xml,
-                        ">\n      <system-out>{}</system-out>\n    </testcase>",
-                        escape(&case.text)
-                    );
-                }
-                Verdict::Skipped(message) => {
-                    let _ = writeln!(
-                        xml,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        attribute(message)
-                    );
-                }
-                Verdict::Failed { kind, message } | Verdict::Error { kind, message } => {
-                    let element = if matches!(case.verdict, Verdict::Failed { .. }) {
-                        "failure"
-                    } else {
-                        "error"
-                    };
-                    let _ = writeln!(
-                        xml,
-                        ">\n      <{element} message=\"{}\" type=\"{}\">{}</{element}>\n    </testcase>",
-                        attribute(message),
-                        attribute(kind),
-                        escape(&case.text)
-                    );
-                }
-            }
-        }
-        xml.push_str("  </testsuite>\n");
+        testsuite(&mut xml, summary, id, phase, cases, &hostname);
     }
     xml.push_str("</testsuites>\n");
     xml
+}
+
+/// The one suite of a run in which no phase ran (the target was never reached, say).
+fn whole_run(summary: &Summary) -> PhaseSummary {
+    PhaseSummary {
+        name: "run".into(),
+        started_at: summary.started_at.clone(),
+        finished_at: summary.finished_at.clone(),
+        start_secs: 0.0,
+        end_secs: 0.0,
+        requests: 0,
+        requests_per_second: 0.0,
+        errors: summary.errors,
+        checked_responses: 0,
+        violations: 0,
+        findings_by_kind: Default::default(),
+    }
+}
+
+/// How many cases, and of them how many failed, were in error or were skipped.
+struct Tally {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Tally {
+    fn of<'a>(cases: impl Iterator<Item = &'a Case>) -> Tally {
+        let mut tally = Tally {
+            tests: 0,
+            failures: 0,
+            errors: 0,
+            skipped: 0,
+        };
+        for case in cases {
+            tally.tests += 1;
+            match case.verdict {
+                Verdict::Passed => {}
+                Verdict::Failed { .. } => tally.failures += 1,
+                Verdict::Error { .. } => tally.errors += 1,
+                Verdict::Skipped(_) => tally.skipped += 1,
+            }
+        }
+        tally
+    }
+}
+
+/// The suite of one phase (`id`: its place in the run): the run's properties, then each case.
+fn testsuite(
+    xml: &mut String,
+    summary: &Summary,
+    id: usize,
+    phase: &PhaseSummary,
+    cases: &[Case],
+    hostname: &str,
+) {
+    let time = (phase.end_secs - phase.start_secs).max(0.0);
+    let suite = format!("crossleak.{}", phase.name);
+    let tally = Tally::of(cases.iter());
+    let _ = writeln!(
+        xml,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\" timestamp=\"{}\" hostname=\"{}\" id=\"{id}\" package=\"crossleak\">",
+        attribute(&suite),
+        tally.tests,
+        tally.failures,
+        tally.errors,
+        tally.skipped,
+        timestamp(&phase.started_at),
+        attribute(hostname),
+    );
+    properties(xml, summary);
+    for case in cases {
+        testcase(xml, case, &suite, time);
+    }
+    xml.push_str("  </testsuite>\n");
+}
+
+/// What every suite says of the run: its id, status and reason, target, scenario and masking.
+fn properties(xml: &mut String, summary: &Summary) {
+    xml.push_str("    <properties>\n");
+    for (name, value) in [
+        ("run_id", summary.run_id.as_str()),
+        ("status", summary.status.label()),
+        ("reason", summary.reason.as_str()),
+        ("target", summary.target.as_str()),
+        ("scenario", summary.scenario.name.as_str()),
+        ("masking", summary.masking),
+    ] {
+        let _ = writeln!(
+            xml,
+            "      <property name=\"{name}\" value=\"{}\"/>",
+            attribute(value)
+        );
+    }
+    xml.push_str("    </properties>\n");
+}
+
+/// One case of `suite`: empty when it passed silently, else with its output, skip, failure or error.
+fn testcase(xml: &mut String, case: &Case, suite: &str, time: f64) {
+    let _ = write!(
+        xml,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{time:.3}\"",
+        attribute(&case.name),
+        attribute(suite)
+    );
+    match &case.verdict {
+        Verdict::Passed if case.text.is_empty() => xml.push_str("/>\n"),
+        Verdict::Passed => {
+            let _ = writeln!(
+                xml,
+                ">\n      <system-out>{}</system-out>\n    </testcase>",
+                escape(&case.text)
+            );
+        }
+        Verdict::Skipped(message) => {
+            let _ = writeln!(
+                xml,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                attribute(message)
+            );
+        }
+        Verdict::Failed { kind, message } | Verdict::Error { kind, message } => {
+            let element = if matches!(case.verdict, Verdict::Failed { .. }) {
+                "failure"
+            } else {
+                "error"
+            };
+            let _ = writeln!(
+                xml,
+                ">\n      <{element} message=\"{}\" type=\"{}\">{}</{element}>\n    </testcase>",
+                attribute(message),
+                attribute(kind),
+                escape(&case.text)
+            );
+        }
+    }
 }
 
 fn cases(summary: &Summary, phase: &PhaseSummary, recorded: &[Finding], last: bool) -> Vec<Case> {
