@@ -2,6 +2,8 @@
 //! failure mid-run every report, the findings seen until then kept; a merge of a summary with a
 //! status this crossleak does not know a usage error (exit 2) naming the file and the value.
 
+mod common;
+
 use crossleak::load::{demo_scenario, Behaviours, Shard};
 use crossleak::outcome::Status;
 use crossleak::run::{run_scenario, RunOptions};
@@ -84,12 +86,18 @@ async fn a_goose_failure_in_a_later_phase_still_writes_every_report() {
     for (_, name) in crossleak::report::FILES {
         assert!(result.dir.join(name).is_file(), "{name} was not written");
     }
-    let written: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(result.dir.join(crossleak::report::SUMMARY)).unwrap(),
-    )
-    .unwrap();
+    let written = common::assert_summary_matches_the_schema(&result.dir);
     assert_eq!(written["status"], "inconclusive");
     assert_eq!(written["exit_code"], 4);
+    // Each phase is a goose attack with its own report: the first phase's is listed and linked,
+    // the second (which goose refused) has none.
+    let files = &written["files"];
+    assert_eq!(files["goose_report_1"], "goose-report-1.html", "{files}");
+    assert!(result.dir.join("goose-report-1.html").is_file());
+    assert!(files.get("goose_report").is_none() && files.get("goose_report_2").is_none());
+    let page = std::fs::read_to_string(result.dir.join(crossleak::report::HTML)).unwrap();
+    assert!(page.contains("href=\"goose-report-1.html\""));
+    assert!(!page.contains("not written: no load ran"));
 }
 
 #[test]

@@ -56,23 +56,6 @@ async fn run(scenario: Scenario) -> (Summary, PathBuf) {
     (result.summary, result.dir)
 }
 
-fn assert_summary_matches_the_schema(dir: &std::path::Path) -> Value {
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let schema: Value =
-        serde_json::from_str(include_str!("../schemas/summary.schema.json")).unwrap();
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&summary)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "summary.json: {}", errors.join("\n"));
-    summary
-}
-
 /// The run ended clean, every threshold measured and passed.
 fn assert_clean_with_every_threshold_measured(summary: &Summary) {
     assert_eq!(summary.status, Status::Clean, "{}", summary.reason);
@@ -115,7 +98,7 @@ async fn an_impossible_latency_fails_the_run_and_every_report_names_the_rule() {
     );
     assert!(generous.passed, "{generous:?}");
 
-    let json = assert_summary_matches_the_schema(&dir);
+    let json = common::assert_summary_matches_the_schema(&dir);
     assert_eq!(json["status"], "thresholds_failed");
     assert_eq!(json["thresholds"][0]["rule"], "p95 < 1us");
     assert_eq!(json["thresholds"][0]["passed"], false);
@@ -156,7 +139,7 @@ fail_on_cache_warnings = true"#,
         Some(0.0),
         "no cache warning"
     );
-    assert_summary_matches_the_schema(&dir);
+    common::assert_summary_matches_the_schema(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,7 +304,7 @@ async fn an_error_rate_above_the_limit_fails_the_run_and_errors_are_never_violat
         "{}",
         summary.reason
     );
-    assert_summary_matches_the_schema(&dir);
+    common::assert_summary_matches_the_schema(&dir);
 
     // The same target under a limit it meets: the run is clean.
     let (summary, _) = run(half_broken_scenario(&target, 0.9)).await;

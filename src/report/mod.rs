@@ -35,8 +35,37 @@ pub const JUNIT: &str = "junit.xml";
 pub const HTML: &str = "report.html";
 pub const HAR: &str = "evidence.har";
 pub const AFFECTED: &str = "affected.csv";
-/// Written by goose itself, only when the load ran.
+/// Written by goose itself, only when the load ran: one per phase, numbered when there are more.
 pub const GOOSE_REPORT: &str = "goose-report.html";
+
+/// The name of goose's report for phase `index` (from 0) of `phases`.
+pub fn goose_report_name(index: usize, phases: usize) -> String {
+    if phases == 1 {
+        GOOSE_REPORT.to_owned()
+    } else {
+        format!("goose-report-{}.html", index + 1)
+    }
+}
+
+/// goose's reports in `dir` (a run's own folder), by their key in `summary.json`'s `files`:
+/// `goose_report`, or `goose_report_1`, `goose_report_2`… for a run of several phases; only the
+/// phases that wrote one.
+pub fn goose_reports(dir: &Path) -> BTreeMap<String, String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return BTreeMap::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter_map(|name| {
+            let phase = name.strip_prefix("goose-report")?.strip_suffix(".html")?;
+            let numbered = phase
+                .strip_prefix('-')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            let key = format!("goose_report{}", phase.replace('-', "_"));
+            (phase.is_empty() || numbered).then_some((key, name))
+        })
+        .collect()
+}
 
 /// Every file crossleak writes in a run folder, by its key in `summary.json`'s `files`.
 pub const FILES: [(&str, &str); 6] = [
@@ -101,7 +130,6 @@ pub fn write_all(
 ) -> Vec<ReportError> {
     let empty = Timeline::default();
     let timeline = timeline.unwrap_or(&empty);
-    let goose_report = dir.join(GOOSE_REPORT).exists();
     let results = [
         (SUMMARY, summary.write(dir)),
         (
@@ -110,11 +138,7 @@ pub fn write_all(
         ),
         (
             HTML,
-            write_file(
-                dir,
-                HTML,
-                html(summary, timeline, recorded, goose_report).as_bytes(),
-            ),
+            write_file(dir, HTML, html(summary, timeline, recorded).as_bytes()),
         ),
         (
             HAR,
@@ -329,6 +353,33 @@ pub(crate) mod fixtures {
 mod tests {
     use super::*;
     use crate::findings::FindingKind;
+
+    #[test]
+    fn goose_reports_are_listed_by_phase_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(goose_reports(dir.path()).is_empty());
+        for name in [
+            "goose-report-1.html",
+            "goose-report-12.html",
+            "goose-report-x.html",
+            "goose-report-.html",
+            "goose-report.json",
+            "report.html",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let listed: Vec<(String, String)> = goose_reports(dir.path()).into_iter().collect();
+        let expected = [
+            ("goose_report_1", "goose-report-1.html"),
+            ("goose_report_12", "goose-report-12.html"),
+        ];
+        assert_eq!(listed, expected.map(|(k, n)| (k.to_owned(), n.to_owned())));
+        let single = tempfile::tempdir().unwrap();
+        std::fs::write(single.path().join(goose_report_name(0, 1)), "").unwrap();
+        let listed: Vec<String> = goose_reports(single.path()).into_keys().collect();
+        assert_eq!(listed, ["goose_report"]);
+        assert_eq!(goose_report_name(1, 3), "goose-report-2.html");
+    }
 
     #[test]
     fn escape_neutralises_markup_and_forbidden_characters() {

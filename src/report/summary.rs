@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// 2: `thresholds` and the `thresholds_failed` status (exit 5).
-pub const SUMMARY_SCHEMA_VERSION: u32 = 4;
+pub const SUMMARY_SCHEMA_VERSION: u32 = 5;
 
 /// A run identifier that sorts by time: `20261123T101500Z-3f9a`.
 pub fn run_id() -> String {
@@ -276,6 +276,8 @@ pub struct RunFacts<'a> {
     pub findings: FindingsSummary,
     /// Every distinct finding, as read back from `findings.jsonl`.
     pub recorded: &'a [Finding],
+    /// goose's reports in the run folder, by key ([`super::goose_reports`]).
+    pub goose_reports: BTreeMap<String, String>,
 }
 
 impl Summary {
@@ -294,9 +296,7 @@ impl Summary {
             .iter()
             .map(|(key, name)| (key.to_string(), name.to_string()))
             .collect();
-        if observed.goose.is_some() {
-            files.insert("goose_report".to_owned(), super::GOOSE_REPORT.to_owned());
-        }
+        files.extend(facts.goose_reports.clone());
         let per_check = per_check(&facts, status);
         let phases = observed.timeline.as_ref().map_or_else(Vec::new, phases);
         let exposure = exposure(&facts.findings.affected);

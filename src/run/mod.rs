@@ -229,11 +229,7 @@ fn phase_plan(spec: &RunSpec, index: usize, dir: &Path) -> LoadPlan {
     let mut plan = spec.plan.clone();
     plan.users = phase.users;
     plan.duration = phase.duration;
-    plan.goose_report = Some(dir.join(if spec.phases.len() == 1 {
-        report::GOOSE_REPORT.to_owned()
-    } else {
-        format!("goose-report-{}.html", index + 1)
-    }));
+    plan.goose_report = Some(dir.join(report::goose_report_name(index, spec.phases.len())));
     plan
 }
 

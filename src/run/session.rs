@@ -82,6 +82,7 @@ impl Session {
             observed: &observed,
             findings,
             recorded: &recorded,
+            goose_reports: report::goose_reports(&self.dir),
         });
         for error in report::write_all(&self.dir, &summary, observed.timeline.as_ref(), &recorded) {
             eprintln!("warning: {error}");

@@ -148,3 +148,21 @@ pub fn assert_clean(summary: &Summary) {
         summary.errors_by_cause
     );
 }
+
+/// The run folder's `summary.json`, after checking it against `schemas/summary.schema.json`.
+pub fn assert_summary_matches_the_schema(dir: &Path) -> serde_json::Value {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/summary.schema.json")).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&summary)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "summary.json: {}", errors.join("\n"));
+    summary
+}

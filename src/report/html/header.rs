@@ -5,11 +5,11 @@ use super::{status_key, utc};
 use crate::report::{escape, Summary, FILES, GOOSE_REPORT, HTML};
 use std::fmt::Write;
 
-pub(super) fn section(page: &mut String, summary: &Summary, goose_report: bool) {
+pub(super) fn section(page: &mut String, summary: &Summary) {
     status(page, summary);
     masking_notice(page, summary);
     facts(page, summary);
-    files(page, goose_report);
+    files(page, summary);
 }
 
 /// Opens the header: the run id, then its status, exit code and reason.
@@ -101,18 +101,32 @@ fn run_facts(summary: &Summary) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Closes the header with a link to each file beside the page (goose's report when it exists).
-fn files(page: &mut String, goose_report: bool) {
+/// Closes the header with a link to each file beside the page (goose's reports, one per phase,
+/// when the summary lists them).
+fn files(page: &mut String, summary: &Summary) {
     page.push_str("<nav class=\"files\">Files beside this one: ");
-    if goose_report {
+    let mut goose: Vec<&String> = summary
+        .files
+        .iter()
+        .filter(|(key, _)| key.starts_with("goose_report"))
+        .map(|(_, name)| name)
+        .collect();
+    // goose-report-2.html before goose-report-10.html.
+    goose.sort_by_key(|name| (name.len(), name.as_str()));
+    if !goose.is_empty() {
+        for (i, name) in goose.iter().enumerate() {
+            let id = if i == 0 { " id=\"goose-report\"" } else { "" };
+            let _ = write!(page, "<a{id} href=\"{0}\">{0}</a> ", escape(name));
+        }
+        page.push_str(if goose.len() == 1 {
+            "(goose's own report) · "
+        } else {
+            "(goose's own reports, one per phase) · "
+        });
+    } else {
         let _ = write!(
             page,
-            "<a id=\"goose-report\" href=\"{0}\">{0}</a> (goose's own report) · ",
-            GOOSE_REPORT
-        );
-    } else {
-        page.push_str(
-            "<span class=\"absent\">goose-report.html (not written: no load ran)</span> · ",
+            "<span class=\"absent\">{GOOSE_REPORT} (not written: no load ran)</span> · "
         );
     }
     let links: Vec<String> = FILES

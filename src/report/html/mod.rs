@@ -30,12 +30,7 @@ use style::STYLE;
 /// Rows of the affected-accounts and cross-writes tables; all of them are in `affected.csv`.
 const SHOWN_ACCOUNTS: usize = 2_000;
 
-pub fn html(
-    summary: &Summary,
-    timeline: &Timeline,
-    recorded: &[Finding],
-    goose_report: bool,
-) -> String {
+pub fn html(summary: &Summary, timeline: &Timeline, recorded: &[Finding]) -> String {
     let mut page = String::with_capacity(64 * 1024);
     let title = format!(
         "crossleak {} — {} — {}",
@@ -50,7 +45,7 @@ pub fn html(
         masking = escape(summary.masking),
         title = escape(&title),
     );
-    header::section(&mut page, summary, goose_report);
+    header::section(&mut page, summary);
     timeline::section(&mut page, timeline);
     phases::section(&mut page, summary);
     checks::section(&mut page, summary);
