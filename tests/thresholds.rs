@@ -15,7 +15,6 @@ use crossleak::outcome::Status;
 use crossleak::report::Summary;
 use crossleak::run;
 use crossleak::scenario::Scenario;
-use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
