@@ -484,6 +484,12 @@ impl Presented {
         }))
     }
 
+    /// Whether a presentation may start where the start key is `key`.
+    #[inline(always)]
+    fn may_start(&self, key: u64) -> bool {
+        self.grouped.contains(key) || (self.escaped_max > 0 && self.escaped.contains(key))
+    }
+
     fn memory_bytes(&self) -> usize {
         (self.grouped.words.capacity() + self.escaped.words.capacity()) * size_of::<u64>()
     }
@@ -578,16 +584,19 @@ impl ValueIndex {
 
     fn visit(&self, haystack: &[u8], visitor: &mut impl Visitor) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512bw") {
-            // SAFETY: the CPU has AVX-512BW (and so AVX-512F), just checked.
+        if std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("bmi2")
+        {
+            // SAFETY: the CPU has AVX-512BW (and so AVX-512F) and BMI2, just checked.
             return unsafe { self.visit_avx512(haystack, visitor) };
         }
         self.visit_blocks::<Baseline>(haystack, visitor);
     }
 
-    /// [`visit`](Self::visit) compiled for AVX-512BW, so the classifier inlines into the scan.
+    /// [`visit`](Self::visit) compiled for AVX-512BW, so the classifier inlines into the scan,
+    /// and BMI2 (every CPU with AVX-512 has it), whose shifts take any register.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512bw")]
+    #[target_feature(enable = "avx512bw,bmi2")]
     unsafe fn visit_avx512(&self, haystack: &[u8], visitor: &mut impl Visitor) {
         self.visit_blocks::<Avx512>(haystack, visitor);
     }
@@ -737,7 +746,10 @@ impl ValueIndex {
             }
         }
         if let Some(presented) = &self.presented {
-            self.try_presented(presented, haystack, head, lookups, visitor);
+            // Most positions start no presentation: two filter reads here, no call.
+            if presented.may_start(start_key(head.prefix, head.run)) {
+                self.try_presented(presented, haystack, head, lookups, visitor);
+            }
         }
     }
 
