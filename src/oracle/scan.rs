@@ -59,8 +59,10 @@ const MIN_BITS: usize = 512;
 /// What the builder learns about the values' shapes as they are added.
 #[derive(Debug, Default)]
 pub(super) struct ValueShapes {
-    /// Distinct [`start_key`]s.
+    /// Distinct [`start_key`]s, of values and of their presentations.
     starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
+    /// Distinct [`start_key`]s of the values as indexed.
+    exact_starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
     /// Distinct (first run, length, last byte alphanumeric or not) triples, as
     /// `run << 32 | other_end << 31 | length`.
     lengths: HashSet<u64, BuildHasherDefault<MixHasher>>,
@@ -99,6 +101,7 @@ impl ValueShapes {
         let run = leading_run(value);
         let prefix = folded4(value, 0);
         self.starts.insert(start_key(prefix, run));
+        self.exact_starts.insert(start_key(prefix, run));
         let other_end = !is_word_byte(value[value.len() - 1]);
         self.lengths
             .insert(u64::from(run) << 32 | u64::from(other_end) << 31 | value.len() as u64);
@@ -443,6 +446,9 @@ impl Visitor for ScanCounts {
 pub(super) struct ValueIndex {
     keys: Keys,
     start_filter: StartFilter,
+    /// The start filter over the values' own start keys only: a position that passes the start
+    /// filter as a presentation's start only is tried at no exact length.
+    exact_start_filter: StartFilter,
     span_filter: SpanFilter,
     /// By first run (`0..=MAX_RUN`): bit `l` for each length `l` < 64 of a value with that run
     /// whose last byte is a letter or digit, then of one whose last byte is not.
@@ -507,9 +513,14 @@ impl ValueIndex {
         max_payload: u64,
     ) -> ValueIndex {
         let values = a.len();
-        let start_bits =
-            (shapes.starts.len() * START_BITS_PER_KEY).min(values * START_BITS_PER_VALUE);
-        let start_filter = StartFilter::new(start_bits, shapes.starts.iter().copied());
+        let start_filter = |keys: &HashSet<u64, BuildHasherDefault<MixHasher>>| {
+            let bits = (keys.len() * START_BITS_PER_KEY).min(values * START_BITS_PER_VALUE);
+            StartFilter::new(bits, keys.iter().copied())
+        };
+        let (exact_start_filter, start_filter) = (
+            start_filter(&shapes.exact_starts),
+            start_filter(&shapes.starts),
+        );
         let span_filter =
             SpanFilter::new(values * SPAN_BITS_PER_VALUE, shapes.spans.iter().copied());
         drop(shapes.spans);
@@ -558,6 +569,7 @@ impl ValueIndex {
             presented: Presented::new(shapes.presented),
             keys,
             start_filter,
+            exact_start_filter,
             span_filter,
             short_lengths: short_lengths.into_boxed_slice(),
             long_lengths,
@@ -711,14 +723,38 @@ impl ValueIndex {
         lookups: &mut Lookups,
         visitor: &mut impl Visitor,
     ) {
-        let n = haystack.len();
         let head = Head {
             start,
             prefix: folded4(haystack, start),
             // At most 64 (`MAX_RUN`): the trailing zeros of a `u64`.
             run: (!word).trailing_zeros(),
         };
-        let run = head.run;
+        let key = start_key(head.prefix, head.run);
+        // A position that passed as a presentation's start only (`06 39 …`, `FR76 3000 …`) is
+        // tried at no exact length: those are lengths of other values with that first run.
+        if self.exact_start_filter.contains(key) {
+            self.try_lengths(haystack, head, word, lookups, visitor);
+        }
+        if let Some(presented) = &self.presented {
+            // Most positions start no presentation: two filter reads here, no call.
+            if presented.may_start(key) {
+                self.try_presented(presented, haystack, head, lookups, visitor);
+            }
+        }
+    }
+
+    /// Tries the spans from `head` at every length some value with its first run has, where a
+    /// boundary follows (`word` as for [`try_start`](Self::try_start)).
+    #[inline(always)]
+    fn try_lengths(
+        &self,
+        haystack: &[u8],
+        head: Head,
+        word: u64,
+        lookups: &mut Lookups,
+        visitor: &mut impl Visitor,
+    ) {
+        let (n, start, run) = (haystack.len(), head.start, head.run);
         let room = n - start;
         let within = if room < 64 {
             u64::MAX >> (63 - room)
@@ -743,12 +779,6 @@ impl ValueIndex {
                 if end == n || !is_word_byte(haystack[end]) {
                     self.try_span(haystack, head, len as usize, lookups, visitor);
                 }
-            }
-        }
-        if let Some(presented) = &self.presented {
-            // Most positions start no presentation: two filter reads here, no call.
-            if presented.may_start(start_key(head.prefix, head.run)) {
-                self.try_presented(presented, haystack, head, lookups, visitor);
             }
         }
     }
@@ -905,7 +935,10 @@ impl ValueIndex {
     }
 
     pub(super) fn memory_bytes(&self) -> usize {
-        (self.start_filter.words.capacity() + self.span_filter.words.capacity()) * size_of::<u64>()
+        (self.start_filter.words.capacity()
+            + self.exact_start_filter.words.capacity()
+            + self.span_filter.words.capacity())
+            * size_of::<u64>()
             + self.short_lengths.len() * size_of::<[u64; 2]>()
             + self.long_lengths.len() * size_of::<Box<[u32]>>()
             + self
