@@ -21,9 +21,8 @@
 //!   no value is reported only if its fingerprint equals one in its bucket: about 6 × 2^-64 per
 //!   span looked up.
 //! - *Where to look* (`scan.rs`): a value starts where the previous byte is not ASCII
-//!   alphanumeric, so the scan classifies 64 bytes at a time (AVX-512BW where the CPU has it, else
-//!   SSE2) and visits word starts only.
-//!   A *start filter* (a bitmap over the first four bytes and the length of the first
+//!   alphanumeric, so the scan classifies 64 bytes at a time (AVX2 where the CPU has it, else
+//!   SSE2) and visits word starts only. A *start filter* (a bitmap over the first four bytes and the length of the first
 //!   alphanumeric run, a few KB: a real population's values share few such pairs) rejects
 //!   nearly every word of markup or prose. A position that passes is tried at each length some
 //!   value with that first run has and where a boundary follows; a *span filter* (12 bits per

@@ -5,7 +5,7 @@
 //! # Where a value may start
 //!
 //! The boundary rule says a value starts where the previous byte is not ASCII alphanumeric, so
-//! the scan classifies 64 bytes at a time (with AVX-512BW where the CPU has it, else SSE2 on
+//! the scan classifies 64 bytes at a time (with AVX2 where the CPU has it, else SSE2 on
 //! x86-64) into a mask of alphanumeric bytes and a mask of the non-alphanumeric bytes some value
 //! starts with (`+` of `+33 6 …`), and visits only the positions of either whose previous byte is
 //! not alphanumeric: word starts, mostly.
@@ -596,21 +596,21 @@ impl ValueIndex {
 
     fn visit(&self, haystack: &[u8], visitor: &mut impl Visitor) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512bw")
+        if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("bmi2")
         {
-            // SAFETY: the CPU has AVX-512BW (and so AVX-512F) and BMI2, just checked.
-            return unsafe { self.visit_avx512(haystack, visitor) };
+            // SAFETY: the CPU has AVX2 and BMI2, just checked.
+            return unsafe { self.visit_avx2(haystack, visitor) };
         }
         self.visit_blocks::<Baseline>(haystack, visitor);
     }
 
-    /// [`visit`](Self::visit) compiled for AVX-512BW, so the classifier inlines into the scan,
-    /// and BMI2 (every CPU with AVX-512 has it), whose shifts take any register.
+    /// [`visit`](Self::visit) compiled for AVX2, so the wide classifier inlines into the scan,
+    /// and BMI2 (CPUs with AVX2 have it too), whose shifts take any register.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512bw,bmi2")]
-    unsafe fn visit_avx512(&self, haystack: &[u8], visitor: &mut impl Visitor) {
-        self.visit_blocks::<Avx512>(haystack, visitor);
+    #[target_feature(enable = "avx2,bmi2")]
+    unsafe fn visit_avx2(&self, haystack: &[u8], visitor: &mut impl Visitor) {
+        self.visit_blocks::<Avx2>(haystack, visitor);
     }
 
     /// The scan with the block classifier `C`, specialised for the number of starters.
@@ -985,7 +985,7 @@ fn classify_block(haystack: &[u8], k: usize, masks: &impl BlockMasks) -> (u64, u
 
 /// A 64-byte block's masks as one scan wants them: of its ASCII alphanumeric bytes and of the
 /// non-alphanumeric bytes values start with. Methods, not closures: every call from
-/// [`ValueIndex::visit_avx512`] down to the wide classifier must inline.
+/// [`ValueIndex::visit_avx2`] down to the wide classifier must inline.
 trait BlockMasks {
     fn of(&self, block: &[u8; 64]) -> (u64, u64);
 }
@@ -1085,35 +1085,52 @@ impl Classifier for Baseline {
     }
 }
 
-/// The whole block at once, with AVX-512BW: only inside [`ValueIndex::visit_avx512`], whose
-/// caller checked the CPU has it.
+/// 32 bytes at a time, with AVX2: only inside [`ValueIndex::visit_avx2`], whose caller checked
+/// the CPU has it.
 #[cfg(target_arch = "x86_64")]
-struct Avx512;
+struct Avx2;
 
 #[cfg(target_arch = "x86_64")]
-impl Classifier for Avx512 {
+impl Classifier for Avx2 {
     #[inline(always)]
     fn classify<const N: usize>(block: &[u8; 64], starters: &[u8]) -> (u64, u64) {
         use std::arch::x86_64::*;
-        // SAFETY: reached only from `visit_avx512`, run only where AVX-512BW was detected; the
-        // load reads the block's 64 bytes.
+        // SAFETY: reached only from `visit_avx2`, run only where AVX2 was detected; each load
+        // reads 32 of the block's 64 bytes.
         unsafe {
-            let v = _mm512_loadu_si512(block.as_ptr().cast());
-            let digit = _mm512_cmplt_epu8_mask(
-                _mm512_sub_epi8(v, _mm512_set1_epi8(b'0' as i8)),
-                _mm512_set1_epi8(10),
-            );
-            let lower = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
-            let letter = _mm512_cmplt_epu8_mask(
-                _mm512_sub_epi8(lower, _mm512_set1_epi8(b'a' as i8)),
-                _mm512_set1_epi8(26),
-            );
-            let mut starts = 0u64;
-            for &byte in &starters[..N] {
-                starts |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(byte as i8));
+            let (mut alnum, mut starts) = (0u64, 0u64);
+            for half in 0..2 {
+                let v = _mm256_loadu_si256(block.as_ptr().add(32 * half).cast());
+                let lower = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+                let word = _mm256_or_si256(between(v, b'0', b'9'), between(lower, b'a', b'z'));
+                let mut any = _mm256_setzero_si256();
+                for &byte in &starters[..N] {
+                    any = _mm256_or_si256(any, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(byte as i8)));
+                }
+                let shift = 32 * half;
+                alnum |= u64::from(_mm256_movemask_epi8(word) as u32) << shift;
+                starts |= u64::from(_mm256_movemask_epi8(any) as u32) << shift;
             }
-            (digit | letter, starts)
+            (alnum, starts)
         }
+    }
+}
+
+/// The bytes of `v` from `low` to `high` (both ASCII, so the signed comparisons hold: no byte of
+/// 0x80 or more is in), as 0xff bytes.
+///
+/// # Safety
+///
+/// The CPU has AVX2 (called only from [`Avx2::classify`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn between(v: std::arch::x86_64::__m256i, low: u8, high: u8) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller's CPU has AVX2.
+    unsafe {
+        let above = _mm256_cmpgt_epi8(v, _mm256_set1_epi8(low as i8 - 1));
+        let below = _mm256_cmpgt_epi8(_mm256_set1_epi8(high as i8 + 1), v);
+        _mm256_and_si256(above, below)
     }
 }
 
@@ -1140,5 +1157,120 @@ impl Hasher for MixHasher {
     fn finish(&self) -> u64 {
         let x = (self.0 ^ self.0 >> 32).wrapping_mul(0xd6e8_feb8_6659_fd93);
         x ^ x >> 32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bench::values;
+    use super::super::{Oracle, OracleBuilder, OwnerId, ValueKind};
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Owners of the synthetic population in these tests.
+    const OWNERS: u64 = 3;
+
+    /// The synthetic population of `bench.rs` for a few owners, with kinds, so its NIRs, phones,
+    /// IBANs and addresses have presentations.
+    fn presented_oracle() -> Oracle {
+        let mut builder = OracleBuilder::new();
+        for owner in 0..OWNERS {
+            for (field, value) in values(owner) {
+                let kind = match field {
+                    "nir" | "written_nir" => ValueKind::Nir,
+                    "phone" | "written_phone" => ValueKind::PhoneFr,
+                    "iban" | "written_iban" => ValueKind::Iban,
+                    "email" => ValueKind::Email,
+                    _ => ValueKind::Text,
+                };
+                let field = builder.field_of_kind(field, kind);
+                builder
+                    .add(owner as OwnerId, field, &value)
+                    .expect("synthetic values are unique");
+            }
+        }
+        builder.build().expect("synthetic population builds")
+    }
+
+    /// The population's values as written, and a few presentations and escapes.
+    fn pieces() -> Vec<Vec<u8>> {
+        let mut pieces: Vec<Vec<u8>> = (0..OWNERS)
+            .flat_map(|owner| values(owner).map(|(_, value)| value.into_bytes()))
+            .collect();
+        let (phone, email) = (values(1)[4].1.clone(), values(2)[6].1.clone());
+        let dotted: Vec<&str> = (0..5).map(|i| &phone[2 * i..2 * i + 2]).collect();
+        pieces.push(dotted.join(".").into_bytes());
+        pieces.push(format!("+33 {}", &phone[1..]).into_bytes());
+        pieces.push(email.replace('@', "&#64;").into_bytes());
+        pieces.push(email.replace('@', "%40").into_bytes());
+        pieces.extend([b"\\n".to_vec(), b"%20".to_vec()]);
+        pieces
+    }
+
+    /// Every hit of `index` in `page` through the classifier `C`, in order.
+    fn hits_with<C: Classifier>(index: &ValueIndex, page: &[u8]) -> Vec<(usize, usize, u64)> {
+        let mut hits = Vec::new();
+        index.visit_blocks::<C>(page, &mut Hits(|s, e, p| hits.push((s, e, p))));
+        hits
+    }
+
+    #[test]
+    fn every_piece_is_found_through_either_classifier() {
+        let oracle = presented_oracle();
+        let index = oracle.value_index().expect("a value index");
+        let page = pieces().join(&b' ');
+        let hits = hits_with::<Baseline>(index, &page);
+        assert!(hits.len() >= 3 * 12, "{hits:?}");
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            assert_eq!(hits, hits_with::<Avx2>(index, &page));
+        }
+    }
+
+    /// Bytes the classifiers and the scan treat apart: letters, digits, starters, escapes,
+    /// UTF-8.
+    fn telling_byte() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            proptest::sample::select(b"aZz09 +%\\-.@&;#x(\xc3\xa9".to_vec()),
+            any::<u8>(),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn the_wide_classifier_gives_the_baseline_masks(
+            block in proptest::collection::vec(telling_byte(), 64),
+            starters in proptest::collection::vec(telling_byte(), 4),
+        ) {
+            let block: [u8; 64] = block.try_into().expect("64 bytes");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let s = &starters;
+                prop_assert_eq!(Avx2::classify::<0>(&block, s), Baseline::classify::<0>(&block, s));
+                prop_assert_eq!(Avx2::classify::<1>(&block, s), Baseline::classify::<1>(&block, s));
+                prop_assert_eq!(Avx2::classify::<2>(&block, s), Baseline::classify::<2>(&block, s));
+                prop_assert_eq!(Avx2::classify::<3>(&block, s), Baseline::classify::<3>(&block, s));
+                prop_assert_eq!(Avx2::classify::<4>(&block, s), Baseline::classify::<4>(&block, s));
+            }
+        }
+
+        #[test]
+        fn the_scan_finds_the_same_whichever_classifier_runs(
+            pieces in proptest::collection::vec(prop_oneof![
+                proptest::sample::select(pieces()),
+                proptest::collection::vec(telling_byte(), 0..6),
+            ], 0..30),
+        ) {
+            let oracle = presented_oracle();
+            let index = oracle.value_index().expect("a value index");
+            let page = pieces.concat();
+            let mut hits = Vec::new();
+            index.visit(&page, &mut Hits(|s, e, p| hits.push((s, e, p))));
+            prop_assert_eq!(&hits, &hits_with::<Baseline>(index, &page));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                prop_assert_eq!(&hits, &hits_with::<Avx2>(index, &page));
+            }
+        }
     }
 }
