@@ -22,10 +22,11 @@
 //!
 //! # The span filter
 //!
-//! A position that passes is tried at each length some value with that first run has and at
-//! which the span ends at a boundary (both as bit masks, so lengths that end inside a word cost
-//! nothing); for a value whose last byte is a letter or digit, only where a word ends. A second
-//! bitmap, 12 bits per value, over a hash of (first four bytes, last four bytes, length, first
+//! A position that passes, and whose key is also in a second start filter over the values' own
+//! keys (not their presentations'), is tried at each length some value with that first run has
+//! and at which the span ends at a boundary (both as bit masks, so lengths that end inside a word
+//! cost nothing); for a value whose last byte is a letter or digit, only where a word ends.
+//! Another bitmap, 12 bits per value, over a hash of (first four bytes, last four bytes, length, first
 //! run) rejects most spans that are no value; the ones left are fingerprinted and looked up in
 //! the [`ValueTable`]. At a million owners that bitmap (15 MB) and the table are far bigger than
 //! the cache, so both are read in batches: a span's filter word is asked for when it is tried and
