@@ -101,6 +101,7 @@
 //! scanned at ~0.2 GiB/s.
 
 mod builder;
+mod classify;
 mod error;
 mod fingerprint;
 mod huge_pages;
