@@ -174,24 +174,34 @@ impl Oracle {
         location: impl FnOnce() -> Location,
         out: &mut Vec<Sighting>,
     ) {
-        // A page shows its viewer's own values, a dozen or so: one allocation, not four.
-        let mut found: Vec<(usize, usize, OwnerId, FieldId)> = Vec::with_capacity(16);
+        let from = out.len();
         let owner_mask = (1u64 << self.owner_bits) - 1;
+        // Straight into `out`, room for a dozen or so made at the first: a page shows its
+        // viewer's own values.
+        let mut location = (Some(location), None);
         let mut hit = |start: usize, end: usize, payload: u64| {
             let owner = (payload & owner_mask) as OwnerId;
+            let location: &Location = match &mut location {
+                (_, Some(made)) => made,
+                (make, made) => {
+                    out.reserve(16);
+                    made.insert(make.take().expect("built once")())
+                }
+            };
             for &field in self.field_sets.get((payload >> self.owner_bits) as usize) {
-                found.push((start, end, owner, field));
+                out.push(Sighting {
+                    owner,
+                    field,
+                    location: location.clone(),
+                    start,
+                    end,
+                });
             }
         };
         match &self.matcher {
             // The index reports by position, except that a presentation read back to its
             // canonical form may end before an exact match from the same start.
-            Matcher::Index(index) => {
-                index.scan(haystack, &mut hit);
-                if !found.is_sorted() {
-                    found.sort_unstable();
-                }
-            }
+            Matcher::Index(index) => index.scan(haystack, &mut hit),
             #[cfg(test)]
             Matcher::Automaton {
                 automaton,
@@ -203,25 +213,13 @@ impl Oracle {
                         hit(m.start(), m.end(), payloads[m.pattern().as_usize()]);
                     }
                 }
-                found.sort_unstable();
             }
         }
-        if found.is_empty() {
-            return;
+        let found = &mut out[from..];
+        let by_place = |s: &Sighting| (s.start, s.end, s.owner, s.field);
+        if !found.is_sorted_by_key(by_place) {
+            found.sort_unstable_by_key(by_place);
         }
-        out.reserve(found.len());
-        let location = location();
-        out.extend(
-            found
-                .into_iter()
-                .map(|(start, end, owner, field)| Sighting {
-                    owner,
-                    field,
-                    location: location.clone(),
-                    start,
-                    end,
-                }),
-        );
     }
 
     /// The name `f` was interned under, or `"<unknown field>"` for an id another builder issued.

@@ -21,8 +21,8 @@
 //!   no value is reported only if its fingerprint equals one in its bucket: about 6 × 2^-64 per
 //!   span looked up.
 //! - *Where to look* (`scan.rs`): a value starts where the previous byte is not ASCII
-//!   alphanumeric, so the scan classifies 64 bytes at a time (SSE2) and visits word starts only.
-//!   A *start filter* (a bitmap over the first four bytes and the length of the first
+//!   alphanumeric, so the scan classifies 64 bytes at a time (AVX2 where the CPU has it, else
+//!   SSE2) and visits word starts only. A *start filter* (a bitmap over the first four bytes and the length of the first
 //!   alphanumeric run, a few KB: a real population's values share few such pairs) rejects
 //!   nearly every word of markup or prose. A position that passes is tried at each length some
 //!   value with that first run has and where a boundary follows; a *span filter* (12 bits per
@@ -86,11 +86,11 @@
 //! That table predates presentations and scans each page again and again (the table stays in
 //! cache). With presentations on and the table cold (`measure_cold_scan_1m_owners` in
 //! `bench.rs`: 10^6 owners, 10 values each, 256 synthetic 2 KB pages in turn, per second on a
-//! core, load average 3–4):
+//! core, load average 0.9–1.3; under load 3–8, with the cache shared, about 0.85–1.0 cold):
 //!
 //! | 10^6 owners, presentations on | index | add + build | cold 2 KB pages | digits blanked (hot loop) |
 //! |---|---|---|---|---|
-//! | per 2 KB page: 363 word starts, 26 past the start filter, 66 spans tried, 11 looked up | 131 B each | 12.4 s + 4.1 s | 0.55–0.66 GiB/s | 1.02–1.13 GiB/s |
+//! | per 2 KB page: 363 word starts, 26 past the start filter, 50 spans tried, 10 looked up | 131 B each | 9.2 s + 2.4 s | 1.24–1.28 GiB/s | 1.93–1.99 GiB/s |
 //!
 //! A scan costs about the same whatever the number of owners: a page's words meet the start
 //! filter (in cache), and only the few spans that pass touch the table. The build (from a
@@ -101,8 +101,10 @@
 //! scanned at ~0.2 GiB/s.
 
 mod builder;
+mod classify;
 mod error;
 mod fingerprint;
+mod huge_pages;
 mod index;
 mod kind;
 mod presentation;

@@ -5,9 +5,10 @@
 //! # Where a value may start
 //!
 //! The boundary rule says a value starts where the previous byte is not ASCII alphanumeric, so
-//! the scan classifies 64 bytes at a time (SSE2 on x86-64) into a mask of alphanumeric bytes and
-//! a mask of the non-alphanumeric bytes some value starts with (`+` of `+33 6 …`), and visits
-//! only the positions of either whose previous byte is not alphanumeric: word starts, mostly.
+//! the scan classifies 64 bytes at a time (with AVX2 where the CPU has it, else SSE2 on
+//! x86-64) into a mask of alphanumeric bytes and a mask of the non-alphanumeric bytes some value
+//! starts with (`+` of `+33 6 …`), and visits only the positions of either whose previous byte is
+//! not alphanumeric: word starts, mostly.
 //!
 //! # The start filter
 //!
@@ -21,26 +22,33 @@
 //!
 //! # The span filter
 //!
-//! A position that passes is tried at each length some value with that first run has and at
-//! which the span ends at a boundary (both as bit masks, so lengths that end inside a word cost
-//! nothing); for a value whose last byte is a letter or digit, only where a word ends. A second
-//! bitmap, 12 bits per value, over a hash of (first four bytes, last four bytes, length, first
+//! A position that passes, and whose key is also in a second start filter over the values' own
+//! keys (not their presentations'), is tried at each length some value with that first run has
+//! and at which the span ends at a boundary (both as bit masks, so lengths that end inside a word
+//! cost nothing); for a value whose last byte is a letter or digit, only where a word ends.
+//! Another bitmap, 12 bits per value, over a hash of (first four bytes, last four bytes, length, first
 //! run) rejects most spans that are no value; the ones left are fingerprinted and looked up in
 //! the [`ValueTable`]. At a million owners that bitmap (15 MB) and the table are far bigger than
 //! the cache, so both are read in batches: a span's filter word is asked for when it is tried and
-//! read when its batch is sifted, the survivors' table entries likewise, so the misses overlap. Every delimited occurrence of every value
-//! passes both filters, so it is looked up and found, whatever values overlap or contain one
-//! another.
+//! read when its batch is sifted, the survivors' table entries likewise, so the misses overlap;
+//! both sit on huge pages where Linux gives them, so the misses rarely walk the page tables too.
+//! Every delimited occurrence of every value passes both filters, so it is looked up and found,
+//! whatever values overlap or contain one another.
 
+#[cfg(target_arch = "x86_64")]
+use super::classify::Avx2;
+use super::classify::{classify_block, Baseline, BlockMasks, Classifier, Compared, LookedUp};
 use super::fingerprint::{
     folded4, folded4_unchecked, is_word_byte, leading_run, span_hash, start_key, Fingerprint, Keys,
     MAX_RUN,
 };
+use super::huge_pages;
 use super::kind::ValueKind;
 use super::presentation;
 use super::table::{prefetch, ValueTable};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::marker::PhantomData;
 use std::mem::size_of;
 
 /// Start filter bits per distinct (first four bytes, first run) pair.
@@ -55,8 +63,10 @@ const MIN_BITS: usize = 512;
 /// What the builder learns about the values' shapes as they are added.
 #[derive(Debug, Default)]
 pub(super) struct ValueShapes {
-    /// Distinct [`start_key`]s.
+    /// Distinct [`start_key`]s, of values and of their presentations.
     starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
+    /// Distinct [`start_key`]s of the values as indexed.
+    exact_starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
     /// Distinct (first run, length, last byte alphanumeric or not) triples, as
     /// `run << 32 | other_end << 31 | length`.
     lengths: HashSet<u64, BuildHasherDefault<MixHasher>>,
@@ -95,6 +105,7 @@ impl ValueShapes {
         let run = leading_run(value);
         let prefix = folded4(value, 0);
         self.starts.insert(start_key(prefix, run));
+        self.exact_starts.insert(start_key(prefix, run));
         let other_end = !is_word_byte(value[value.len() - 1]);
         self.lengths
             .insert(u64::from(run) << 32 | u64::from(other_end) << 31 | value.len() as u64);
@@ -218,7 +229,7 @@ impl SpanFilter {
     fn new(bits: usize, hashes: impl IntoIterator<Item = u64>) -> SpanFilter {
         let bits = bits.max(MIN_BITS).div_ceil(64) * 64;
         let mut filter = SpanFilter {
-            words: vec![0; bits / 64],
+            words: huge_pages::zeroed(bits / 64),
             bits: bits as u64,
         };
         for hash in hashes {
@@ -263,6 +274,15 @@ const BATCH: usize = 16;
 /// Spans whose span filter bits are read at once.
 const SIFT: usize = 32;
 
+/// A position a value may start at, as the span filter hashes its spans: where, its first four
+/// bytes ([`folded4`]) and its first run.
+#[derive(Clone, Copy)]
+struct Head {
+    start: usize,
+    prefix: u32,
+    run: u32,
+}
+
 /// A span waiting for its span filter bit: its place, the bit, and its fingerprint when it was
 /// read back from a presentation (whose canonical bytes are gone by the time it is sifted).
 #[derive(Clone, Copy)]
@@ -297,30 +317,18 @@ impl Lookups {
         }
     }
 
-    /// Queues the span `start..end` of `haystack`, whose [`span_hash`] is `hash`, for the span
-    /// filter (`fingerprint`: its canonical form's, when it is a presentation), and asks for its
-    /// filter word; sifts the batch when it is full.
+    /// Queues a span of `haystack` for the span filter (its filter word asked for by
+    /// [`ValueIndex::tried`]); sifts the batch when it is full.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn try_span(
         &mut self,
         index: &ValueIndex,
         haystack: &[u8],
-        start: usize,
-        end: usize,
-        hash: u64,
-        fingerprint: Option<Fingerprint>,
+        tried: Tried,
         visitor: &mut impl Visitor,
     ) {
         visitor.span_tried();
-        let bit = index.span_filter.bit(hash);
-        prefetch(&index.span_filter.words[bit / 64]);
-        self.tried[self.tried_len] = Tried {
-            start,
-            end,
-            bit,
-            fingerprint,
-        };
+        self.tried[self.tried_len] = tried;
         self.tried_len += 1;
         if self.tried_len == SIFT {
             self.sift(index, haystack, visitor);
@@ -442,6 +450,9 @@ impl Visitor for ScanCounts {
 pub(super) struct ValueIndex {
     keys: Keys,
     start_filter: StartFilter,
+    /// The start filter over the values' own start keys only: a position that passes the start
+    /// filter as a presentation's start only is tried at no exact length.
+    exact_start_filter: StartFilter,
     span_filter: SpanFilter,
     /// By first run (`0..=MAX_RUN`): bit `l` for each length `l` < 64 of a value with that run
     /// whose last byte is a letter or digit, then of one whose last byte is not.
@@ -483,6 +494,12 @@ impl Presented {
         }))
     }
 
+    /// Whether a presentation may start where the start key is `key`.
+    #[inline(always)]
+    fn may_start(&self, key: u64) -> bool {
+        self.grouped.contains(key) || (self.escaped_max > 0 && self.escaped.contains(key))
+    }
+
     fn memory_bytes(&self) -> usize {
         (self.grouped.words.capacity() + self.escaped.words.capacity()) * size_of::<u64>()
     }
@@ -500,9 +517,14 @@ impl ValueIndex {
         max_payload: u64,
     ) -> ValueIndex {
         let values = a.len();
-        let start_bits =
-            (shapes.starts.len() * START_BITS_PER_KEY).min(values * START_BITS_PER_VALUE);
-        let start_filter = StartFilter::new(start_bits, shapes.starts.iter().copied());
+        let start_filter = |keys: &HashSet<u64, BuildHasherDefault<MixHasher>>| {
+            let bits = (keys.len() * START_BITS_PER_KEY).min(values * START_BITS_PER_VALUE);
+            StartFilter::new(bits, keys.iter().copied())
+        };
+        let (exact_start_filter, start_filter) = (
+            start_filter(&shapes.exact_starts),
+            start_filter(&shapes.starts),
+        );
         let span_filter =
             SpanFilter::new(values * SPAN_BITS_PER_VALUE, shapes.spans.iter().copied());
         drop(shapes.spans);
@@ -551,6 +573,7 @@ impl ValueIndex {
             presented: Presented::new(shapes.presented),
             keys,
             start_filter,
+            exact_start_filter,
             span_filter,
             short_lengths: short_lengths.into_boxed_slice(),
             long_lengths,
@@ -576,101 +599,72 @@ impl ValueIndex {
     }
 
     fn visit(&self, haystack: &[u8], visitor: &mut impl Visitor) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi2")
+        {
+            // SAFETY: the CPU has AVX2 and BMI2, just checked.
+            return unsafe { self.visit_avx2(haystack, visitor) };
+        }
+        self.visit_blocks::<Baseline>(haystack, visitor);
+    }
+
+    /// [`visit`](Self::visit) compiled for AVX2, so the wide classifier inlines into the scan,
+    /// and BMI2 (CPUs with AVX2 have it too), whose shifts take any register.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,bmi2")]
+    unsafe fn visit_avx2(&self, haystack: &[u8], visitor: &mut impl Visitor) {
+        self.visit_blocks::<Avx2>(haystack, visitor);
+    }
+
+    /// The scan with the block classifier `C`, specialised for the number of starters.
+    #[inline(always)]
+    fn visit_blocks<C: Classifier>(&self, haystack: &[u8], visitor: &mut impl Visitor) {
+        let compared = |starters| Compared::<C, 0> {
+            starters,
+            classifier: PhantomData,
+        };
         match &self.starters {
-            Starters::None => self.scan_with(haystack, visitor, classify::<0>, &[]),
+            Starters::None => self.scan_with(haystack, visitor, compared(&[])),
             Starters::Few(bytes) => match bytes.len() {
-                1 => self.scan_with(haystack, visitor, classify::<1>, bytes),
-                2 => self.scan_with(haystack, visitor, classify::<2>, bytes),
-                3 => self.scan_with(haystack, visitor, classify::<3>, bytes),
-                _ => self.scan_with(haystack, visitor, classify::<4>, bytes),
+                1 => self.scan_with(haystack, visitor, compared(bytes).with::<1>()),
+                2 => self.scan_with(haystack, visitor, compared(bytes).with::<2>()),
+                3 => self.scan_with(haystack, visitor, compared(bytes).with::<3>()),
+                _ => self.scan_with(haystack, visitor, compared(bytes).with::<4>()),
             },
-            Starters::Table(table) => self.scan_with(
-                haystack,
-                visitor,
-                |block: &[u8; 64], _: &[u8]| {
-                    let (alnum, _) = classify::<0>(block, &[]);
-                    let mut starts = 0u64;
-                    for (i, &byte) in block.iter().enumerate() {
-                        starts |= u64::from(table[usize::from(byte)]) << i;
-                    }
-                    (alnum, starts)
-                },
-                &[],
-            ),
+            Starters::Table(table) => self.scan_with(haystack, visitor, LookedUp(table)),
         }
     }
 
-    /// The scan, with `classify(block, starters)` giving a block's alphanumeric bytes and
-    /// non-alphanumeric starting bytes as masks.
+    /// The scan, with `masks` giving a block's alphanumeric bytes and non-alphanumeric starting
+    /// bytes as masks.
     #[inline(always)]
-    fn scan_with(
-        &self,
-        haystack: &[u8],
-        visitor: &mut impl Visitor,
-        classify: impl Fn(&[u8; 64], &[u8]) -> (u64, u64),
-        starters: &[u8],
-    ) {
+    fn scan_with(&self, haystack: &[u8], visitor: &mut impl Visitor, masks: impl BlockMasks) {
         let n = haystack.len();
         if n < self.min_len {
             return;
         }
         let last_start = n - self.min_len;
-        let block = |k: usize| -> (u64, u64) {
-            let base = k * 64;
-            if let Some(bytes) = haystack.get(base..base + 64) {
-                classify(bytes.try_into().expect("64 bytes"), starters)
-            } else if base < n {
-                let mut padded = [0u8; 64];
-                padded[..n - base].copy_from_slice(&haystack[base..]);
-                let valid = (1u64 << (n - base)) - 1;
-                let (alnum, starts) = classify(&padded, starters);
-                (alnum & valid, starts & valid)
-            } else {
-                (0, 0)
-            }
-        };
         let mut lookups = Lookups::new();
-        let (mut alnum, mut starts) = block(0);
+        let (mut alnum, mut starts) = classify_block(haystack, 0, &masks);
         let mut carry = 0u64;
         let mut base = 0;
         while base <= last_start {
-            let (next_alnum, next_starts) = block(base / 64 + 1);
+            let (next_alnum, next_starts) = classify_block(haystack, base / 64 + 1, &masks);
             let preceded = alnum << 1 | carry;
             let mut candidates = (alnum | starts) & !preceded;
             if last_start - base < 63 {
                 candidates &= u64::MAX >> (63 - (last_start - base));
             }
-            // First pass, the hot one: each candidate's first run and four bytes against the
-            // start filter, with as little live state as possible.
-            let mut passed = 0u64;
-            while candidates != 0 {
-                let i = candidates.trailing_zeros();
-                candidates &= candidates - 1;
-                visitor.candidate();
-                // Most words end inside their block: one shift; the last one may need the next.
-                let ends = !alnum >> i;
-                let run = if ends != 0 {
-                    ends.trailing_zeros()
-                } else {
-                    (!following(alnum, next_alnum, i)).trailing_zeros()
-                };
-                // SAFETY: a candidate is at most `last_start`, `min_len` (5 or more) bytes before
-                // the haystack's end.
-                let prefix = unsafe { folded4_unchecked(haystack, base + i as usize) };
-                passed |= u64::from(self.start_filter.contains(start_key(prefix, run))) << i;
-            }
+            let mut passed =
+                self.passing_starts(haystack, base, candidates, [alnum, next_alnum], visitor);
             // Second pass, rare: the spans from each position that passed.
             while passed != 0 {
                 let i = passed.trailing_zeros();
                 passed &= passed - 1;
                 visitor.start_passed();
-                self.try_start(
-                    haystack,
-                    base + i as usize,
-                    following(alnum, next_alnum, i),
-                    &mut lookups,
-                    visitor,
-                );
+                let word = following(alnum, next_alnum, i);
+                self.try_start(haystack, base + i as usize, word, &mut lookups, visitor);
             }
             // Rare too: after an escape that ends in a letter or digit (`\n`, `\u00a0`, `%20`),
             // a value starts where no word does.
@@ -690,6 +684,38 @@ impl ValueIndex {
         lookups.finish(self, haystack, visitor);
     }
 
+    /// The first pass, the hot one: of `candidates` (positions in the block at `base`, whose
+    /// alphanumeric bytes and the next block's are `alnum`), those whose first run and four bytes
+    /// pass the start filter. As little live state as possible.
+    #[inline(always)]
+    fn passing_starts(
+        &self,
+        haystack: &[u8],
+        base: usize,
+        mut candidates: u64,
+        [alnum, next_alnum]: [u64; 2],
+        visitor: &mut impl Visitor,
+    ) -> u64 {
+        let mut passed = 0u64;
+        while candidates != 0 {
+            let i = candidates.trailing_zeros();
+            candidates &= candidates - 1;
+            visitor.candidate();
+            // Most words end inside their block: one shift; the last one may need the next.
+            let ends = !alnum >> i;
+            let run = if ends != 0 {
+                ends.trailing_zeros()
+            } else {
+                (!following(alnum, next_alnum, i)).trailing_zeros()
+            };
+            // SAFETY: a candidate is at most `last_start`, `min_len` (5 or more) bytes before
+            // the haystack's end.
+            let prefix = unsafe { folded4_unchecked(haystack, base + i as usize) };
+            passed |= u64::from(self.start_filter.contains(start_key(prefix, run))) << i;
+        }
+        passed
+    }
+
     /// Tries every span from `start` a value may fill: lengths some value with this first run
     /// has, ending at a boundary. `word` has bit `j` set when byte `start + j` is alphanumeric.
     #[inline(always)]
@@ -701,10 +727,38 @@ impl ValueIndex {
         lookups: &mut Lookups,
         visitor: &mut impl Visitor,
     ) {
-        let n = haystack.len();
-        // At most 64 (`MAX_RUN`): the trailing zeros of a `u64`.
-        let run = (!word).trailing_zeros();
-        let prefix = folded4(haystack, start);
+        let head = Head {
+            start,
+            prefix: folded4(haystack, start),
+            // At most 64 (`MAX_RUN`): the trailing zeros of a `u64`.
+            run: (!word).trailing_zeros(),
+        };
+        let key = start_key(head.prefix, head.run);
+        // A position that passed as a presentation's start only (`06 39 …`, `FR76 3000 …`) is
+        // tried at no exact length: those are lengths of other values with that first run.
+        if self.exact_start_filter.contains(key) {
+            self.try_lengths(haystack, head, word, lookups, visitor);
+        }
+        if let Some(presented) = &self.presented {
+            // Most positions start no presentation: two filter reads here, no call.
+            if presented.may_start(key) {
+                self.try_presented(presented, haystack, head, lookups, visitor);
+            }
+        }
+    }
+
+    /// Tries the spans from `head` at every length some value with its first run has, where a
+    /// boundary follows (`word` as for [`try_start`](Self::try_start)).
+    #[inline(always)]
+    fn try_lengths(
+        &self,
+        haystack: &[u8],
+        head: Head,
+        word: u64,
+        lookups: &mut Lookups,
+        visitor: &mut impl Visitor,
+    ) {
+        let (n, start, run) = (haystack.len(), head.start, head.run);
         let room = n - start;
         let within = if room < 64 {
             u64::MAX >> (63 - room)
@@ -718,7 +772,7 @@ impl ValueIndex {
         while lengths != 0 {
             let len = lengths.trailing_zeros() as usize;
             lengths &= lengths - 1;
-            self.try_span(haystack, start, len, prefix, run, lookups, visitor);
+            self.try_span(haystack, head, len, lookups, visitor);
         }
         if self.long_runs >> run & 1 == 1 {
             for &len in self.long_lengths[run as usize].iter() {
@@ -727,19 +781,9 @@ impl ValueIndex {
                     break;
                 }
                 if end == n || !is_word_byte(haystack[end]) {
-                    self.try_span(haystack, start, len as usize, prefix, run, lookups, visitor);
+                    self.try_span(haystack, head, len as usize, lookups, visitor);
                 }
             }
-        }
-        if let Some(presented) = &self.presented {
-            self.try_presented(
-                presented,
-                haystack,
-                start,
-                start_key(prefix, run),
-                lookups,
-                visitor,
-            );
         }
     }
 
@@ -782,18 +826,18 @@ impl ValueIndex {
         self.try_start(haystack, start, word, lookups, visitor);
     }
 
-    /// Reads the presentations that may start at `start` (whose start key is `key`) back to
-    /// canonical forms and queues those some value may have for a lookup.
+    /// Reads the presentations that may start at `head` back to canonical forms and queues
+    /// those some value may have for a lookup.
     #[inline(never)]
     fn try_presented(
         &self,
         presented: &Presented,
         haystack: &[u8],
-        start: usize,
-        key: u64,
+        head: Head,
         lookups: &mut Lookups,
         visitor: &mut impl Visitor,
     ) {
+        let (start, key) = (head.start, start_key(head.prefix, head.run));
         let mut found = |canonical: &[u8], end: usize| {
             self.try_canonical(haystack, canonical, start, end, lookups, visitor)
         };
@@ -836,25 +880,48 @@ impl ValueIndex {
         }
         let hash = span_hash(folded4(canonical, 0), folded4(canonical, len - 4), len, run);
         let fingerprint = self.keys.fingerprint(canonical);
-        lookups.try_span(self, haystack, start, end, hash, Some(fingerprint), visitor);
+        let tried = self.tried(start, end, hash, Some(fingerprint));
+        lookups.try_span(self, haystack, tried, visitor);
     }
 
-    /// Queues `haystack[start..start + len]` for the span filter.
+    /// Queues the `len` bytes of `haystack` from `head` for the span filter.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn try_span(
         &self,
         haystack: &[u8],
-        start: usize,
+        head: Head,
         len: usize,
-        prefix: u32,
-        run: u32,
         lookups: &mut Lookups,
         visitor: &mut impl Visitor,
     ) {
-        let end = start + len;
-        let hash = span_hash(prefix, folded4(haystack, end - 4), len, run);
-        lookups.try_span(self, haystack, start, end, hash, None, visitor);
+        let end = head.start + len;
+        let hash = span_hash(head.prefix, folded4(haystack, end - 4), len, head.run);
+        lookups.try_span(
+            self,
+            haystack,
+            self.tried(head.start, end, hash, None),
+            visitor,
+        );
+    }
+
+    /// The span `start..end`, whose [`span_hash`] is `hash`, as the span filter sifts it
+    /// (`fingerprint`: its canonical form's, when it is a presentation); asks for its filter word.
+    #[inline(always)]
+    fn tried(
+        &self,
+        start: usize,
+        end: usize,
+        hash: u64,
+        fingerprint: Option<Fingerprint>,
+    ) -> Tried {
+        let bit = self.span_filter.bit(hash);
+        prefetch(&self.span_filter.words[bit / 64]);
+        Tried {
+            start,
+            end,
+            bit,
+            fingerprint,
+        }
     }
 
     #[cfg(test)]
@@ -872,7 +939,10 @@ impl ValueIndex {
     }
 
     pub(super) fn memory_bytes(&self) -> usize {
-        (self.start_filter.words.capacity() + self.span_filter.words.capacity()) * size_of::<u64>()
+        (self.start_filter.words.capacity()
+            + self.exact_start_filter.words.capacity()
+            + self.span_filter.words.capacity())
+            * size_of::<u64>()
             + self.short_lengths.len() * size_of::<[u64; 2]>()
             + self.long_lengths.len() * size_of::<Box<[u32]>>()
             + self
@@ -898,52 +968,6 @@ fn following(low: u64, high: u64, i: u32) -> u64 {
     low >> i | high << 1 << (63 - i)
 }
 
-/// Masks of `block`'s ASCII alphanumeric bytes and of its bytes equal to one of the first `N`
-/// of `starters`.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn classify<const N: usize>(block: &[u8; 64], starters: &[u8]) -> (u64, u64) {
-    use std::arch::x86_64::*;
-    // SAFETY: SSE2 is part of the x86-64 baseline, and each load reads 16 of the block's 64
-    // bytes.
-    unsafe {
-        let zero = _mm_setzero_si128();
-        let mut alnum = 0u64;
-        let mut starts = 0u64;
-        for j in 0..4 {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * j).cast());
-            let digit = _mm_subs_epu8(_mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8)), _mm_set1_epi8(9));
-            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-            let letter = _mm_subs_epu8(
-                _mm_sub_epi8(lower, _mm_set1_epi8(b'a' as i8)),
-                _mm_set1_epi8(25),
-            );
-            let word = _mm_or_si128(_mm_cmpeq_epi8(digit, zero), _mm_cmpeq_epi8(letter, zero));
-            alnum |= u64::from(_mm_movemask_epi8(word) as u16) << (16 * j);
-            if N > 0 {
-                let mut any = zero;
-                for &byte in &starters[..N] {
-                    any = _mm_or_si128(any, _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8)));
-                }
-                starts |= u64::from(_mm_movemask_epi8(any) as u16) << (16 * j);
-            }
-        }
-        (alnum, starts)
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn classify<const N: usize>(block: &[u8; 64], starters: &[u8]) -> (u64, u64) {
-    let mut alnum = 0u64;
-    let mut starts = 0u64;
-    for (i, &byte) in block.iter().enumerate() {
-        alnum |= u64::from(is_word_byte(byte)) << i;
-        starts |= u64::from(starters[..N].contains(&byte)) << i;
-    }
-    (alnum, starts)
-}
-
 /// A multiply-xorshift hasher for the builder's sets of small integer keys: far cheaper than
 /// SipHash, and the keys are the builder's own.
 #[derive(Debug, Default)]
@@ -967,5 +991,95 @@ impl Hasher for MixHasher {
     fn finish(&self) -> u64 {
         let x = (self.0 ^ self.0 >> 32).wrapping_mul(0xd6e8_feb8_6659_fd93);
         x ^ x >> 32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bench::values;
+    use super::super::classify::tests::telling_byte;
+    use super::super::{Oracle, OracleBuilder, OwnerId, ValueKind};
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Owners of the synthetic population in these tests.
+    const OWNERS: u64 = 3;
+
+    /// The synthetic population of `bench.rs` for a few owners, with kinds, so its NIRs, phones,
+    /// IBANs and addresses have presentations.
+    fn presented_oracle() -> Oracle {
+        let mut builder = OracleBuilder::new();
+        for owner in 0..OWNERS {
+            for (field, value) in values(owner) {
+                let kind = match field {
+                    "nir" | "written_nir" => ValueKind::Nir,
+                    "phone" | "written_phone" => ValueKind::PhoneFr,
+                    "iban" | "written_iban" => ValueKind::Iban,
+                    "email" => ValueKind::Email,
+                    _ => ValueKind::Text,
+                };
+                let field = builder.field_of_kind(field, kind);
+                builder
+                    .add(owner as OwnerId, field, &value)
+                    .expect("synthetic values are unique");
+            }
+        }
+        builder.build().expect("synthetic population builds")
+    }
+
+    /// The population's values as written, and a few presentations and escapes.
+    fn pieces() -> Vec<Vec<u8>> {
+        let mut pieces: Vec<Vec<u8>> = (0..OWNERS)
+            .flat_map(|owner| values(owner).map(|(_, value)| value.into_bytes()))
+            .collect();
+        let (phone, email) = (values(1)[4].1.clone(), values(2)[6].1.clone());
+        let dotted: Vec<&str> = (0..5).map(|i| &phone[2 * i..2 * i + 2]).collect();
+        pieces.push(dotted.join(".").into_bytes());
+        pieces.push(format!("+33 {}", &phone[1..]).into_bytes());
+        pieces.push(email.replace('@', "&#64;").into_bytes());
+        pieces.push(email.replace('@', "%40").into_bytes());
+        pieces.extend([b"\\n".to_vec(), b"%20".to_vec()]);
+        pieces
+    }
+
+    /// Every hit of `index` in `page` through the classifier `C`, in order.
+    fn hits_with<C: Classifier>(index: &ValueIndex, page: &[u8]) -> Vec<(usize, usize, u64)> {
+        let mut hits = Vec::new();
+        index.visit_blocks::<C>(page, &mut Hits(|s, e, p| hits.push((s, e, p))));
+        hits
+    }
+
+    #[test]
+    fn every_piece_is_found_through_either_classifier() {
+        let oracle = presented_oracle();
+        let index = oracle.value_index().expect("a value index");
+        let page = pieces().join(&b' ');
+        let hits = hits_with::<Baseline>(index, &page);
+        assert!(hits.len() >= 3 * 12, "{hits:?}");
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            assert_eq!(hits, hits_with::<Avx2>(index, &page));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_scan_finds_the_same_whichever_classifier_runs(
+            pieces in proptest::collection::vec(prop_oneof![
+                proptest::sample::select(pieces()),
+                proptest::collection::vec(telling_byte(), 0..6),
+            ], 0..30),
+        ) {
+            let oracle = presented_oracle();
+            let index = oracle.value_index().expect("a value index");
+            let page = pieces.concat();
+            let mut hits = Vec::new();
+            index.visit(&page, &mut Hits(|s, e, p| hits.push((s, e, p))));
+            prop_assert_eq!(&hits, &hits_with::<Baseline>(index, &page));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                prop_assert_eq!(&hits, &hits_with::<Avx2>(index, &page));
+            }
+        }
     }
 }

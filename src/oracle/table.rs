@@ -19,6 +19,7 @@
 //! short sorted list that a lookup then compares in full.
 
 use super::fingerprint::Fingerprint;
+use super::huge_pages;
 use std::mem::size_of;
 use std::ops::Range;
 
@@ -67,73 +68,29 @@ impl ValueTable {
         } else {
             (1u64 << (8 * payload_bytes)) - 1
         };
-        let stride = 8 + payload_bytes;
-        let buckets = n.div_ceil(PER_BUCKET).max(1) as u64;
-        let threads = if n < PARALLEL_FROM {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |t| t.get())
+        let source = Source {
+            a,
+            b,
+            payload: &payload,
         };
-        let share = (buckets as usize).div_ceil(threads);
-        let ranges: Vec<Range<usize>> = (0..threads)
-            .map(|t| (t * share).min(buckets as usize)..((t + 1) * share).min(buckets as usize))
-            .collect();
-
-        // Pass 1: records per bucket, each thread counting its own range of buckets.
-        let counts: Vec<Vec<u32>> = in_parallel(&ranges, |range| {
-            let mut counts = vec![0u32; range.len()];
-            for &lane in a {
-                let k = bucket(lane, buckets);
-                if range.contains(&k) {
-                    counts[k - range.start] += 1;
-                }
-            }
-            counts
-        });
-        let mut directory = Vec::with_capacity(buckets as usize + 1);
-        let mut total = 0u32;
-        directory.push(0);
-        for count in counts.iter().flatten() {
-            total += count;
-            directory.push(total);
-        }
-
-        // Pass 2: each thread writes its buckets' records into its own part of the array.
-        let mut records = vec![0u8; n * stride + 8];
-        let mut parts: Vec<&mut [u8]> = Vec::with_capacity(threads);
-        let mut rest = &mut records[..n * stride];
-        for range in &ranges {
-            let len = (directory[range.end] - directory[range.start]) as usize * stride;
-            let (part, tail) = rest.split_at_mut(len);
-            parts.push(part);
-            rest = tail;
-        }
-        let work: Vec<(Range<usize>, &mut [u8])> = ranges.iter().cloned().zip(parts).collect();
-        let collisions: Vec<Vec<(usize, u64)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = work
-                .into_iter()
-                .map(|(range, part)| {
-                    let (directory, payload) = (&directory, &payload);
-                    scope
-                        .spawn(move || fill(part, range, directory, stride, buckets, a, b, payload))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-
+        let buckets = n.div_ceil(PER_BUCKET).max(1) as u64;
+        let ranges = bucket_ranges(buckets as usize, n);
+        let directory = directory(&ranges, a, buckets);
+        let layout = Layout {
+            buckets,
+            directory: &directory,
+            stride: 8 + payload_bytes,
+        };
+        let (records, collisions) = layout.fill_all(&ranges, &source);
         let mut table = ValueTable {
             buckets,
+            stride: layout.stride,
             directory,
             records,
-            stride,
             payload_mask,
             ambiguous,
             exceptions: Vec::new(),
         };
-        let collisions: Vec<(usize, u64)> = collisions.into_iter().flatten().collect();
         if !collisions.is_empty() {
             table.resolve(&collisions, a, b, &payload);
         }
@@ -252,55 +209,139 @@ fn bucket(a: u64, buckets: u64) -> usize {
     ((u128::from(a) * u128::from(buckets)) >> 64) as usize
 }
 
-/// Writes the records of buckets `range` into `part` (which starts at the first of them), and
-/// returns the (bucket, lane `b`) pairs held by more than one record.
-#[allow(clippy::too_many_arguments)]
-fn fill(
-    part: &mut [u8],
-    range: Range<usize>,
-    directory: &[u32],
-    stride: usize,
+/// The records a table is built over: record `i` has fingerprint `(a[i], b[i])` and payload
+/// `payload(i)`.
+struct Source<'a, P> {
+    a: &'a [u64],
+    b: &'a [u64],
+    payload: &'a P,
+}
+
+/// Where a table's records go: bucket `k`'s are records `directory[k]..directory[k + 1]`,
+/// `stride` bytes each.
+struct Layout<'a> {
     buckets: u64,
-    a: &[u64],
-    b: &[u64],
-    payload: &impl Fn(usize) -> u64,
-) -> Vec<(usize, u64)> {
-    let base = directory[range.start];
-    let mut cursor: Vec<u32> = directory[range.clone()].iter().map(|d| d - base).collect();
-    let payload_bytes = stride - 8;
-    for (i, &lane) in a.iter().enumerate() {
-        let k = bucket(lane, buckets);
-        if !range.contains(&k) {
-            continue;
-        }
-        let slot = &mut cursor[k - range.start];
-        let at = *slot as usize * stride;
-        *slot += 1;
-        part[at..at + 8].copy_from_slice(&b[i].to_le_bytes());
-        part[at + 8..at + stride].copy_from_slice(&payload(i).to_le_bytes()[..payload_bytes]);
-    }
-    let mut collisions = Vec::new();
-    let mut lanes: Vec<u64> = Vec::new();
-    for k in range {
-        let start = (directory[k] - base) as usize * stride;
-        let end = (directory[k + 1] - base) as usize * stride;
-        if end - start < 2 * stride {
-            continue;
-        }
-        lanes.clear();
-        lanes.extend(
-            part[start..end]
-                .chunks_exact(stride)
-                .map(|r| u64::from_le_bytes(r[..8].try_into().expect("8 bytes"))),
-        );
-        lanes.sort_unstable();
-        for pair in lanes.windows(2) {
-            if pair[0] == pair[1] && collisions.last() != Some(&(k, pair[0])) {
-                collisions.push((k, pair[0]));
+    directory: &'a [u32],
+    stride: usize,
+}
+
+/// The buckets each build thread takes, for `n` records in `buckets` buckets: one range below
+/// [`PARALLEL_FROM`] records, else one per core.
+fn bucket_ranges(buckets: usize, n: usize) -> Vec<Range<usize>> {
+    let threads = if n < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get())
+    };
+    let share = buckets.div_ceil(threads);
+    (0..threads)
+        .map(|t| (t * share).min(buckets)..((t + 1) * share).min(buckets))
+        .collect()
+}
+
+/// The directory: where each bucket's records start, then the record count; each thread counts
+/// the records of its own range of buckets.
+fn directory(ranges: &[Range<usize>], a: &[u64], buckets: u64) -> Vec<u32> {
+    let counts: Vec<Vec<u32>> = in_parallel(ranges, |range| {
+        let mut counts = vec![0u32; range.len()];
+        for &lane in a {
+            let k = bucket(lane, buckets);
+            if range.contains(&k) {
+                counts[k - range.start] += 1;
             }
         }
+        counts
+    });
+    let mut directory = huge_pages::vec_with_capacity(buckets as usize + 1);
+    let mut total = 0u32;
+    directory.push(0);
+    for count in counts.iter().flatten() {
+        total += count;
+        directory.push(total);
     }
-    collisions
+    directory
+}
+
+impl Layout<'_> {
+    /// The records array (with its 8 bytes of padding), each thread writing its buckets' records
+    /// into its own part of it, and the (bucket, lane `b`) pairs held by more than one record.
+    fn fill_all<P: Fn(usize) -> u64 + Sync>(
+        &self,
+        ranges: &[Range<usize>],
+        source: &Source<'_, P>,
+    ) -> (Vec<u8>, Vec<(usize, u64)>) {
+        let n = source.a.len();
+        let mut records = huge_pages::zeroed(n * self.stride + 8);
+        let mut parts: Vec<&mut [u8]> = Vec::with_capacity(ranges.len());
+        let mut rest = &mut records[..n * self.stride];
+        for range in ranges {
+            let len =
+                (self.directory[range.end] - self.directory[range.start]) as usize * self.stride;
+            let (part, tail) = rest.split_at_mut(len);
+            parts.push(part);
+            rest = tail;
+        }
+        let work: Vec<(Range<usize>, &mut [u8])> = ranges.iter().cloned().zip(parts).collect();
+        let collisions: Vec<Vec<(usize, u64)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = work
+                .into_iter()
+                .map(|(range, part)| scope.spawn(move || self.fill(part, range, source)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        (records, collisions.into_iter().flatten().collect())
+    }
+
+    /// Writes the records of buckets `range` into `part` (which starts at the first of them), and
+    /// returns the (bucket, lane `b`) pairs held by more than one record.
+    fn fill<P: Fn(usize) -> u64>(
+        &self,
+        part: &mut [u8],
+        range: Range<usize>,
+        source: &Source<'_, P>,
+    ) -> Vec<(usize, u64)> {
+        let (directory, stride) = (self.directory, self.stride);
+        let base = directory[range.start];
+        let mut cursor: Vec<u32> = directory[range.clone()].iter().map(|d| d - base).collect();
+        let payload_bytes = stride - 8;
+        for (i, &lane) in source.a.iter().enumerate() {
+            let k = bucket(lane, self.buckets);
+            if !range.contains(&k) {
+                continue;
+            }
+            let slot = &mut cursor[k - range.start];
+            let at = *slot as usize * stride;
+            *slot += 1;
+            part[at..at + 8].copy_from_slice(&source.b[i].to_le_bytes());
+            part[at + 8..at + stride]
+                .copy_from_slice(&(source.payload)(i).to_le_bytes()[..payload_bytes]);
+        }
+        let mut collisions = Vec::new();
+        let mut lanes: Vec<u64> = Vec::new();
+        for k in range {
+            let start = (directory[k] - base) as usize * stride;
+            let end = (directory[k + 1] - base) as usize * stride;
+            if end - start < 2 * stride {
+                continue;
+            }
+            lanes.clear();
+            lanes.extend(
+                part[start..end]
+                    .chunks_exact(stride)
+                    .map(|r| u64::from_le_bytes(r[..8].try_into().expect("8 bytes"))),
+            );
+            lanes.sort_unstable();
+            for pair in lanes.windows(2) {
+                if pair[0] == pair[1] && collisions.last() != Some(&(k, pair[0])) {
+                    collisions.push((k, pair[0]));
+                }
+            }
+        }
+        collisions
+    }
 }
 
 /// Runs `work` on each range, one thread per range (the calling thread when there is one).
