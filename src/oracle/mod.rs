@@ -20,7 +20,7 @@
 //!   exception list, so a value is never confused with another value. A span of a page that is
 //!   no value is reported only if its fingerprint equals one in its bucket: about 6 × 2^-64 per
 //!   span looked up.
-//! - *Where to look* (`scan.rs`): a value starts where the previous byte is not ASCII
+//! - *Where to look* (`scan/`): a value starts where the previous byte is not ASCII
 //!   alphanumeric, so the scan classifies 64 bytes at a time (AVX2 where the CPU has it, else
 //!   SSE2) and visits word starts only. A *start filter* (a bitmap over the first four bytes and the length of the first
 //!   alphanumeric run, a few KB: a real population's values share few such pairs) rejects

@@ -2,6 +2,9 @@
 //! positions through two bitmaps, and looks the few survivors up in the value table. No
 //! allocation beyond what the caller collects; no I/O.
 //!
+//! This file holds the index and the scan itself; what the builder learns about the values is in
+//! `shapes.rs`, the two bitmaps in `filters.rs`, the batches of spans in flight in `lookups.rs`.
+//!
 //! # Where a value may start
 //!
 //! The boundary rule says a value starts where the previous byte is not ASCII alphanumeric, so
@@ -35,6 +38,10 @@
 //! Every delimited occurrence of every value passes both filters, so it is looked up and found,
 //! whatever values overlap or contain one another.
 
+mod filters;
+mod lookups;
+mod shapes;
+
 #[cfg(target_arch = "x86_64")]
 use super::classify::Avx2;
 use super::classify::{classify_block, Baseline, BlockMasks, Classifier, Compared, LookedUp};
@@ -42,12 +49,18 @@ use super::fingerprint::{
     folded4, folded4_unchecked, is_word_byte, leading_run, span_hash, start_key, Fingerprint, Keys,
     MAX_RUN,
 };
-use super::huge_pages;
 use super::kind::ValueKind;
 use super::presentation;
 use super::table::{prefetch, ValueTable};
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+#[cfg(test)]
+use filters::load;
+use filters::{SpanFilter, StartFilter};
+#[cfg(test)]
+pub(super) use lookups::ScanCounts;
+pub(super) use lookups::Visitor;
+use lookups::{Hits, Lookups, Tried};
+pub(super) use shapes::ValueShapes;
+use shapes::{KeySet, PresentedShapes};
 use std::marker::PhantomData;
 use std::mem::size_of;
 
@@ -58,204 +71,6 @@ const START_BITS_PER_KEY: usize = 16;
 const START_BITS_PER_VALUE: usize = 8;
 /// Span filter bits per value: about one span in twelve that is no value gets through.
 const SPAN_BITS_PER_VALUE: usize = 12;
-const MIN_BITS: usize = 512;
-
-/// What the builder learns about the values' shapes as they are added.
-#[derive(Debug, Default)]
-pub(super) struct ValueShapes {
-    /// Distinct [`start_key`]s, of values and of their presentations.
-    starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
-    /// Distinct [`start_key`]s of the values as indexed.
-    exact_starts: HashSet<u64, BuildHasherDefault<MixHasher>>,
-    /// Distinct (first run, length, last byte alphanumeric or not) triples, as
-    /// `run << 32 | other_end << 31 | length`.
-    lengths: HashSet<u64, BuildHasherDefault<MixHasher>>,
-    /// Non-alphanumeric first bytes.
-    starters: [u64; 4],
-    /// Each value's [`span_hash`], in the order added.
-    pub(super) spans: Vec<u64>,
-    /// What the presentations of the values need.
-    presented: PresentedShapes,
-}
-
-/// The start keys of the values' presentations (apart from their canonical forms), and which
-/// kinds have them.
-#[derive(Debug, Default)]
-struct PresentedShapes {
-    /// Grouped kinds present, in the order first added.
-    grouped_kinds: Vec<ValueKind>,
-    /// Start keys of grouped presentations.
-    grouped: HashSet<u64, BuildHasherDefault<MixHasher>>,
-    /// Start keys of escaped e-mail addresses.
-    escaped: HashSet<u64, BuildHasherDefault<MixHasher>>,
-    /// The longest e-mail address with a character a page may escape.
-    escaped_max: usize,
-    /// Heads whose keys are in already (the keys depend on a value's first bytes only).
-    heads: HashSet<u64, BuildHasherDefault<MixHasher>>,
-}
-
-impl ValueShapes {
-    /// Records a value (at least 5 bytes).
-    pub(super) fn add(&mut self, value: &[u8]) {
-        // The scan reads four bytes from any position `min_len` bytes before the end unchecked.
-        assert!(
-            value.len() >= 5,
-            "the builder refuses values under 5 characters"
-        );
-        let run = leading_run(value);
-        let prefix = folded4(value, 0);
-        self.starts.insert(start_key(prefix, run));
-        self.exact_starts.insert(start_key(prefix, run));
-        let other_end = !is_word_byte(value[value.len() - 1]);
-        self.lengths
-            .insert(u64::from(run) << 32 | u64::from(other_end) << 31 | value.len() as u64);
-        self.spans.push(span_hash(
-            prefix,
-            folded4(value, value.len() - 4),
-            value.len(),
-            run,
-        ));
-        if run == 0 {
-            self.starter(value[0]);
-        }
-    }
-
-    fn starter(&mut self, byte: u8) {
-        let byte = usize::from(byte);
-        self.starters[byte / 64] |= 1 << (byte % 64);
-    }
-
-    /// Records the presentations of `value`, a canonical value of `kind` already [`add`]ed.
-    ///
-    /// [`add`]: Self::add
-    pub(super) fn add_presented(&mut self, kind: ValueKind, value: &[u8]) {
-        let escapable = kind == ValueKind::Email && !value.iter().all(|&b| is_word_byte(b));
-        if !kind.is_grouped() && !escapable {
-            return;
-        }
-        // The scan looks after every escape that may end in a letter or digit.
-        self.starter(b'%');
-        self.starter(b'\\');
-        if escapable {
-            self.presented.escaped_max = self.presented.escaped_max.max(value.len());
-        } else if !self.presented.grouped_kinds.contains(&kind) {
-            self.presented.grouped_kinds.push(kind);
-        }
-        // The keys depend on the kind, the length, the first run and the first bytes only: a
-        // grouped value's first four (its first group's separator comes after one of them at
-        // most), an address's first character past a first run under four (up to 4 bytes).
-        let head_bytes = if escapable && leading_run(value) < 4 {
-            8
-        } else {
-            4
-        };
-        let mut head = MixHasher::default();
-        head.write_u64(kind as u64);
-        head.write_u64(value.len() as u64);
-        head.write_u64(u64::from(leading_run(value)));
-        head.write(&value[..value.len().min(head_bytes)]);
-        if !self.presented.heads.insert(head.finish()) {
-            return;
-        }
-        let mut keys = Vec::new();
-        let mut key =
-            |raw: &[u8], run: u32| keys.push((start_key(folded4(raw, 0), run), raw[0], run));
-        if escapable {
-            // An e-mail address is valid UTF-8: the builder takes `&str`s.
-            presentation::escaped_starts(&String::from_utf8_lossy(value), &mut key);
-        } else {
-            presentation::grouped_starts(kind, value, &mut key);
-        }
-        for (k, first, run) in keys {
-            self.starts.insert(k);
-            if run == 0 {
-                self.starter(first);
-            }
-            if escapable {
-                self.presented.escaped.insert(k);
-            } else {
-                self.presented.grouped.insert(k);
-            }
-        }
-    }
-}
-
-/// The start filter: a power-of-two bitmap over [`start_key`]s, one multiply-shift per lookup.
-#[derive(Debug)]
-struct StartFilter {
-    words: Vec<u64>,
-    shift: u32,
-}
-
-impl StartFilter {
-    fn new(bits: usize, keys: impl IntoIterator<Item = u64>) -> StartFilter {
-        let bits = bits.max(MIN_BITS).next_power_of_two();
-        let mut filter = StartFilter {
-            words: vec![0; bits / 64],
-            shift: 64 - bits.trailing_zeros(),
-        };
-        for key in keys {
-            let bit = filter.bit(key);
-            filter.words[bit / 64] |= 1 << (bit % 64);
-        }
-        filter
-    }
-
-    #[inline(always)]
-    fn bit(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
-    }
-
-    #[inline(always)]
-    fn contains(&self, key: u64) -> bool {
-        let bit = self.bit(key);
-        debug_assert!(bit / 64 < self.words.len());
-        // SAFETY: `shift` is 64 − log2 of the bit count, so `bit` is below it: `words` has
-        // `bits / 64` words. Checked in debug builds; the check costs a tenth of the scan.
-        let word = unsafe { *self.words.get_unchecked(bit / 64) };
-        word >> (bit % 64) & 1 == 1
-    }
-}
-
-/// The span filter: a bitmap of any number of bits over [`span_hash`]es (a hash picks its bit
-/// by scaling).
-#[derive(Debug)]
-struct SpanFilter {
-    words: Vec<u64>,
-    bits: u64,
-}
-
-impl SpanFilter {
-    fn new(bits: usize, hashes: impl IntoIterator<Item = u64>) -> SpanFilter {
-        let bits = bits.max(MIN_BITS).div_ceil(64) * 64;
-        let mut filter = SpanFilter {
-            words: huge_pages::zeroed(bits / 64),
-            bits: bits as u64,
-        };
-        for hash in hashes {
-            let bit = filter.bit(hash);
-            filter.words[bit / 64] |= 1 << (bit % 64);
-        }
-        filter
-    }
-
-    #[inline(always)]
-    fn bit(&self, hash: u64) -> usize {
-        ((u128::from(hash) * u128::from(self.bits)) >> 64) as usize
-    }
-
-    #[inline(always)]
-    fn has_bit(&self, bit: usize) -> bool {
-        self.words[bit / 64] >> (bit % 64) & 1 == 1
-    }
-}
-
-/// Share of `words`' bits set.
-#[cfg(test)]
-fn load(words: &[u64]) -> f64 {
-    let set: u32 = words.iter().map(|w| w.count_ones()).sum();
-    f64::from(set) / (words.len() * 64) as f64
-}
 
 /// The non-alphanumeric bytes values start with, as the block classifier wants them.
 #[derive(Clone, Debug)]
@@ -267,13 +82,6 @@ enum Starters {
     Table(Box<[bool; 256]>),
 }
 
-/// Spans looked up at once, in scan order. A large population's table and span filter are far
-/// bigger than the cache, so nearly every read of either misses it; batched, the misses overlap
-/// instead of queueing.
-const BATCH: usize = 16;
-/// Spans whose span filter bits are read at once.
-const SIFT: usize = 32;
-
 /// A position a value may start at, as the span filter hashes its spans: where, its first four
 /// bytes ([`folded4`]) and its first run.
 #[derive(Clone, Copy)]
@@ -281,167 +89,6 @@ struct Head {
     start: usize,
     prefix: u32,
     run: u32,
-}
-
-/// A span waiting for its span filter bit: its place, the bit, and its fingerprint when it was
-/// read back from a presentation (whose canonical bytes are gone by the time it is sifted).
-#[derive(Clone, Copy)]
-struct Tried {
-    start: usize,
-    end: usize,
-    bit: usize,
-    fingerprint: Option<Fingerprint>,
-}
-
-/// The spans in flight, in two stages: tried (their span filter word asked for), then queued
-/// (fingerprinted, their table directory entry asked for).
-struct Lookups {
-    tried_len: usize,
-    tried: [Tried; SIFT],
-    len: usize,
-    spans: [(usize, usize, Fingerprint); BATCH],
-}
-
-impl Lookups {
-    fn new() -> Lookups {
-        Lookups {
-            tried_len: 0,
-            tried: [Tried {
-                start: 0,
-                end: 0,
-                bit: 0,
-                fingerprint: None,
-            }; SIFT],
-            len: 0,
-            spans: [(0, 0, Fingerprint { a: 0, b: 0 }); BATCH],
-        }
-    }
-
-    /// Queues a span of `haystack` for the span filter (its filter word asked for by
-    /// [`ValueIndex::tried`]); sifts the batch when it is full.
-    #[inline(always)]
-    fn try_span(
-        &mut self,
-        index: &ValueIndex,
-        haystack: &[u8],
-        tried: Tried,
-        visitor: &mut impl Visitor,
-    ) {
-        visitor.span_tried();
-        self.tried[self.tried_len] = tried;
-        self.tried_len += 1;
-        if self.tried_len == SIFT {
-            self.sift(index, haystack, visitor);
-        }
-    }
-
-    /// Passes the tried spans whose span filter bit is set on to the table, in order.
-    fn sift(&mut self, index: &ValueIndex, haystack: &[u8], visitor: &mut impl Visitor) {
-        for at in 0..self.tried_len {
-            let tried = self.tried[at];
-            if !index.span_filter.has_bit(tried.bit) {
-                continue;
-            }
-            visitor.span_passed();
-            let fingerprint = tried
-                .fingerprint
-                .unwrap_or_else(|| index.keys.fingerprint(&haystack[tried.start..tried.end]));
-            self.push(&index.table, tried.start, tried.end, fingerprint, visitor);
-        }
-        self.tried_len = 0;
-    }
-
-    /// Queues `haystack[start..end]`, whose fingerprint is `fp`, and asks for its directory
-    /// entry; looks the batch up when it is full.
-    #[inline(always)]
-    fn push(
-        &mut self,
-        table: &ValueTable,
-        start: usize,
-        end: usize,
-        fp: Fingerprint,
-        visitor: &mut impl Visitor,
-    ) {
-        table.prefetch_directory(fp);
-        self.spans[self.len] = (start, end, fp);
-        self.len += 1;
-        if self.len == BATCH {
-            self.flush(table, visitor);
-        }
-    }
-
-    /// Looks every queued span up, in order: first asks for all their records, then compares.
-    fn flush(&mut self, table: &ValueTable, visitor: &mut impl Visitor) {
-        let spans = &self.spans[..self.len];
-        for &(_, _, fp) in spans {
-            table.prefetch_records(fp);
-        }
-        for &(start, end, fp) in spans {
-            if let Some(payload) = table.find(fp) {
-                visitor.hit(start, end, payload);
-            }
-        }
-        self.len = 0;
-    }
-
-    /// Sifts and looks up every span still in flight.
-    fn finish(&mut self, index: &ValueIndex, haystack: &[u8], visitor: &mut impl Visitor) {
-        self.sift(index, haystack, visitor);
-        self.flush(&index.table, visitor);
-    }
-}
-
-/// What a scan reports along the way: hits, and (for measurements) how far each position got.
-pub(super) trait Visitor {
-    fn hit(&mut self, start: usize, end: usize, payload: u64);
-    #[inline(always)]
-    fn candidate(&mut self) {}
-    #[inline(always)]
-    fn start_passed(&mut self) {}
-    #[inline(always)]
-    fn span_tried(&mut self) {}
-    #[inline(always)]
-    fn span_passed(&mut self) {}
-}
-
-struct Hits<F>(F);
-
-impl<F: FnMut(usize, usize, u64)> Visitor for Hits<F> {
-    #[inline(always)]
-    fn hit(&mut self, start: usize, end: usize, payload: u64) {
-        (self.0)(start, end, payload)
-    }
-}
-
-/// How far a scan's positions got: candidates, past the start filter, spans tried against the
-/// span filter, past it (fingerprinted and looked up), found.
-#[cfg(test)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct ScanCounts {
-    pub(super) candidates: usize,
-    pub(super) starts: usize,
-    pub(super) tried: usize,
-    pub(super) spans: usize,
-    pub(super) hits: usize,
-}
-
-#[cfg(test)]
-impl Visitor for ScanCounts {
-    fn hit(&mut self, _: usize, _: usize, _: u64) {
-        self.hits += 1;
-    }
-    fn candidate(&mut self) {
-        self.candidates += 1;
-    }
-    fn start_passed(&mut self) {
-        self.starts += 1;
-    }
-    fn span_tried(&mut self) {
-        self.tried += 1;
-    }
-    fn span_passed(&mut self) {
-        self.spans += 1;
-    }
 }
 
 /// Everything a scan needs: fingerprint keys, both filters, lengths by first run, and the value
@@ -483,9 +130,8 @@ impl Presented {
         if shapes.grouped_kinds.is_empty() && shapes.escaped_max == 0 {
             return None;
         }
-        let filter = |keys: &HashSet<u64, BuildHasherDefault<MixHasher>>| {
-            StartFilter::new(keys.len() * START_BITS_PER_KEY, keys.iter().copied())
-        };
+        let filter =
+            |keys: &KeySet| StartFilter::new(keys.len() * START_BITS_PER_KEY, keys.iter().copied());
         Some(Box::new(Presented {
             grouped_kinds: shapes.grouped_kinds,
             grouped: filter(&shapes.grouped),
@@ -517,7 +163,7 @@ impl ValueIndex {
         max_payload: u64,
     ) -> ValueIndex {
         let values = a.len();
-        let start_filter = |keys: &HashSet<u64, BuildHasherDefault<MixHasher>>| {
+        let start_filter = |keys: &KeySet| {
             let bits = (keys.len() * START_BITS_PER_KEY).min(values * START_BITS_PER_VALUE);
             StartFilter::new(bits, keys.iter().copied())
         };
@@ -966,32 +612,6 @@ impl ValueIndex {
 fn following(low: u64, high: u64, i: u32) -> u64 {
     // `high << 1 << (63 - i)` rather than `high << (64 - i)`: no shift by 64 when i is 0.
     low >> i | high << 1 << (63 - i)
-}
-
-/// A multiply-xorshift hasher for the builder's sets of small integer keys: far cheaper than
-/// SipHash, and the keys are the builder's own.
-#[derive(Debug, Default)]
-struct MixHasher(u64);
-
-impl Hasher for MixHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u32(&mut self, x: u32) {
-        self.write_u64(u64::from(x));
-    }
-
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0 ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-
-    fn finish(&self) -> u64 {
-        let x = (self.0 ^ self.0 >> 32).wrapping_mul(0xd6e8_feb8_6659_fd93);
-        x ^ x >> 32
-    }
 }
 
 #[cfg(test)]
