@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::{assert_valid, summary_schema};
 use crossleak::findings::{Cause, Finding};
 use crossleak::load::Behaviours;
 use crossleak::outcome::Status;
@@ -137,29 +138,9 @@ fn assert_every_report_written(dir: &Path, with_goose_report: bool) {
 
 // ---------------------------------------------------------------- summary.json
 
-fn schema() -> Value {
-    serde_json::from_str(include_str!("../schemas/summary.schema.json")).unwrap()
-}
-
-fn assert_valid(schema: &Value, instance: &Value, what: &str) {
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match its schema:\n{}",
-        errors.join("\n")
-    );
-}
-
 #[test]
 fn the_summary_schema_is_valid_and_closes_every_object() {
-    let schema = schema();
+    let schema = summary_schema();
     assert!(
         jsonschema::meta::is_valid(&schema),
         "not a valid JSON Schema"
@@ -189,7 +170,7 @@ fn the_summary_schema_is_valid_and_closes_every_object() {
 fn summary_of_a_run_with_violations_matches_the_schema() {
     let dir = violations_run();
     let summary = json(dir, "summary.json");
-    assert_valid(&schema(), &summary, "summary.json");
+    assert_valid(&summary_schema(), &summary, "summary.json");
     assert_eq!(summary["status"], "violations");
     assert_eq!(summary["phases"].as_array().unwrap().len(), 1);
     assert_eq!(summary["phases"][0]["name"], "load");
@@ -218,7 +199,7 @@ fn summary_of_a_run_with_violations_matches_the_schema() {
 fn summary_of_a_clean_and_of_an_unreachable_run_match_the_schema() {
     let clean = clean_revealed_run();
     let summary = json(clean, "summary.json");
-    assert_valid(&schema(), &summary, "clean summary.json");
+    assert_valid(&summary_schema(), &summary, "clean summary.json");
     assert_eq!(summary["status"], "clean");
     assert_eq!(summary["masking"], "revealed");
     assert!(summary["exposure"].is_null());
@@ -226,7 +207,7 @@ fn summary_of_a_clean_and_of_an_unreachable_run_match_the_schema() {
 
     let down = unreachable_run();
     let summary = json(down, "summary.json");
-    assert_valid(&schema(), &summary, "unreachable summary.json");
+    assert_valid(&summary_schema(), &summary, "unreachable summary.json");
     assert_eq!(summary["status"], "unreachable");
     assert_eq!(summary["phases"], serde_json::json!([]));
     assert!(summary["files"].get("goose_report").is_none());
@@ -832,7 +813,7 @@ fn assert_interrupted(signal: &str, name: &str) {
     assert!(stdout.contains("RESULT: INTERRUPTED"), "{stdout}");
     assert_every_report_written(&dir, true);
     let summary = json(&dir, "summary.json");
-    assert_valid(&schema(), &summary, "interrupted summary.json");
+    assert_valid(&summary_schema(), &summary, "interrupted summary.json");
     assert_eq!(summary["status"], "interrupted");
     assert_eq!(summary["exit_code"], 130);
     assert_eq!(summary["interrupted_by"], name);

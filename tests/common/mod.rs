@@ -149,20 +149,32 @@ pub fn assert_clean(summary: &Summary) {
     );
 }
 
+/// `schemas/summary.schema.json`.
+pub fn summary_schema() -> serde_json::Value {
+    serde_json::from_str(include_str!("../../schemas/summary.schema.json")).unwrap()
+}
+
+/// `instance` (named `what` in the failure) matches `schema`, formats included.
+pub fn assert_valid(schema: &serde_json::Value, instance: &serde_json::Value, what: &str) {
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema:\n{}",
+        errors.join("\n")
+    );
+}
+
 /// The run folder's `summary.json`, after checking it against `schemas/summary.schema.json`.
 pub fn assert_summary_matches_the_schema(dir: &Path) -> serde_json::Value {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../schemas/summary.schema.json")).unwrap();
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&summary)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "summary.json: {}", errors.join("\n"));
+    assert_valid(&summary_schema(), &summary, "summary.json");
     summary
 }
